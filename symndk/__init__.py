@@ -1,0 +1,61 @@
+"""symndk: the Neural Dynamical Kernel as SymPy objects, verified identities, generated
+kernels, fast and high-precision solvers, and a finite-width Langevin simulator.
+
+The public API is resolved lazily so that ``import symndk`` stays cheap and the numerics
+never pull in SymPy.
+
+Example:
+    >>> import symndk
+    >>> sorted(n for n in ("predict", "verify") if n in symndk.__all__)
+    ['predict', 'verify']
+"""
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+#: public name -> "module:attribute"
+_LAZY = {
+    # symbolic layer / identities
+    "get_activation": "symndk.spec.activations:get_activation",
+    "register_activation": "symndk.spec.activations:register_activation",
+    "dual_kernels": "symndk.spec.dual:dual_kernels",
+    "verify": "symndk.identities:verify",
+    # new activations + codegen
+    "activation_kernel": "symndk.codegen.api:activation_kernel",
+    "load_kernels": "symndk.numerics.duals:load",
+    # static kernels
+    "nngp_kernel": "symndk.numerics.static:nngp_kernel",
+    "ntk_kernel": "symndk.numerics.static:ntk_kernel",
+    # solvers
+    "predict": "symndk.numerics.api:predict",
+    "ntk_dynamics": "symndk.numerics.api:ntk_dynamics",
+    "ntk_equilibrium": "symndk.numerics.api:ntk_equilibrium",
+    "nngp_equilibrium": "symndk.numerics.api:nngp_equilibrium",
+    "drift": "symndk.numerics.api:drift",
+    "temporal_correlation": "symndk.numerics.api:temporal_correlation",
+    "reference": "symndk.numerics.reference:reference",
+    # simulation
+    "simulate": "symndk.numerics.langevin:simulate",
+    # data
+    "data": "symndk.data",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str):
+    try:
+        target = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'symndk' has no attribute {name!r}") from None
+    modname, _, attr = target.partition(":")
+    mod = importlib.import_module(modname)
+    value = getattr(mod, attr) if attr else mod
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
