@@ -1,0 +1,48 @@
+"""``symndk reproduce NAME|all``: redo the paper's figures and check its claims.
+
+Example:
+    >>> import argparse
+    >>> p = argparse.ArgumentParser(); add_arguments(p)
+    >>> a = p.parse_args(["timescales", "--quick", "--jobs", "2"])
+    >>> a.names, a.quick, a.jobs
+    (['timescales'], True, 2)
+"""
+from __future__ import annotations
+
+import os
+
+HELP = "reproduce the paper's figures (PNG/PDF, NPZ/CSV, JSON) and print PASS/FAIL claim checks"
+
+
+def add_arguments(parser):
+    from symndk.reproduce.runner import REPRODUCTIONS
+
+    parser.add_argument("names", nargs="+", metavar="NAME",
+                        help=f"one or more of: {', '.join(REPRODUCTIONS)}; or 'all'")
+    parser.add_argument("--quick", action="store_true", help="small grids and sweeps (minutes; what CI runs)")
+    parser.add_argument("--out", default="symndk-reproduce", metavar="DIR",
+                        help="output folder (default: ./symndk-reproduce); one subfolder per reproduction")
+    parser.add_argument("--jobs", type=int, default=None, metavar="N",
+                        help=f"worker processes for the configuration sweeps (default: all cores, here {os.cpu_count()})")
+    parser.add_argument("--strict", action="store_true", help="exit with status 1 if any claim check FAILs")
+
+
+def run(args) -> int:
+    from symndk.errors import SymndkError
+    from symndk.reproduce.runner import REPRODUCTIONS, run_many
+
+    names = list(REPRODUCTIONS) if "all" in args.names else args.names
+    unknown = [n for n in names if n not in REPRODUCTIONS]
+    if unknown:
+        raise SymndkError(f"unknown reproduction {unknown[0]!r}; known: {', '.join(REPRODUCTIONS)}, all")
+    if args.jobs is not None and args.jobs < 1:
+        raise SymndkError(f"--jobs must be >= 1, got {args.jobs}")
+    reports = run_many(names, args.out, quick=args.quick, jobs=args.jobs, echo=lambda s: print(s, flush=True))
+    claims = [(r.name, c) for r in reports for c in r.claims]
+    npass = sum(c.passed for _, c in claims)
+    total = sum(r.seconds for r in reports)
+    print(f"\nsummary: {npass}/{len(claims)} claims PASS in {total:.1f} s (outputs in {args.out})")
+    for name, c in claims:
+        if not c.passed:
+            print(f"  FAIL {name}.{c.name}")
+    return 1 if args.strict and npass < len(claims) else 0
