@@ -1,0 +1,206 @@
+"""Finite-width Langevin simulation of an ensemble of networks (THEORY.md sections 1, 7, 8, 13).
+
+:func:`simulate` integrates dTheta = -grad E dt + sqrt(2 T dt) xi by Euler-Maruyama for
+``n_networks`` independent networks, vectorised over the ensemble (batched matrix products,
+hand-written backprop in :mod:`symndk.numerics.langevin_net`), in batches that keep memory
+bounded, and returns the ensemble mean and standard error of the predictor at the requested
+times. phi and phi' come from the generated kernels (:func:`symndk.numerics.duals.load`).
+
+Scenarios:
+    * ``freeze_readout_at=t0`` -- representational drift (section 7): after t0 the readout is
+      fixed and the hidden weights follow the prior-only (Ornstein-Uhlenbeck) dynamics.
+    * ``pairs=[(t_a, t_w), ...]`` -- temporal correlation (section 8):
+      g(x; t_a, t_w) = a(t_a) . phi(h_L(x; Theta_{t_w})) / sqrt(N_L).
+
+Variance reduction: ``antithetic=True`` (default) simulates pairs (a, W), (-a, W) with the
+readout noise flipped; the O(1) prior part of f cancels within a pair, and the standard error
+is computed over the pair means.
+
+Reproducibility: batch ``b`` draws from ``numpy.random.Generator(SFC64(SeedSequence(seed).spawn(n)[b]))``;
+the result is a function of (inputs, parameters, seed, batch_size).
+
+Example (ReLU, L = 1, 8 networks, two recorded times):
+    >>> import numpy as np, symndk
+    >>> ds = symndk.data.synthetic(2, 0.5)
+    >>> res = simulate(ds.X_train, ds.y_train, ds.X_test, "relu", depth=1, width=32, T=0.1,
+    ...                dt=0.05, times=[0.0, 0.5], n_networks=8, seed=1, progress=False)
+    >>> res.train.shape, res.test.shape, res.train_se.shape
+    ((2, 2), (2, 1), (2, 2))
+    >>> bool(np.allclose(res.train[0], 0.0))  # antithetic pairs cancel f exactly at t = 0
+    True
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from symndk.errors import SymndkError
+from symndk.numerics.langevin_net import Ensemble
+from symndk.numerics.langevin_stats import Moments, check_inputs, time_steps
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """Ensemble statistics of a Langevin simulation.
+
+    Attributes:
+        times: (n,) recorded times (multiples of dt).
+        train, train_se: (n, P) ensemble mean and standard error of f on the training inputs.
+        test, test_se: (n, Q) the same on the test inputs.
+        pairs: (m, 2) requested (t_a, t_w) pairs, or None.
+        pair_train, pair_train_se, pair_test, pair_test_se: (m, P) / (m, Q) mean and standard
+            error of a(t_a) . phi(h_L(x; t_w)) / sqrt(N_L), or None.
+        metadata: every parameter of the run, plus n_units (independent samples), batch_size,
+            elapsed seconds.
+    """
+
+    times: np.ndarray
+    train: np.ndarray
+    train_se: np.ndarray
+    test: np.ndarray
+    test_se: np.ndarray
+    pairs: np.ndarray | None = None
+    pair_train: np.ndarray | None = None
+    pair_train_se: np.ndarray | None = None
+    pair_test: np.ndarray | None = None
+    pair_test_se: np.ndarray | None = None
+    metadata: dict = field(default_factory=dict)
+
+
+def _default_batch(widths, n_in, antithetic, memory_mb):
+    dims = (n_in, *widths)
+    n_params = sum(dims[i] * dims[i + 1] for i in range(len(widths))) + widths[-1]
+    per_net = 8 * n_params * (2.5 if antithetic else 3.0)
+    b = max(2, int(memory_mb * 2**20 // per_net))
+    return b - b % 2 if antithetic else b
+
+
+def simulate(X_train, y_train, X_test=None, activation="relu", depth=2, width=256, sigma0_sq=0.5,
+             sigma_sq=1.0, T=0.01, dt=0.01, times=None, n_networks=200, seed=0, *, antithetic=True,
+             freeze_readout_at=None, pairs=None, batch_size=None, memory_mb=512, progress=True):
+    """Mean predictor of a finite-width network ensemble under Langevin dynamics.
+
+    Args:
+        X_train: (P, N0) training inputs.  y_train: (P,) targets.  X_test: (Q, N0) or None.
+        activation: a registered activation name (phi, phi' from the generated kernels).
+        depth: number of hidden layers L.  width: N_1 = .. = N_L, or a sequence of L widths.
+        sigma0_sq, sigma_sq, T: initial variance, prior variance, temperature (gamma = T/sigma^2).
+        dt: Euler-Maruyama step.  times: recorded times, each a multiple of dt.
+        n_networks: ensemble size (even when antithetic).  seed: integer seed.
+        antithetic: simulate antithetic pairs (THEORY.md section 13).
+        freeze_readout_at: t0 of the drift scenario (section 7), or None.
+        pairs: (t_a, t_w) time pairs of the temporal-correlation output (section 8), or None.
+        batch_size: networks per batch (default: what fits in ``memory_mb``).
+        progress: show a tqdm progress bar over network-steps.
+
+    Returns:
+        :class:`SimulationResult`.
+    """
+    from tqdm import tqdm
+
+    from symndk.numerics import duals
+
+    Xtr, ytr, Xte = check_inputs(X_train, y_train, X_test)
+    widths = _check_config(depth, width, sigma0_sq, sigma_sq, T, dt, n_networks, antithetic)
+    gamma = T / sigma_sq
+    times_arr, rec = time_steps(times, dt, "times")
+    pair_arr, steps_a, steps_w = None, [], []
+    if pairs is not None:
+        pair_arr, both = time_steps(np.asarray(pairs, dtype=float).reshape(-1), dt, "pairs")
+        pair_arr = pair_arr.reshape(-1, 2)
+        steps_a, steps_w = both[0::2], both[1::2]
+    n_freeze = None
+    if freeze_readout_at is not None:
+        n_freeze = int(time_steps([freeze_readout_at], dt, "freeze_readout_at")[1][0])
+    n_steps = int(max([*rec, *steps_a, *steps_w]))
+    kern = duals.load(activation)
+    if batch_size is None:
+        batch_size = _default_batch(widths, Xtr.shape[1], antithetic, memory_mb)
+    if int(batch_size) != batch_size or batch_size < 1 or (antithetic and batch_size % 2):
+        raise SymndkError(f"batch_size must be a positive (even, when antithetic) integer, got {batch_size!r}")
+    batch_size = int(batch_size)
+    sizes = [min(batch_size, n_networks - s) for s in range(0, n_networks, batch_size)]
+    seeds = np.random.SeedSequence(seed).spawn(len(sizes))
+    X_all, P = np.vstack([Xtr, Xte]), Xtr.shape[0]
+    stats = {k: Moments() for k in ("f", "pair")}
+    start = time.perf_counter()
+    bar = tqdm(total=n_networks * n_steps, unit="net-step", unit_scale=True, disable=not progress,
+               desc=f"simulate {activation} L={depth}")
+    for B, ss in zip(sizes, seeds):
+        rng = np.random.Generator(np.random.SFC64(ss))
+        net = Ensemble.sample(rng, Xtr.shape[1], widths, B, sigma0_sq, kern.phi, kern.dphi, antithetic)
+        out = np.empty((B, len(rec), X_all.shape[0]))
+        a_rec, h_rec = {}, {}
+        rec_index = {}
+        for j, n in enumerate(rec):
+            rec_index.setdefault(int(n), []).append(j)
+        want_a, want_h = set(map(int, steps_a)), set(map(int, steps_w))
+        for n in range(n_steps + 1):
+            learning = n < n_steps and (n_freeze is None or n < n_freeze)
+            full = n in rec_index or n in want_h
+            if full or learning:
+                pres, acts = net.hidden(X_all if full else Xtr)
+                if n in rec_index:
+                    out[:, rec_index[n], :] = net.readout(acts[-1])[:, None, :]
+                if n in want_h:
+                    h_rec[n] = acts[-1].copy()
+            if n in want_a:
+                a_rec[n] = net.a.copy()
+            if n == n_steps:
+                break
+            if learning:
+                pres_tr, acts_tr = [h[:, :P] for h in pres], [Xtr] + [h[:, :P] for h in acts[1:]]
+                residual = net.readout(acts_tr[-1]) - ytr
+                net.step(rng, dt, gamma, T, pres_tr, acts_tr, residual)
+            else:
+                net.step(rng, dt, gamma, T, move_readout=n_freeze is None or n < n_freeze)
+            bar.update(B)
+        stats["f"].add(_units(out, antithetic))
+        if pair_arr is not None:
+            g = np.stack([net.readout(h_rec[int(w)], a_rec[int(a)]) for a, w in zip(steps_a, steps_w)], axis=1)
+            stats["pair"].add(_units(g, antithetic))
+    bar.close()
+    mean, se = stats["f"].result()
+    meta = dict(activation=activation, depth=int(depth), widths=list(widths), sigma0_sq=float(sigma0_sq),
+                sigma_sq=float(sigma_sq), T=float(T), gamma=gamma, dt=float(dt), n_networks=int(n_networks),
+                seed=int(seed), antithetic=bool(antithetic), batch_size=batch_size, n_units=stats["f"].n,
+                freeze_readout_at=None if freeze_readout_at is None else float(freeze_readout_at),
+                n_steps=n_steps, elapsed_s=time.perf_counter() - start)
+    kw = {}
+    if pair_arr is not None:
+        pm, ps = stats["pair"].result()
+        kw = dict(pairs=pair_arr, pair_train=pm[:, :P], pair_train_se=ps[:, :P], pair_test=pm[:, P:],
+                  pair_test_se=ps[:, P:])
+    return SimulationResult(times_arr, mean[:, :P], se[:, :P], mean[:, P:], se[:, P:], metadata=meta, **kw)
+
+
+def _units(values, antithetic):
+    """Independent samples: the networks, or the means of antithetic pairs (networks k, k + B/2)."""
+    if not antithetic:
+        return values
+    m = values.shape[0] // 2
+    return 0.5 * (values[:m] + values[m:])
+
+
+def _check_config(depth, width, sigma0_sq, sigma_sq, T, dt, n_networks, antithetic):
+    if isinstance(depth, bool) or int(depth) != depth or depth < 1:
+        raise SymndkError(f"depth must be a positive integer, got {depth!r}")
+    widths = [width] * int(depth) if np.ndim(width) == 0 else list(width)
+    if len(widths) != depth or any(isinstance(w, bool) or int(w) != w or w < 1 for w in widths):
+        raise SymndkError(f"width must be a positive integer or {depth} of them, got {width!r}")
+    for name, v, lo in (("sigma0_sq", sigma0_sq, 0.0), ("T", T, 0.0)):
+        if not (math.isfinite(v) and v >= lo):
+            raise SymndkError(f"{name} must be finite and >= 0, got {v!r}")
+    for name, v in (("sigma_sq", sigma_sq), ("dt", dt)):
+        if not (math.isfinite(v) and v > 0):
+            raise SymndkError(f"{name} must be finite and > 0, got {v!r}")
+    if T / sigma_sq * dt >= 1:
+        raise SymndkError(f"dt = {dt} is too large for gamma = {T / sigma_sq} (need gamma dt < 1)")
+    if isinstance(n_networks, bool) or int(n_networks) != n_networks or n_networks < (2 if antithetic else 1):
+        raise SymndkError(f"n_networks must be a positive integer, got {n_networks!r}")
+    if antithetic and n_networks % 2:
+        raise SymndkError(f"n_networks must be even with antithetic pairs, got {n_networks}")
+    return [int(w) for w in widths]

@@ -1,0 +1,78 @@
+"""Helpers of the Langevin simulator: input checks, the time grid, streaming ensemble moments.
+
+Example:
+    >>> import numpy as np
+    >>> m = Moments()
+    >>> m.add(np.array([[1.0], [2.0]])); m.add(np.array([[3.0], [4.0]]))
+    >>> mean, se = m.result()
+    >>> float(mean[0]), round(float(se[0]), 6)  # se = std(ddof=1) / sqrt(n)
+    (2.5, 0.645497)
+    >>> time_steps([0.0, 0.3], 0.1, "times")[1].tolist()
+    [0, 3]
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from symndk.errors import SymndkError
+
+
+class Moments:
+    """Mean and standard error over samples added in batches (Chan et al. pairwise update)."""
+
+    def __init__(self):
+        self.n, self.mean, self.m2 = 0, None, None
+
+    def add(self, x):
+        """Add samples ``x`` of shape (k, ...) (axis 0 runs over independent samples)."""
+        k = x.shape[0]
+        mean_b = x.mean(axis=0)
+        m2_b = ((x - mean_b) ** 2).sum(axis=0)
+        if self.n == 0:
+            self.n, self.mean, self.m2 = k, mean_b, m2_b
+            return
+        n = self.n + k
+        delta = mean_b - self.mean
+        self.mean = self.mean + delta * (k / n)
+        self.m2 = self.m2 + m2_b + delta**2 * (self.n * k / n)
+        self.n = n
+
+    def result(self):
+        """``(mean, standard error)``; the standard error is NaN with fewer than two samples."""
+        if self.n < 2:
+            return self.mean, np.full_like(self.mean, np.nan)
+        return self.mean, np.sqrt(self.m2 / (self.n - 1) / self.n)
+
+
+def time_steps(times, dt, name):
+    """Times as float array and as step indices; each must be a non-negative multiple of dt."""
+    try:
+        t = np.atleast_1d(np.asarray(times, dtype=float))
+    except (TypeError, ValueError):
+        raise SymndkError(f"{name} must be numbers, got {times!r}") from None
+    if times is None or t.ndim != 1 or t.size == 0 or not np.all(np.isfinite(t)) or np.any(t < 0):
+        raise SymndkError(f"{name} must be a non-empty list of finite times >= 0, got {times!r}")
+    steps = np.rint(t / dt)
+    if np.any(np.abs(steps * dt - t) > 1e-6 * np.maximum(dt, np.abs(t))):
+        bad = t[np.argmax(np.abs(steps * dt - t))]
+        raise SymndkError(f"{name}: {bad:g} is not a multiple of dt = {dt:g}")
+    return steps * dt, steps.astype(np.int64)
+
+
+def check_inputs(X_train, y_train, X_test):
+    """Float arrays (P, N0), (P,), (Q, N0) with finite entries; X_test None means Q = 0."""
+    try:
+        Xtr = np.asarray(X_train, dtype=float)
+        ytr = np.asarray(y_train, dtype=float)
+        Xte = np.empty((0, Xtr.shape[-1] if Xtr.ndim == 2 else 0)) if X_test is None else np.asarray(X_test, dtype=float)
+    except (TypeError, ValueError):
+        raise SymndkError("X_train, y_train and X_test must be numeric arrays") from None
+    if Xtr.ndim != 2 or Xtr.shape[0] == 0 or Xtr.shape[1] == 0:
+        raise SymndkError(f"X_train must be a non-empty (P, N0) array, got shape {Xtr.shape}")
+    if ytr.shape != (Xtr.shape[0],):
+        raise SymndkError(f"y_train must have shape ({Xtr.shape[0]},), got {ytr.shape}")
+    if Xte.ndim != 2 or Xte.shape[1] != Xtr.shape[1]:
+        raise SymndkError(f"X_test must have shape (Q, {Xtr.shape[1]}), got {Xte.shape}")
+    if not all(np.all(np.isfinite(a)) for a in (Xtr, ytr, Xte)):
+        raise SymndkError("inputs and targets must be finite (no NaN or inf)")
+    return Xtr, ytr, Xte
