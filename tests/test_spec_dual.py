@@ -1,0 +1,67 @@
+"""Derived dual kernels agree with the independent closed forms of THEORY.md section 9."""
+import mpmath as mp
+import pytest
+import sympy as sp
+
+from symndk.errors import SymndkError
+from symndk.spec.activations import X, get_activation, list_activations
+from symndk.spec.dual import C, Q, Q1, Q2, derive_dual, dual_kernels
+
+
+def _theory(name, q1, q2, c):
+    """THEORY.md section 9, typed independently of the engine (the point of the test)."""
+    if name == "linear":
+        return c, 1
+    if name == "relu":
+        th = mp.acos(c / mp.sqrt(q1 * q2))
+        return mp.sqrt(q1 * q2) / (2 * mp.pi) * (mp.sin(th) + (mp.pi - th) * mp.cos(th)), (mp.pi - th) / (2 * mp.pi)
+    if name == "erf":
+        return (2 / mp.pi * mp.asin(2 * c / mp.sqrt((1 + 2 * q1) * (1 + 2 * q2))),
+                4 / mp.pi / mp.sqrt((1 + 2 * q1) * (1 + 2 * q2) - 4 * c**2))
+    raise KeyError(name)
+
+
+def _ev(expr, q1, q2, c):
+    return sp.lambdify((Q1, Q2, C), expr, "mpmath")(q1, q2, c)
+
+
+@pytest.mark.parametrize("name", ["linear", "relu", "erf"])
+@pytest.mark.parametrize("q1,q2,rho", [(0.7, 1.9, 0.3), (2.5, 0.4, -0.85), (1.1, 1.3, 0.999)])
+def test_matches_theory_section9(name, q1, q2, rho):
+    with mp.workdps(30):
+        q1, q2 = mp.mpf(q1), mp.mpf(q2)
+        c = rho * mp.sqrt(q1 * q2)
+        d = dual_kernels(get_activation(name))
+        F, Fd = _theory(name, q1, q2, c)
+        assert abs(_ev(d.F, q1, q2, c) - F) < mp.mpf(10) ** -25
+        assert abs(_ev(d.Fdot, q1, q2, c) - Fd) < mp.mpf(10) ** -25
+
+
+@pytest.mark.parametrize("name", ["linear", "relu", "erf"])
+@pytest.mark.parametrize("sgn", [1, -1])
+def test_rho_pm1_real_and_finite(name, sgn):
+    d = dual_kernels(get_activation(name))
+    for q1, q2 in ((mp.mpf("0.8"), mp.mpf("0.8")), (mp.mpf(4), mp.mpf("0.25"))):
+        c = sgn * mp.sqrt(q1 * q2)  # exact: rho = +-1 on the nose
+        for e in (d.F, d.Fdot):
+            v = mp.mpmathify(_ev(e, q1, q2, c))
+            assert isinstance(v, mp.mpf) and mp.isfinite(v)
+
+
+def test_means_and_diagonals():
+    relu = dual_kernels(get_activation("relu"))
+    assert sp.expand(relu.Fbar - sp.sqrt(Q1 * Q2) / (2 * sp.pi)) == 0
+    assert relu.V == Q / 2 and relu.Vdot == sp.Rational(1, 2)
+    assert dual_kernels(get_activation("erf")).mean == 0
+
+
+def test_dphi_is_derived_and_registry_errors():
+    assert get_activation("relu").dphi == sp.Heaviside(X)
+    assert {"linear", "relu", "erf"} <= set(list_activations())
+    with pytest.raises(SymndkError, match="unknown activation 'nope'"):
+        get_activation("nope")
+
+
+def test_no_closed_form_gives_none():
+    d = derive_dual(sp.tanh(X))
+    assert d.F is None and d.Fdot is None and "none" in d.method
