@@ -88,12 +88,16 @@ def _normalise(X: np.ndarray) -> np.ndarray:
     return X * (math.sqrt(X.shape[1]) / norms)
 
 
-def digits(a: int, b: int, n_per_class: int = 50, n_test_per_class: int = 50, seed: int = 0) -> Dataset:
+def digits(a: int, b: int, n_per_class: int = 50, n_test_per_class: int = 50, seed: int = 0,
+           normalise: str = "each") -> Dataset:
     """Binary task ``a`` (label +1) vs ``b`` (label -1) from scikit-learn's bundled 8x8 digits.
 
     No download: the data ship with scikit-learn (extra ``symndk[data]``). Examples are drawn
     without replacement with ``numpy.random.default_rng(seed)``; training and test sets are
-    disjoint. Inputs (N0 = 64) are normalised to ``|x|^2 / N0 = 1``. Rows are grouped by class,
+    disjoint. Inputs (N0 = 64) are normalised to ``|x|^2 / N0 = 1`` (``normalise="each"``), or all
+    scaled by one factor so that the training inputs have mean ``|x|^2 / N0 = 1``
+    (``normalise="global"``: input norms, and the task information they carry, are kept; the
+    representational-drift reproduction needs them). Rows are grouped by class,
     class ``a`` first.
 
     Example:
@@ -102,6 +106,9 @@ def digits(a: int, b: int, n_per_class: int = 50, n_test_per_class: int = 50, se
         ((10, 64), (6, 64), [1.0, 1.0, 1.0, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0, -1.0])
         >>> bool(np.allclose((ds.X_train ** 2).sum(axis=1) / 64, 1.0))
         True
+        >>> g = digits(0, 1, n_per_class=5, n_test_per_class=0, normalise="global")
+        >>> round(float(np.mean((g.X_train ** 2).sum(axis=1) / 64)), 12)
+        1.0
     """
     try:
         from sklearn.datasets import load_digits
@@ -129,8 +136,17 @@ def digits(a: int, b: int, n_per_class: int = 50, n_test_per_class: int = 50, se
             parts[key][1].append(np.full(sel.size, label))
     X_train, y_train = (np.concatenate(p) for p in parts["train"])
     X_test, y_test = (np.concatenate(p) for p in parts["test"])
-    X_test = _normalise(X_test) if X_test.size else X_test.reshape(0, X_train.shape[1])
-    return Dataset(_normalise(X_train), y_train, X_test, y_test, f"digits({a} vs {b}, n={n_per_class}, seed={seed})")
+    if not X_test.size:
+        X_test = X_test.reshape(0, X_train.shape[1])
+    if normalise == "each":
+        X_train, X_test = _normalise(X_train), _normalise(X_test) if X_test.size else X_test
+    elif normalise == "global":
+        scale = math.sqrt(X_train.shape[1] / np.mean(np.einsum("ij,ij->i", X_train, X_train)))
+        X_train, X_test = X_train * scale, X_test * scale
+    else:
+        raise SymndkError(f"normalise must be 'each' or 'global', got {normalise!r}")
+    tag = "" if normalise == "each" else ", global scale"
+    return Dataset(X_train, y_train, X_test, y_test, f"digits({a} vs {b}, n={n_per_class}, seed={seed}{tag})")
 
 
 def load_array(path) -> np.ndarray:
