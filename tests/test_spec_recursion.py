@@ -3,7 +3,7 @@ import mpmath as mp
 import sympy as sp
 
 from symndk.spec.activations import get_activation
-from symndk.spec.prior import C_ts, prior_C, s, sigma0_sq, sigma_sq, t
+from symndk.spec.prior import C_ts, gamma, prior_C, s, sigma0_sq, sigma_sq, t
 from symndk.spec.recursion import MpDuals, SymbolicDuals, layer_kernels, ndk
 
 VALS = {t: sp.Rational(3, 2), s: sp.Rational(1, 2), gamma: sp.Rational(1, 3), sigma0_sq: sp.Rational(1, 2), sigma_sq: 1}
