@@ -1,0 +1,204 @@
+"""Frozen plain-data kernel specs: what a generated module contains, with every SymPy object
+already printed to code strings (templates never see SymPy).
+
+:func:`build_module` turns (activation, dual kernels, backend) into a :class:`ModuleSpec`:
+``phi``, ``dphi``, the dual kernels ``F``, ``Fdot``, ``Fbar``, ``V``, ``Vdot`` (stabilised, see
+:mod:`symndk.codegen.stable`) and the fused per-layer map ``layer(q1, q2, c, D)`` returning
+(F, Fdot, Gram determinant of the next layer), all cse'd.  Functions without a closed form are
+listed in ``numeric`` and supplied at load time by :mod:`symndk.numerics.quadrature`.
+
+Example:
+    >>> from symndk.spec.activations import get_activation
+    >>> from symndk.spec.dual import dual_kernels
+    >>> relu = get_activation("relu")
+    >>> spec = build_module(relu.name, relu.expr, dual_kernels(relu), "numpy")
+    >>> [f.name for f in spec.functions], spec.homogeneous_degree
+    (['phi', 'dphi', 'F', 'Fdot', 'Fbar', 'V', 'Vdot', 'layer'], '1')
+    >>> spec.functions[3].outputs
+    ('(1/2)*x0/numpy.pi + 1/4',)
+"""
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass
+
+import mpmath
+import sympy as sp
+
+from symndk.codegen.printers import MpmathPrinter, NumpyPrinter, UnsupportedNode
+from symndk.codegen.stable import D, THETA, gram_factors, homogeneous_profile, stabilise
+from symndk.spec.activations import X
+from symndk.spec.dual import C, Q, Q1, Q2
+
+GENERATOR_VERSION = "symndk-codegen 1.0"
+#: numpy Gram-factor series are used below this angle (direct form loses ~eps/theta^2)
+THETA_SERIES = 0.3
+SERIES_ORDER = 34
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One generated function: signature, docstring, cse'd body, optional series patches."""
+
+    name: str
+    args: tuple[str, ...]
+    doc: str
+    uses_D: bool
+    assignments: tuple[tuple[str, str], ...]
+    patches: tuple[tuple[str, str, str, str], ...]  # (variable, mask, distance from pole, series in ``th``)
+    outputs: tuple[str, ...]
+    constant: tuple[bool, ...]  # output does not depend on all arguments: broadcast it
+    ops: int
+
+
+@dataclass(frozen=True)
+class ModuleSpec:
+    """Everything a template needs to render one generated module."""
+
+    name: str
+    backend: str
+    expr: str
+    dphi: str
+    method: str
+    closed_form: bool
+    odd: bool
+    homogeneous_degree: str | None
+    spec_hash: str
+    generator_version: str
+    helpers: tuple[str, ...]
+    functions: tuple[FunctionSpec, ...]
+    numeric: tuple[str, ...]
+
+
+_PRINTERS = {"numpy": NumpyPrinter, "mpmath": MpmathPrinter}
+_DOCS = {
+    "phi": "phi(x), elementwise",
+    "dphi": "phi'(x) (derived by sympy.diff), elementwise",
+    "F": "E[phi(u) phi(v)], Var u = q1, Var v = q2, Cov(u, v) = c; D = q1 q2 - c^2 if given",
+    "Fdot": "E[phi'(u) phi'(v)] (the derivative kernel); D = q1 q2 - c^2 if given",
+    "Fbar": "E[phi(u)] E[phi(v)] for independent u ~ N(0, q1), v ~ N(0, q2)",
+    "V": "E[phi(u)^2], u ~ N(0, q)",
+    "Vdot": "E[phi'(u)^2], u ~ N(0, q)",
+    "layer": "Fused layer map: (F, Fdot, V(q1) V(q2) - F^2) at (q1, q2, c, D = q1 q2 - c^2)",
+}
+_ARGS = {"phi": (X,), "dphi": (X,), "F": (Q1, Q2, C), "Fdot": (Q1, Q2, C), "Fbar": (Q1, Q2), "V": (Q,), "Vdot": (Q,)}
+
+
+def _num(expr, point):
+    with mpmath.workdps(40):
+        return sp.N(expr.subs(point), 40)
+
+
+def homogeneity_degree(F: sp.Expr) -> sp.Rational | None:
+    """Degree n with F(l q1, l q2, l c) = l^n F(q1, q2, c), tested at random points (or None)."""
+    rng = random.Random(1)
+    degrees = set()
+    for lam in (2, 3):
+        pt = {Q1: sp.Rational(rng.randint(5, 30), 10), Q2: sp.Rational(rng.randint(5, 30), 10)}
+        pt[C] = sp.Rational(rng.randint(-9, 9), 10) * sp.sqrt(pt[Q1] * pt[Q2])
+        base = _num(F, pt)
+        if base == 0:
+            return None
+        ratio = _num(F, {k: lam * v for k, v in pt.items()}) / base
+        with mpmath.workdps(40):
+            twice = 2 * mpmath.log(mpmath.mpf(str(ratio))) / mpmath.log(lam)
+            if abs(twice - mpmath.nint(twice)) > mpmath.mpf(10) ** -25:
+                return None
+        n = sp.Rational(int(mpmath.nint(twice)), 2)
+        degrees.add(n)
+    return degrees.pop() if len(degrees) == 1 else None
+
+
+def _covers(expr, args) -> bool:
+    """True when ``expr`` depends on every argument (D and theta stand for q1, q2, c)."""
+    free = sp.sympify(expr).free_symbols
+    if free & {D, THETA}:
+        free |= {Q1, Q2, C}
+    return set(args) <= free
+
+
+def _codegen(name, exprs, args, printer, prelude=(), patches=(), extra_doc=""):
+    """cse ``exprs`` and print them; ``prelude`` (name, expr) pairs are printed first, as is."""
+    reps, reduced = sp.cse(list(exprs), symbols=sp.numbered_symbols("x"), optimizations="basic", order="canonical")
+    assignments = tuple((str(s), printer.doprint(e)) for s, e in (*prelude, *reps))
+    body = [e for _, e in prelude] + list(exprs)
+    return FunctionSpec(
+        name=name, args=tuple(str(a) for a in args), doc=_DOCS[name] + extra_doc,
+        uses_D=any(sp.sympify(e).has(D) for e in body), assignments=assignments, patches=tuple(patches),
+        outputs=tuple(printer.doprint(e) for e in reduced),
+        constant=tuple(not _covers(e, args) for e in exprs),
+        ops=int(sum(sp.count_ops(e) for _, e in (*prelude, *reps)) + sum(sp.count_ops(e) for e in reduced)),
+    )
+
+
+def _tidy(expr):
+    expanded = sp.expand(expr)
+    return expanded if sp.count_ops(expanded) < sp.count_ops(expr) else expr
+
+
+def _layer(F, Fdot, V, degree, printer, backend):
+    """Fused (F, Fdot, gram) with the next layer's Gram determinant free of cancellation.
+
+    For a positively homogeneous kernel (numpy backend) gram = (q1 q2)^n A B, with the Gram
+    factors A, B replaced by their series near the angle where they vanish.  Otherwise (and in
+    mpmath, which evaluates with guard digits) gram = max(V(q1) V(q2) - F^2, 0).
+    """
+    if degree is None or backend != "numpy":
+        gram = sp.Max(V.subs(Q, Q1) * V.subs(Q, Q2) - F**2, 0)
+        return _codegen("layer", (F, Fdot, gram), (Q1, Q2, C), printer)
+    _, factors = gram_factors(homogeneous_profile(F, degree, Q1, Q2, C), SERIES_ORDER)
+    th = sp.Symbol("th")
+    to_theta = {sp.atan2(sp.sqrt(D), C): th, sp.atan2(C, sp.sqrt(D)): sp.pi / 2 - th}
+    trig = {sp.sin(THETA): sp.sqrt(D) / (sp.sqrt(Q1) * sp.sqrt(Q2)), sp.cos(THETA): C / (sp.sqrt(Q1) * sp.sqrt(Q2))}
+    names = (sp.Symbol("gram_a"), sp.Symbol("gram_b"))
+    patches = []
+    for sym, (_, series, at) in zip(names, factors):
+        if series is not None:  # in the distance u from the pole: theta near 0, or pi - theta
+            poly = sp.horner(sp.expand(series.subs(THETA, at + th if at == 0 else at - th)).evalf(17))
+            mask, arg = (f"th < {THETA_SERIES!r}", "th") if at == 0 else (
+                f"th > numpy.pi - {THETA_SERIES!r}", printer.doprint(sp.atan2(sp.sqrt(D), -C)))
+            patches.append((str(sym), mask, arg, printer.doprint(poly)))
+    exprs = (F.subs(to_theta), Fdot.subs(to_theta), *(f.subs(trig).subs(THETA, th) for f, _, _ in factors))
+    spec = _codegen("layer", exprs, (Q1, Q2, C), printer, prelude=[(th, sp.atan2(sp.sqrt(D), C))],
+                    extra_doc=f"; positively homogeneous of degree {degree}: Gram factors use series near the poles")
+    named = tuple((str(n), code) for n, code in zip(names, spec.outputs[2:]))
+    gram = printer.doprint((Q1 * Q2) ** degree * names[0] * names[1])
+    return FunctionSpec(spec.name, spec.args, spec.doc, True, spec.assignments + named, tuple(patches),
+                        (*spec.outputs[:2], gram), (*spec.constant[:2], False), spec.ops)
+
+
+def spec_hash(name: str, expr: sp.Expr, dual) -> str:
+    """Stable hash of what a module is generated from (expressions as srepr + generator version)."""
+    parts = [GENERATOR_VERSION, name, sp.srepr(expr)] + [
+        sp.srepr(getattr(dual, k)) for k in ("F", "Fdot", "mean", "Fbar", "V", "Vdot")
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def build_module(name: str, expr: sp.Expr, dual, backend: str) -> ModuleSpec:
+    """Plain-data spec of the generated module for one activation and one backend."""
+    printer = _PRINTERS[backend]()
+    dphi = sp.diff(expr, X)
+    stab = {k: None if getattr(dual, k) is None else _tidy(stabilise(getattr(dual, k), Q1, Q2, C))
+            for k in ("F", "Fdot", "Fbar", "V", "Vdot")}
+    functions, numeric = [], []
+    for key, e in (("phi", expr), ("dphi", dphi), *stab.items()):
+        try:
+            if e is None:
+                raise UnsupportedNode(key)
+            functions.append(_codegen(key, (e,), _ARGS[key], printer))
+        except UnsupportedNode:
+            numeric.append(key)
+    degree = homogeneity_degree(dual.F) if dual.F is not None else None
+    if not numeric:
+        functions.append(_layer(stab["F"], stab["Fdot"], stab["V"], degree, printer, backend))
+    helpers = tuple(h for h in ("_erf", "_erfc", "_heaviside") if any(
+        h + "(" in code for f in functions for _, code in f.assignments + tuple(zip(f.outputs, f.outputs))))
+    odd = sp.expand(expr.subs(X, -X) + expr) == 0
+    return ModuleSpec(
+        name=name, backend=backend, expr=sp.sstr(expr), dphi=sp.sstr(dphi), method=dual.method,
+        closed_form=not numeric, odd=bool(odd), homogeneous_degree=None if degree is None else str(degree),
+        spec_hash=spec_hash(name, expr, dual), generator_version=GENERATOR_VERSION,
+        helpers=helpers, functions=tuple(functions), numeric=tuple(numeric),
+    )

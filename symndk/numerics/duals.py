@@ -1,0 +1,85 @@
+"""Load the generated dual kernels of an activation (numpy or mpmath backend).
+
+Modules shipped in ``generated/`` import as ``symndk_generated.<name>`` (numpy) and
+``symndk_generated.<name>_mpmath``; modules generated at runtime for user activations live in
+:func:`cache_dir` and are loaded from there (shipped names take precedence).  Functions a module lists in ``NUMERIC`` (no
+closed form) are supplied by :mod:`symndk.numerics.quadrature`.
+
+Example:
+    >>> from symndk.numerics.duals import load
+    >>> relu = load("relu")
+    >>> float(relu.F(1.0, 1.0, 1.0)), float(relu.Fdot(2.0, 3.0, 0.0))
+    (0.5, 0.25)
+    >>> import mpmath
+    >>> with mpmath.workdps(30):
+    ...     print(load("erf", "mpmath").Fdot(1, 1, 0))
+    0.424413181578387562050356702327
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import types
+from pathlib import Path
+
+from symndk.errors import SymndkError
+
+BACKENDS = ("numpy", "mpmath")
+API = ("NAME", "CLOSED_FORM", "ODD", "phi", "dphi", "F", "Fdot", "Fbar", "V", "Vdot", "layer")
+_LOADED: dict[tuple[str, str], object] = {}
+
+
+def cache_dir() -> Path:
+    """Where modules of runtime-registered activations are generated ($XDG_CACHE_HOME/symndk/generated)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "symndk" / "generated"
+
+
+def module_name(name: str, backend: str) -> str:
+    return name if backend == "numpy" else f"{name}_{backend}"
+
+
+def _import(name: str, backend: str):
+    modname = module_name(name, backend)
+    try:
+        return importlib.import_module(f"symndk_generated.{modname}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"symndk_generated.{modname}":
+            raise
+    path = cache_dir() / f"{modname}.py"
+    if path.exists():  # generated at runtime for a user activation
+        spec = importlib.util.spec_from_file_location(f"symndk_cache.{modname}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    known = sorted(p.stem for p in Path(importlib.import_module("symndk_generated").__file__).parent.glob("*.py")
+                   if not p.stem.startswith("_") and not p.stem.endswith("_mpmath"))
+    raise SymndkError(f"no generated kernels for activation {name!r}; generated: {', '.join(known)} "
+                      f"(new activations: symndk kernel EXPR --name NAME)")
+
+
+def load(name: str, backend: str = "numpy", tol: float = 1e-12):
+    """Module-like object with the contract API (NAME, CLOSED_FORM, ODD, phi, dphi, F, Fdot, Fbar, V, Vdot, layer).
+
+    ``tol`` bounds the error of functions evaluated numerically (no closed form).
+    """
+    if backend not in BACKENDS:
+        raise SymndkError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    key = (name, backend, tol)
+    if key not in _LOADED:
+        module = _import(name, backend)
+        if module.NUMERIC:
+            from symndk.numerics.quadrature import numeric_duals
+
+            filled = numeric_duals(module, backend, tol)
+            module = types.SimpleNamespace(**{k: getattr(module, k) for k in dir(module) if not k.startswith("__")},
+                                           **filled)
+        _LOADED[key] = module
+    return _LOADED[key]
+
+
+def forget(name: str) -> None:
+    """Drop cached loads of ``name`` (after regenerating its modules)."""
+    for key in [k for k in _LOADED if k[0] == name]:
+        del _LOADED[key]
