@@ -106,6 +106,17 @@ def Vdot(q):
     return 4/(numpy.pi*numpy.sqrt(4*q + 1))
 
 
+def kernels(q1, q2, c, D=None):
+    """Fused (F, Fdot) at (q1, q2, c, D = q1 q2 - c^2).
+
+    Generated body: 2 named temporaries, 17 operations.
+    """
+    D = _gram(q1, q2, c, D)
+    x0 = numpy.pi**(-1.0)
+    x1 = 1/numpy.sqrt(4*D + 2*q1 + 2*q2 + 1)
+    return 2*x0*numpy.arctan(2*c*x1), 4*x0*x1
+
+
 def layer(q1, q2, c, D=None):
     """Fused layer map: (F, Fdot, V(q1) V(q2) - F^2) at (q1, q2, c, D = q1 q2 - c^2).
 

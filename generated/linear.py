@@ -102,6 +102,14 @@ def Vdot(q):
     return _full(1, q)
 
 
+def kernels(q1, q2, c, D=None):
+    """Fused (F, Fdot) at (q1, q2, c, D = q1 q2 - c^2).
+
+    Generated body: 0 named temporaries, 0 operations.
+    """
+    return _full(c, q1, q2, c), _full(1, q1, q2, c)
+
+
 def layer(q1, q2, c, D=None):
     """Fused layer map: (F, Fdot, V(q1) V(q2) - F^2) at (q1, q2, c, D = q1 q2 - c^2); positively homogeneous of degree 1: Gram factors use series near the poles.
 

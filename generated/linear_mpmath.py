@@ -117,6 +117,17 @@ def Vdot(q):
     return _real(out[0])
 
 
+def kernels(q1, q2, c, D=None):
+    """Fused (F, Fdot) at (q1, q2, c, D = q1 q2 - c^2).
+
+    Generated body: 0 named temporaries, 0 operations.
+    """
+    with mpmath.workdps(mpmath.mp.dps + GUARD):
+        q1, q2, c = mpmath.mpf(q1), mpmath.mpf(q2), mpmath.mpf(c)
+        out = (c, 1, )
+    return tuple(_real(v) for v in out)
+
+
 def layer(q1, q2, c, D=None):
     """Fused layer map: (F, Fdot, V(q1) V(q2) - F^2) at (q1, q2, c, D = q1 q2 - c^2).
 

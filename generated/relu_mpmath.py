@@ -125,6 +125,21 @@ def Vdot(q):
     return _real(out[0])
 
 
+def kernels(q1, q2, c, D=None):
+    """Fused (F, Fdot) at (q1, q2, c, D = q1 q2 - c^2).
+
+    Generated body: 3 named temporaries, 15 operations.
+    """
+    with mpmath.workdps(mpmath.mp.dps + GUARD):
+        q1, q2, c = mpmath.mpf(q1), mpmath.mpf(q2), mpmath.mpf(c)
+        D = _gram(q1, q2, c, D)
+        x0 = mpmath.sqrt(D)
+        x1 = 2/mpmath.pi
+        x2 = x1*mpmath.atan2(c, x0)
+        out = ((mpmath.mpf(1)/mpmath.mpf(4))*c*x2 + (mpmath.mpf(1)/mpmath.mpf(4))*c + (mpmath.mpf(1)/mpmath.mpf(4))*x0*x1, (mpmath.mpf(1)/mpmath.mpf(4))*x2 + mpmath.mpf(1)/mpmath.mpf(4), )
+    return tuple(_real(v) for v in out)
+
+
 def layer(q1, q2, c, D=None):
     """Fused layer map: (F, Fdot, V(q1) V(q2) - F^2) at (q1, q2, c, D = q1 q2 - c^2).
 

@@ -3,8 +3,8 @@ already printed to code strings (templates never see SymPy).
 
 :func:`build_module` turns (activation, dual kernels, backend) into a :class:`ModuleSpec`:
 ``phi``, ``dphi``, the dual kernels ``F``, ``Fdot``, ``Fbar``, ``V``, ``Vdot`` (stabilised, see
-:mod:`symndk.codegen.stable`) and the fused per-layer map ``layer(q1, q2, c, D)`` returning
-(F, Fdot, Gram determinant of the next layer), all cse'd.  Functions without a closed form are
+:mod:`symndk.codegen.stable`), the fused pair ``kernels(q1, q2, c, D)`` = (F, Fdot) and the fused
+per-layer map ``layer(q1, q2, c, D)`` = (F, Fdot, Gram determinant of the next layer), all cse'd.  Functions without a closed form are
 listed in ``numeric`` and supplied at load time by :mod:`symndk.numerics.quadrature`.
 
 Example:
@@ -13,9 +13,9 @@ Example:
     >>> relu = get_activation("relu")
     >>> spec = build_module(relu.name, relu.expr, dual_kernels(relu), "numpy")
     >>> [f.name for f in spec.functions], spec.homogeneous_degree
-    (['phi', 'dphi', 'F', 'Fdot', 'Fbar', 'V', 'Vdot', 'layer'], '1')
+    (['phi', 'dphi', 'F', 'Fdot', 'Fbar', 'V', 'Vdot', 'kernels', 'layer'], '1')
     >>> spec.functions[3].outputs
-    ('(1/2)*x0/numpy.pi + 1/4',)
+    ('(1/4)*(2*numpy.arctan2(c, numpy.sqrt(D))/numpy.pi + 1)',)
 """
 from __future__ import annotations
 
@@ -80,6 +80,7 @@ _DOCS = {
     "Fbar": "E[phi(u)] E[phi(v)] for independent u ~ N(0, q1), v ~ N(0, q2)",
     "V": "E[phi(u)^2], u ~ N(0, q)",
     "Vdot": "E[phi'(u)^2], u ~ N(0, q)",
+    "kernels": "Fused (F, Fdot) at (q1, q2, c, D = q1 q2 - c^2)",
     "layer": "Fused layer map: (F, Fdot, V(q1) V(q2) - F^2) at (q1, q2, c, D = q1 q2 - c^2)",
 }
 _ARGS = {"phi": (X,), "dphi": (X,), "F": (Q1, Q2, C), "Fdot": (Q1, Q2, C), "Fbar": (Q1, Q2), "V": (Q,), "Vdot": (Q,)}
@@ -192,6 +193,7 @@ def build_module(name: str, expr: sp.Expr, dual, backend: str) -> ModuleSpec:
             numeric.append(key)
     degree = homogeneity_degree(dual.F) if dual.F is not None else None
     if not numeric:
+        functions.append(_codegen("kernels", (stab["F"], stab["Fdot"]), _ARGS["F"], printer))
         functions.append(_layer(stab["F"], stab["Fdot"], stab["V"], degree, printer, backend))
     helpers = tuple(h for h in ("_erf", "_erfc", "_heaviside") if any(
         h + "(" in code for f in functions for _, code in f.assignments + tuple(zip(f.outputs, f.outputs))))

@@ -26,7 +26,7 @@ from pathlib import Path
 from symndk.errors import SymndkError
 
 BACKENDS = ("numpy", "mpmath")
-API = ("NAME", "CLOSED_FORM", "ODD", "phi", "dphi", "F", "Fdot", "Fbar", "V", "Vdot", "layer")
+API = ("NAME", "CLOSED_FORM", "ODD", "phi", "dphi", "F", "Fdot", "Fbar", "V", "Vdot", "kernels", "layer")
 _LOADED: dict[tuple[str, str], object] = {}
 
 
@@ -60,7 +60,8 @@ def _import(name: str, backend: str):
 
 
 def load(name: str, backend: str = "numpy", tol: float = 1e-12):
-    """Module-like object with the contract API (NAME, CLOSED_FORM, ODD, phi, dphi, F, Fdot, Fbar, V, Vdot, layer).
+    """Module-like object with the contract API (NAME, CLOSED_FORM, ODD, phi, dphi, F, Fdot, Fbar, V, Vdot)
+    plus the fused ``kernels`` (F, Fdot) and ``layer`` (F, Fdot, next Gram determinant).
 
     ``tol`` bounds the error of functions evaluated numerically (no closed form).
     """

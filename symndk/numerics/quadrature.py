@@ -169,4 +169,5 @@ def numeric_duals(module, backend: str, tol: float) -> dict:
         return value, Fdot(q1, q2, c, D=D), (np.maximum(gram, 0.0) if backend == "numpy" else max(gram, 0))
 
     out["layer"] = layer
+    out["kernels"] = lambda q1, q2, c, D=None: (F(q1, q2, c, D=D), Fdot(q1, q2, c, D=D))
     return out
