@@ -65,3 +65,36 @@ def test_dphi_is_derived_and_registry_errors():
 def test_no_closed_form_gives_none():
     d = derive_dual(sp.tanh(X))
     assert d.F is None and d.Fdot is None and "none" in d.method
+
+
+def _numerics_table(name, q1, q2, c):
+    """NUMERICS.md closed-form table, typed independently of the engine."""
+    th = mp.acos(c / mp.sqrt(q1 * q2))
+    S = q1 + q2
+    if name in ("leaky", "abs"):
+        a, b = (mp.mpf(1) / 10, 1) if name == "leaky" else (-1, 1)
+        return (a - b) ** 2 / (2 * mp.pi) * mp.sqrt(q1 * q2 - c**2) + ((a**2 + b**2) / 2 - (a - b) ** 2 * th / (2 * mp.pi)) * c
+    if name == "sign":
+        return 1 - 2 * th / mp.pi
+    if name in ("sin", "cos"):  # A sin(Bx + p): A = 1, B = 2, p = 0 or pi/2
+        B, p = 2, (0 if name == "sin" else mp.pi / 2)
+        return (mp.exp(B**2 * (c - S / 2)) - mp.exp(-(B**2) * (c + S / 2)) * mp.cos(2 * p)) / 2
+    if name == "exp":
+        return mp.exp(S / 2 + c)
+    if name == "gauss":  # e^(beta x^2), beta = -1/2
+        beta = -mp.mpf(1) / 2
+        return 1 / mp.sqrt((1 - 2 * beta * q1) * (1 - 2 * beta * q2) - 4 * beta**2 * c**2)
+    raise KeyError(name)
+
+
+TABLE = {"leaky": sp.Max(X, 0) + sp.Min(X, 0) / 10, "abs": sp.Abs(X), "sign": sp.sign(X), "sin": sp.sin(2 * X),
+         "cos": sp.cos(2 * X), "exp": sp.exp(X), "gauss": sp.exp(-X**2 / 2)}
+
+
+@pytest.mark.parametrize("name", sorted(TABLE))
+def test_matches_numerics_table(name):
+    F = derive_dual(TABLE[name]).F
+    with mp.workdps(30):
+        for q1, q2, rho in ((mp.mpf("0.7"), mp.mpf("1.9"), mp.mpf("0.3")), (mp.mpf("2.5"), mp.mpf("0.4"), mp.mpf("-0.85"))):
+            c = rho * mp.sqrt(q1 * q2)
+            assert abs(_ev(F, q1, q2, c) - _numerics_table(name, q1, q2, c)) < mp.mpf(10) ** -25

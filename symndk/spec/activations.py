@@ -87,11 +87,21 @@ def list_activations() -> list[str]:
 
 
 _half = sp.Rational(1, 2)
-#: built-in activations (a modest list: CODEGEN generates one module per entry).
+#: built-in activations (a modest list: CODEGEN generates one module per entry).  Each has a
+#: closed-form dual kernel derived by :mod:`symndk.spec.dual` whose derivative kernel is finite
+#: at rho = +-1 (so "step" and "sign", whose Fdot = E[delta delta] diverges there, and the
+#: doubly exponential "exp" are left to :func:`symndk.spec.dual.derive_dual` on request).
 BUILTIN = {
     "linear": X,
     "relu": sp.Max(X, 0),
     "erf": sp.erf(X),
+    "leaky_relu": sp.Max(X, 0) + sp.Min(X, 0) / 10,
+    "abs": sp.Abs(X),
+    "gelu": X * (1 + sp.erf(X / sp.sqrt(2))) / 2,
+    "sin": sp.sin(X),
+    "cos": sp.cos(X),
+    "gauss": sp.exp(-X**2 / 2),
+    "cube": X**3,
 }
 for _name, _expr in BUILTIN.items():
     register_activation(_name, _expr)

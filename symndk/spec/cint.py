@@ -52,15 +52,15 @@ def _antiderivative(m, r, j, c, D, W, A, B):
     e = (r - h + 2) // 2
     Dc = A - B * c**2
     target = sp.expand(c**m * Dc**e)
-    deg = max(sp.degree(target, c) - 1, 0)
+    deg = sp.degree(target, c) + 2 - h
     w = sp.symbols(f"w0:{deg + 1}")
     lam = sp.Symbol("lam")
     U = sum(wi * c**i for i, wi in enumerate(w))
     resid = sp.expand(sp.diff(U, c) * Dc - h * B * c * U + lam * Dc ** ((1 - h) // 2) - target)
-    sol = sp.solve(sp.Poly(resid, c).coeffs(), [*w, lam], dict=True)
+    sol = sp.linsolve(sp.Poly(resid, c).coeffs(), [*w, lam])
     if not sol:
         raise NotInClass(f"no antiderivative ansatz for c^{m} D^({r}/2)")
-    sol = {k: sol[0].get(k, 0) for k in [*w, lam]}
+    sol = dict(zip([*w, lam], next(iter(sol))))
     return U.subs(sol) * D ** sp.Rational(h, 2) + sol[lam] * W / sp.sqrt(B)
 
 
@@ -79,3 +79,43 @@ def to_closed_form(expr, c, D, W, A, B, a, b):
     Dc = A - B * c**2
     out = expr.subs(D, Dc).subs(W, sp.atan2(sp.sqrt(B) * c, sp.sqrt(Dc)))
     return out.subs({A: a, B: b})
+
+
+def integrate_q_from_zero(expr, q):
+    """int_0^q expr dq' for sums of ``coef * q**m * (a + b q)**(r/2)`` (m >= 0 integer, or a = 0).
+
+    Substituting w = a + b q makes every term a power of w; a logarithm (power -1) is refused.
+
+    >>> q = sp.Symbol("q", positive=True)
+    >>> integrate_q_from_zero((1 + q)**sp.Rational(-3, 2), q)
+    2 - 2/sqrt(q + 1)
+    """
+    w = sp.Dummy("w", positive=True)
+    total = sp.Integer(0)
+    for term in sp.Add.make_args(sp.expand(expr, multinomial=False)):
+        if term == 0:
+            continue
+        coef, dep = term.as_independent(q, as_Mul=True)
+        m, base, r = 0, None, sp.Integer(0)
+        for f in sp.Mul.make_args(dep):
+            b_, e_ = f.as_base_exp()
+            if b_ == q and e_.is_Integer and e_ >= 0:
+                m += int(e_)
+            elif base is None and b_.is_polynomial(q) and sp.degree(b_, q) == 1 and e_.is_Rational:
+                base, r = b_, e_
+            elif f != 1:
+                raise NotInClass(f"factor {f} outside the q-integration class")
+        if base is None:
+            total += coef * q ** (m + 1) / (m + 1)
+            continue
+        b1 = base.coeff(q, 1)
+        a0 = base.coeff(q, 0)
+        poly = sp.expand(((w - a0) / b1) ** m * w**r / b1)
+        anti = sp.Integer(0)
+        for t in sp.Add.make_args(poly):
+            c_, p_ = t.as_coeff_exponent(w)
+            if p_ == -1:
+                raise NotInClass("logarithmic q-integral")
+            anti += c_ * w ** (p_ + 1) / (p_ + 1)
+        total += coef * (anti.subs(w, base) - anti.subs(w, a0))
+    return sp.expand(total)

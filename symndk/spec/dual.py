@@ -33,7 +33,7 @@ from math import factorial
 import sympy as sp
 
 from symndk.spec.activations import X, Activation
-from symndk.spec.cint import integrate_from_zero, to_closed_form
+from symndk.spec.cint import integrate_from_zero, integrate_q_from_zero, to_closed_form
 from symndk.spec.gaussian import NotInClass, expect_1d, expect_2d
 
 Q1 = sp.Symbol("q1", positive=True)
@@ -59,7 +59,10 @@ class DualKernels:
 
 
 def _tidy(expr):
-    """Targeted rewrites: expand bases of fractional powers, merge exponentials (no simplify)."""
+    """Targeted rewrites (no blanket simplify): real form of complex exponentials, expanded
+    bases of fractional powers, merged exponentials."""
+    if expr.has(sp.I):
+        expr = sp.expand(sp.expand_complex(expr))
     expr = expr.replace(lambda e: e.is_Pow and e.exp.is_Rational and not e.exp.is_Integer,
                         lambda e: sp.Pow(sp.expand(e.base), e.exp))
     return sp.powsimp(expr, combine="exp")
@@ -78,7 +81,7 @@ def gaussian_mean(g: sp.Expr, q: sp.Expr = Q) -> sp.Expr:
         except NotInClass:
             continue
         for _ in range(m):
-            E = sp.integrate(E / 2, (qq, 0, qq))
+            E = integrate_q_from_zero(E / 2, qq)
         base = sum(sp.diff(g, X, 2 * j).subs(X, 0) * (qq / 2) ** j / factorial(j) for j in range(m))
         return sp.expand(_tidy(base + E)).subs(qq, q)
     raise NotInClass(f"no Gaussian-class even derivative of {g}")
@@ -100,25 +103,33 @@ def _price(g: sp.Expr) -> tuple[sp.Expr, str]:
             if k == 0:
                 total += p.value(C)
                 continue
+            if p.D is not None and p.b.is_number and p.b < 0:
+                raise NotInClass(f"determinant {p.a} + {-p.b} c^2 grows with c")
             e = p.expr if p.D is None else p.expr.subs(p.D, Dd)
             for _ in range(k):
                 e = integrate_from_zero(e, C, Dd, W, A, B)
             total += to_closed_form(e, C, Dd, W, A, B, p.a, p.b)
         method = "direct Gaussian integral" if k == 0 else f"Price k={k}: E[phi^({k}) phi^({k})], {k}x integrated in c"
-        return _tidy(sp.expand(total)), method
+        return _tidy(total), method
     raise NotInClass(f"no Gaussian-class derivative of order <= {KMAX}")
 
 
-def derive_dual(expr: sp.Expr, name: str = "") -> DualKernels:
+def derive_dual(expr, timeout: float | None = None) -> DualKernels:
     """Derive all dual kernels of phi = ``expr`` (in ``X``); None where no closed form exists.
+
+    With ``timeout`` (seconds) the derivation runs in a child process and gives up (all None)
+    when it takes longer, so a hard user expression never hangs the caller.
 
     >>> derive_dual(sp.exp(X)).F
     exp(c + q1/2 + q2/2)
+    >>> derive_dual(sp.tanh(X), timeout=30).F is None
+    True
     """
     expr = sp.sympify(expr)
-    dphi = sp.diff(expr, X)
+    if timeout is not None:
+        return _timeboxed(expr, timeout)
     out, notes = {}, []
-    for key, g in (("F", expr), ("Fdot", dphi)):
+    for key, g in (("F", expr), ("Fdot", sp.diff(expr, X))):
         try:
             out[key], how = _price(g)
             notes.append(f"{key}: {how}")
@@ -140,11 +151,10 @@ def _worker(expr, queue):  # pragma: no cover - runs in a child process
     queue.put(derive_dual(expr))
 
 
-def derive_dual_timeboxed(expr: sp.Expr, timeout: float = 60.0) -> DualKernels:
-    """:func:`derive_dual` in a child process; on timeout every kernel is None."""
+def _timeboxed(expr, timeout: float) -> DualKernels:
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
-    proc = ctx.Process(target=_worker, args=(sp.sympify(expr), queue), daemon=True)
+    proc = ctx.Process(target=_worker, args=(expr, queue), daemon=True)
     proc.start()
     try:
         return queue.get(timeout=timeout)
@@ -159,4 +169,4 @@ def derive_dual_timeboxed(expr: sp.Expr, timeout: float = 60.0) -> DualKernels:
 @lru_cache(maxsize=None)
 def dual_kernels(act: Activation) -> DualKernels:
     """Cached :func:`derive_dual` of a registered :class:`Activation`."""
-    return derive_dual(act.expr, act.name)
+    return derive_dual(act.expr)

@@ -134,7 +134,8 @@ def _moment(Sigma: sp.Matrix, terms, D: sp.Expr | None):
     for j, t in zip(J, terms):
         Z = sp.diff(Z, j, t.n)
     Z = Z.subs({j: t.beta for j, t in zip(J, terms)})
-    return sp.expand(Z * sp.prod(t.coef for t in terms)), det
+    # multinomial=False keeps (a + b q)**(-3/2) intact (full expand would split it)
+    return sp.expand(Z * sp.prod(t.coef for t in terms), multinomial=D is not None), det
 
 
 def expect_1d(expr: sp.Expr, q: sp.Expr) -> sp.Expr:
@@ -147,7 +148,7 @@ def expect_1d(expr: sp.Expr, q: sp.Expr) -> sp.Expr:
             total += t.coef / sp.sqrt(2 * sp.pi * q)
         else:
             total += t.coef * _half_line(t, q)
-    return sp.expand(total)
+    return sp.expand(total, multinomial=False)
 
 
 def _half_line(t: Term, q):
