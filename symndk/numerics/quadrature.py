@@ -30,6 +30,8 @@ import math
 import mpmath
 import numpy as np
 
+from symndk.errors import SymndkError
+
 #: composite Gauss-Legendre rule on [-L, L] for E[f(z)], z ~ N(0, 1): panels per half-line, order
 HALF_PANELS, ORDER, L = 28, 24, 14.0
 KMAX = 400
@@ -109,6 +111,31 @@ class MehlerSeries:
         return self.evaluate(q1, q2, c)[0]
 
 
+def polar_expect2(f, g, q1, q2, c, n_angle: int = 32, radial_panels: int = 6, n_radial: int = 24, R: float = 12.0):
+    """E[f(u) g(v)] at 1-D arrays of points by quadrant-split polar Gauss-Legendre (float64).
+
+    An independent route to the dual kernels (used by the registry checks): each angular sector
+    between sign changes of u and v is smooth for activations with kinks at 0.
+    """
+    q1, q2, c = (np.atleast_1d(np.asarray(v, dtype=float)) for v in np.broadcast_arrays(q1, q2, c))
+    th = np.arctan2(np.sqrt(np.maximum(q1 * q2 - c * c, 0.0)), c)[:, None]
+    tau = 2 * np.pi
+    cuts = np.sort(np.concatenate([np.zeros_like(th), np.full_like(th, np.pi / 2), np.full_like(th, 1.5 * np.pi),
+                                   (th + np.pi / 2) % tau, (th + 1.5 * np.pi) % tau, np.full_like(th, tau)], axis=1), axis=1)
+    xa, wa = np.polynomial.legendre.leggauss(n_angle)
+    lo, hi = cuts[:, :-1, None], cuts[:, 1:, None]
+    phi = ((hi - lo) / 2 * xa + (hi + lo) / 2).reshape(len(q1), -1)
+    wphi = ((hi - lo) / 2 * wa).reshape(len(q1), -1)
+    xr, wr = np.polynomial.legendre.leggauss(n_radial)
+    edges = np.linspace(0.0, R, radial_panels + 1)
+    r = ((edges[1:, None] - edges[:-1, None]) / 2 * xr + (edges[1:, None] + edges[:-1, None]) / 2).ravel()
+    wrad = ((edges[1:, None] - edges[:-1, None]) / 2 * wr).ravel() * r * np.exp(-r * r / 2)
+    u = np.sqrt(q1)[:, None, None] * np.cos(phi)[:, :, None] * r
+    v = np.sqrt(q2)[:, None, None] * np.cos(phi - th)[:, :, None] * r
+    inner = (f(u) * g(v)) @ wrad
+    return np.sum(inner * wphi, axis=1) / tau
+
+
 def mp_expect1(f, q):
     """E[f(u)], u ~ N(0, q), by mpmath quadrature (split at 0) at the current precision."""
     s = mpmath.sqrt(q)
@@ -134,10 +161,15 @@ def mp_expect2(f, g, q1, q2, c, D=None):
     return total / tau
 
 
+def _no_dphi(x):
+    raise SymndkError("phi' of this activation is a distribution (no pointwise derivative)")
+
+
 def numeric_duals(module, backend: str, tol: float) -> dict:
     """The functions ``module`` lists in NUMERIC (plus ``layer``), by quadrature."""
-    phi, dphi = module.phi, getattr(module, "dphi", None)
-    out = {}
+    phi = module.phi
+    dphi = getattr(module, "dphi", None) or _no_dphi
+    out = {} if hasattr(module, "dphi") else {"dphi": _no_dphi}
     if backend == "numpy":
         series = {"F": MehlerSeries(phi, tol), "Fdot": MehlerSeries(dphi, tol)}
         out["F"], out["Fdot"] = series["F"], series["Fdot"]
@@ -157,7 +189,7 @@ def numeric_duals(module, backend: str, tol: float) -> dict:
         out["Fbar"] = wrap(lambda q1, q2: mp_expect1(phi, q1) * mp_expect1(phi, q2))
         out["V"] = wrap(lambda q: mp_expect1(lambda x: phi(x) ** 2, q))
         out["Vdot"] = wrap(lambda q: mp_expect1(lambda x: dphi(x) ** 2, q))
-    out = {k: v for k, v in out.items() if k in module.NUMERIC or k == "error_estimate"}
+    out = {k: v for k, v in out.items() if k in module.NUMERIC or k in ("error_estimate", "dphi")}
     F = out.get("F", getattr(module, "F", None))
     Fdot = out.get("Fdot", getattr(module, "Fdot", None))
     V = out.get("V", getattr(module, "V", None))
