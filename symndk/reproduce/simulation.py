@@ -8,8 +8,8 @@ Finite width and finite dt bias the simulation slightly (THEORY.md section 13), 
 criterion allows that bias on top of the statistical error.
 
 Example:
-    >>> zscores([1.0, 2.0], [1.1, 2.0], [0.1, 0.5])
-    array([1., 0.])
+    >>> zscores([1.2, 2.0], [1.0, 2.0], [0.1, 0.5])
+    array([2., 0.])
 """
 from __future__ import annotations
 
@@ -39,10 +39,10 @@ def _simulate(ds, cfg, width, dt, times, n_networks, seed):
 
 
 def run(ctx):
-    width = ctx.pick(256, 512)
+    width = ctx.pick(128, 256)
     dt = ctx.pick(0.02, 0.01)
-    n_networks = ctx.pick(200, 1000)
-    horizon = ctx.pick(2.0, 5.0) / CFG.gamma
+    n_networks = ctx.pick(200, 600)
+    horizon = ctx.pick(2.0, 4.0) / CFG.gamma
     ds, r = tasks.synthetic(CFG)
     steps = np.unique(np.round(np.geomspace(dt, horizon, ctx.pick(16, 28)) / dt).astype(int))
     times = steps * dt
@@ -98,7 +98,8 @@ def _plot(ctx, theory, sim, width):
         a.plot(theory["times"], theory[key][:, 0], color=col, label=f"theory, {lab}")
         a.errorbar(sim["times"], sim[key][:, 0], yerr=2 * sim[f"{key}_se"][:, 0], fmt="o", ms=3.5, color=col,
                    mfc="w", capsize=2, lw=1, label=f"Langevin, width {width} (±2 se)")
-    plotting.equilibrium_lines(a, ntk=theory["ntk"][0], nngp=theory["nngp"][0], color="0.3")
+    a.axhline(theory["ntk"][0], color="C3", label="NTK equilibrium (test)", **plotting.NTK_STYLE)
+    a.axhline(theory["nngp"][0], color="C3", label="NNGP equilibrium (test)", **plotting.NNGP_STYLE)
     plotting.log_time(a, gamma=CFG.gamma)
     a.set_ylabel("mean predictor")
     a.set_title(f"{CFG.label()}, $\\sigma_0^2$={CFG.sigma0_sq:g}, $\\sigma^2$={CFG.sigma_sq:g}, T={CFG.T:g}")
