@@ -5,6 +5,7 @@ kernels (``duals.F``, ``duals.Fdot``, ``duals.V``), so the same code runs elemen
 float64 numpy arrays (broadcasting) and on mpmath ``mpf`` scalars.
 
 * :func:`prior_C` -- C(t, s) = sigma^2 e^{-gamma|t-s|} + (sigma0^2 - sigma^2) e^{-gamma(t+s)}.
+* :func:`prior_gram` -- C(t,t) C(s,s) - C(t,s)^2 without cancellation.
 * :func:`layer_kernels` -- K_L, Kdot_L, Theta_{L-1}, Theta_L at one time pair (t, s) and one
   input pair (x, x'), from the input kernels K_0 and the prior statistics C.
 * :func:`ndk` -- K^d(t, s) = e^{-gamma (t-s)} Theta_L(t, s) on data blocks.
@@ -54,7 +55,26 @@ def prior_C(t, s, sigma0_sq, sigma_sq, gamma, exp):
     return sigma_sq * exp(-gamma * (t - s)) + (sigma0_sq - sigma_sq) * exp(-gamma * (t + s))
 
 
-def layer_kernels(k0_tt, k0_ss, k0_ts, C_tt, C_ss, C_ts, depth, duals):
+def prior_gram(t, s, sigma0_sq, sigma_sq, gamma, exp, expm1):
+    """C(t,t) C(s,s) - C(t,s)^2 without cancellation (NUMERICS.md section 5), t >= s.
+
+    It equals (1 - e^{-2 gamma (t-s)}) sigma^2 C(s, s), and 1 - e^{-2 gamma (t-s)} = -e (e + 2)
+    with e = expm1(-gamma (t - s)).
+
+    Example:
+        >>> import math
+        >>> a = prior_gram(2.0, 1.0, 2.0, 1.0, 0.3, math.exp, math.expm1)
+        >>> C = lambda t, s: prior_C(t, s, 2.0, 1.0, 0.3, math.exp)
+        >>> abs(a - (C(2.0, 2.0) * C(1.0, 1.0) - C(2.0, 1.0) ** 2)) < 1e-15
+        True
+        >>> prior_gram(5.0, 5.0, 2.0, 1.0, 0.3, math.exp, math.expm1)
+        0.0
+    """
+    e = expm1(-gamma * (t - s))
+    return -e * (e + 2) * sigma_sq * prior_C(s, s, sigma0_sq, sigma_sq, gamma, exp)
+
+
+def layer_kernels(k0_tt, k0_ss, k0_ts, C_tt, C_ss, C_ts, depth, duals, D_C=None, D_0=None):
     """Two-time NNGP, derivative and tangent kernels after ``depth`` layers (THEORY.md section 3).
 
     Args:
@@ -65,6 +85,13 @@ def layer_kernels(k0_tt, k0_ss, k0_ts, C_tt, C_ss, C_ts, depth, duals):
         depth: number of hidden layers L >= 1.
         duals: module-like object with ``F(q1, q2, c)``, ``Fdot(q1, q2, c)`` and ``V(q)``
             (``symndk.numerics.duals.load(name, backend)``).
+        D_C: optional C_tt C_ss - C_ts^2 computed without cancellation (:func:`prior_gram`).
+        D_0: optional input Gram determinant k0_tt k0_ss - k0_ts^2.
+
+    If ``duals`` has the fused ``layer(q1, q2, c, D) -> (F, Fdot, V V - F^2)`` map and ``D_C`` is
+    given, the Gram determinant D = q1 q2 - c^2 = D_C K_tt K_ss + C_ts^2 D_K is carried through
+    the layers as a primary variable, so the kernels keep their digits as rho -> 1 (the
+    same-input diagonal at short lags).
 
     Returns:
         ``(K_L, Kdot_L, Theta_{L-1}, Theta_L)`` at (t, s; x, x'), elementwise.
@@ -80,10 +107,16 @@ def layer_kernels(k0_tt, k0_ss, k0_ts, C_tt, C_ss, C_ts, depth, duals):
     """
     if int(depth) != depth or depth < 1:
         raise ValueError(f"depth must be a positive integer, got {depth!r}")
+    fused = D_C is not None and hasattr(duals, "layer")
     k_tt, k_ss, k_ts, theta = k0_tt, k0_ss, k0_ts, k0_ts
+    D_K = (k0_tt * k0_ss - k0_ts * k0_ts) if D_0 is None else D_0
     for _ in range(int(depth)):
         q1, q2, c = C_tt * k_tt, C_ss * k_ss, C_ts * k_ts
-        k_ts, kdot = duals.F(q1, q2, c), duals.Fdot(q1, q2, c)
+        if fused:
+            D = D_C * k_tt * k_ss + C_ts * C_ts * D_K
+            k_ts, kdot, D_K = duals.layer(q1, q2, c, D)
+        else:
+            k_ts, kdot = duals.F(q1, q2, c), duals.Fdot(q1, q2, c)
         k_tt, k_ss = duals.V(q1), duals.V(q2)
         theta_prev, theta = theta, k_ts + C_ts * kdot * theta
     return k_ts, kdot, theta_prev, theta

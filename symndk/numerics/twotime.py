@@ -1,0 +1,110 @@
+"""Two-time kernel assembly on data blocks (THEORY.md sections 3, 4, 7, 8).
+
+:class:`TwoTimeKernel` holds the input Gram blocks of the rows ``[X_train; X_test]`` against
+the columns ``X_train`` and evaluates, through the generated dual kernels of one activation,
+
+* :meth:`TwoTimeKernel.entries` -- chosen channels at chosen (row, col) entries and time pairs,
+  vectorised over both (the cheap path used by the compressed solver);
+* :meth:`TwoTimeKernel.block` -- whole (P + Q) x P blocks at one time pair.
+
+Channels: ``"ndk"`` = K^d = e^{-gamma(t-s)} Theta_L, ``"nngp"`` = K_L, ``"cross"`` =
+Kdot_L Theta_{L-1} (the two pieces of the drift and temporal-correlation integrands).
+
+Example (ReLU, L = 2; at t = s = 0 the NDK is the static NTK at sigma0):
+    >>> import numpy as np
+    >>> X = np.array([[1.0, 1.0], [1.0, -1.0]])
+    >>> k = TwoTimeKernel(X, X[:0], "relu", depth=2, sigma0_sq=1.0, sigma_sq=1.0, T=0.1)
+    >>> K = k.block(0.0, 0.0)
+    >>> K.shape, bool(np.allclose(K, K.T))
+    ((2, 2), True)
+    >>> round(float(K[0, 0]), 12)  # Theta_1 = 1/2 + 1/2 = 1, Theta_2 = 1/4 + (1/2) Theta_1
+    0.75
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from symndk.numerics.recursion import layer_kernels, prior_C, prior_gram
+
+CHANNELS = ("ndk", "nngp", "cross")
+
+
+def load_duals(activation: str):
+    """The generated numpy dual kernels of ``activation`` (``symndk.numerics.duals.load``)."""
+    from symndk.numerics import duals
+
+    return duals.load(activation, "numpy")
+
+
+class TwoTimeKernel:
+    """Two-time kernels of one network on the rows ``[X_train; X_test]`` x columns ``X_train``.
+
+    Args:
+        X_train: (P, N0) training inputs.
+        X_test: (Q, N0) test inputs (Q may be 0).
+        activation: registered activation name.
+        depth: number of hidden layers L.
+        sigma0_sq, sigma_sq, T: initial variance, prior variance, temperature.
+    """
+
+    def __init__(self, X_train, X_test, activation, depth, sigma0_sq, sigma_sq, T):
+        X_train = np.asarray(X_train, float)
+        rows = np.vstack([X_train, np.asarray(X_test, float).reshape(-1, X_train.shape[1])])
+        n0 = X_train.shape[1]
+        self.P, self.R = X_train.shape[0], rows.shape[0]
+        self.gram = rows @ X_train.T / n0                      # K_0 (R, P)
+        self.norm_rows = np.einsum("ij,ij->i", rows, rows) / n0
+        self.norm_cols = self.norm_rows[: self.P]
+        self.activation, self.depth = activation, int(depth)
+        self.sigma0_sq, self.sigma_sq, self.T = float(sigma0_sq), float(sigma_sq), float(T)
+        self.gamma = self.T / self.sigma_sq
+        self.duals = load_duals(activation)
+
+    def _layers(self, k_tt, k_ss, k_ts, t, s):
+        g, s0, s2 = self.gamma, self.sigma0_sq, self.sigma_sq
+        C_tt, C_ss, C_ts = (prior_C(a, b, s0, s2, g, np.exp) for a, b in ((t, t), (s, s), (t, s)))
+        D_C = prior_gram(t, s, s0, s2, g, np.exp, np.expm1)
+        D_0 = np.maximum(k_tt * k_ss - k_ts * k_ts, 0.0)
+        return layer_kernels(k_tt, k_ss, k_ts, C_tt, C_ss, C_ts, self.depth, self.duals, D_C, D_0)
+
+    def _channels(self, out, t, s):
+        K, Kdot, th_prev, th = out
+        res = []
+        for name in self.channels:
+            if name == "ndk":
+                res.append(np.exp(-self.gamma * (t - s)) * th)
+            elif name == "nngp":
+                res.append(K)
+            else:
+                res.append(Kdot * th_prev)
+        return res
+
+    channels = ("ndk",)
+
+    def with_channels(self, *names):
+        """A shallow copy evaluating ``names`` (subset of ``CHANNELS``) instead of the NDK."""
+        bad = [n for n in names if n not in CHANNELS]
+        if bad:
+            raise ValueError(f"unknown channels {bad}; known {CHANNELS}")
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new.channels = tuple(names)
+        return new
+
+    def entries(self, rows, cols, t, s):
+        """Channels at entries (rows[j], cols[j]) and time pairs (t[i], s[i]), t >= s.
+
+        Returns an array (n_channels, n_pairs, n_entries).
+        """
+        rows, cols = np.asarray(rows), np.asarray(cols)
+        t = np.asarray(t, float).reshape(-1, 1)
+        s = np.asarray(s, float).reshape(-1, 1)
+        out = self._layers(self.norm_rows[rows][None, :], self.norm_cols[cols][None, :],
+                           self.gram[rows, cols][None, :], t, s)
+        return np.stack([np.broadcast_to(c, (t.shape[0], rows.size)) for c in self._channels(out, t, s)])
+
+    def block(self, t, s):
+        """All channels as (R, P) blocks at one time pair; squeezed when one channel."""
+        out = self._layers(self.norm_rows[:, None], self.norm_cols[None, :], self.gram, float(t), float(s))
+        res = [np.broadcast_to(c, self.gram.shape) for c in self._channels(out, float(t), float(s))]
+        return res[0] if len(res) == 1 else np.stack(res)
