@@ -125,44 +125,18 @@ def simulate(X_train, y_train, X_test=None, activation="relu", depth=2, width=25
     sizes = [min(batch_size, n_networks - s) for s in range(0, n_networks, batch_size)]
     seeds = np.random.SeedSequence(seed).spawn(len(sizes))
     X_all, P = np.vstack([Xtr, Xte]), Xtr.shape[0]
+    sched = _Schedule(rec, steps_a, steps_w, n_steps, n_freeze)
     stats = {k: Moments() for k in ("f", "pair")}
     start = time.perf_counter()
-    bar = tqdm(total=n_networks * n_steps, unit="net-step", unit_scale=True, disable=not progress,
-               desc=f"simulate {activation} L={depth}")
-    for B, ss in zip(sizes, seeds):
-        rng = np.random.Generator(np.random.SFC64(ss))
-        net = Ensemble.sample(rng, Xtr.shape[1], widths, B, sigma0_sq, kern.phi, kern.dphi, antithetic)
-        out = np.empty((B, len(rec), X_all.shape[0]))
-        a_rec, h_rec = {}, {}
-        rec_index = {}
-        for j, n in enumerate(rec):
-            rec_index.setdefault(int(n), []).append(j)
-        want_a, want_h = set(map(int, steps_a)), set(map(int, steps_w))
-        for n in range(n_steps + 1):
-            learning = n < n_steps and (n_freeze is None or n < n_freeze)
-            full = n in rec_index or n in want_h
-            if full or learning:
-                pres, acts = net.hidden(X_all if full else Xtr)
-                if n in rec_index:
-                    out[:, rec_index[n], :] = net.readout(acts[-1])[:, None, :]
-                if n in want_h:
-                    h_rec[n] = acts[-1].copy()
-            if n in want_a:
-                a_rec[n] = net.a.copy()
-            if n == n_steps:
-                break
-            if learning:
-                pres_tr, acts_tr = [h[:, :P] for h in pres], [Xtr] + [h[:, :P] for h in acts[1:]]
-                residual = net.readout(acts_tr[-1]) - ytr
-                net.step(rng, dt, gamma, T, pres_tr, acts_tr, residual)
-            else:
-                net.step(rng, dt, gamma, T, move_readout=n_freeze is None or n < n_freeze)
-            bar.update(B)
-        stats["f"].add(_units(out, antithetic))
-        if pair_arr is not None:
-            g = np.stack([net.readout(h_rec[int(w)], a_rec[int(a)]) for a, w in zip(steps_a, steps_w)], axis=1)
-            stats["pair"].add(_units(g, antithetic))
-    bar.close()
+    with _one_blas_thread(), tqdm(total=n_networks * n_steps, unit="net-step", unit_scale=True,
+                                  disable=not progress, desc=f"simulate {activation} L={depth}") as bar:
+        for B, ss in zip(sizes, seeds):
+            rng = np.random.Generator(np.random.SFC64(ss))
+            net = Ensemble.sample(rng, Xtr.shape[1], widths, B, sigma0_sq, kern.phi, kern.dphi, antithetic)
+            out, g = _run_batch(net, rng, sched, Xtr, ytr, X_all, dt, gamma, T, bar)
+            stats["f"].add(_units(out, antithetic))
+            if pair_arr is not None:
+                stats["pair"].add(_units(g, antithetic))
     mean, se = stats["f"].result()
     meta = dict(activation=activation, depth=int(depth), widths=list(widths), sigma0_sq=float(sigma0_sq),
                 sigma_sq=float(sigma_sq), T=float(T), gamma=gamma, dt=float(dt), n_networks=int(n_networks),
@@ -175,6 +149,68 @@ def simulate(X_train, y_train, X_test=None, activation="relu", depth=2, width=25
         kw = dict(pairs=pair_arr, pair_train=pm[:, :P], pair_train_se=ps[:, :P], pair_test=pm[:, P:],
                   pair_test_se=ps[:, P:])
     return SimulationResult(times_arr, mean[:, :P], se[:, :P], mean[:, P:], se[:, P:], metadata=meta, **kw)
+
+
+class _Schedule:
+    """What happens at each step index: recordings, the frozen-readout phase, the last step."""
+
+    def __init__(self, rec, steps_a, steps_w, n_steps, n_freeze):
+        self.record = {}
+        for j, n in enumerate(rec):
+            self.record.setdefault(int(n), []).append(j)
+        self.n_rec = len(rec)
+        self.steps_a, self.steps_w = [int(n) for n in steps_a], [int(n) for n in steps_w]
+        self.want_a, self.want_h = set(self.steps_a), set(self.steps_w)
+        self.n_steps, self.n_freeze = n_steps, n_freeze
+
+    def learning(self, n):
+        return n < self.n_steps and (self.n_freeze is None or n < self.n_freeze)
+
+
+def _run_batch(net, rng, sched, Xtr, ytr, X_all, dt, gamma, T, bar):
+    """Integrate one batch; returns f at the recorded times (B, n_rec, P + Q) and the
+    temporal-correlation outputs (B, n_pairs, P + Q) (None without pairs)."""
+    P = Xtr.shape[0]
+    out = np.empty((net.n_networks, sched.n_rec, X_all.shape[0]))
+    a_rec, h_rec = {}, {}
+    for n in range(sched.n_steps + 1):
+        learning = sched.learning(n)
+        full = n in sched.record or n in sched.want_h
+        if full or learning:
+            pres, acts = net.hidden(X_all if full else Xtr)
+            if n in sched.record:
+                out[:, sched.record[n], :] = net.readout(acts[-1])[:, None, :]
+            if n in sched.want_h:
+                h_rec[n] = acts[-1].copy()
+        if n in sched.want_a:
+            a_rec[n] = net.a.copy()
+        if n == sched.n_steps:
+            break
+        if learning:
+            pres_tr, acts_tr = [h[:, :P] for h in pres], [Xtr] + [h[:, :P] for h in acts[1:]]
+            net.step(rng, dt, gamma, T, pres_tr, acts_tr, net.readout(acts_tr[-1]) - ytr)
+        else:
+            net.step(rng, dt, gamma, T, move_readout=sched.n_freeze is None or n < sched.n_freeze)
+        bar.update(net.n_networks)
+    if not sched.steps_a:
+        return out, None
+    g = [net.readout(h_rec[w], a_rec[a]) for a, w in zip(sched.steps_a, sched.steps_w)]
+    return out, np.stack(g, axis=1)
+
+
+def _one_blas_thread():
+    """Context limiting BLAS to one thread while simulating (when threadpoolctl is installed).
+
+    The per-network products are small; multi-threaded BLAS on them mostly spins, badly so on a
+    loaded machine (measured: 5-10x slower at width 512).
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - optional dependency
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _units(values, antithetic):

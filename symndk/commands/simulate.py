@@ -1,0 +1,164 @@
+"""``symndk simulate``: finite-width Langevin ensemble -> NPZ + JSON (and a PNG against theory).
+
+Example:
+    >>> import argparse
+    >>> p = argparse.ArgumentParser(); add_arguments(p)
+    >>> a = p.parse_args(["--data", "synthetic:4,0.5", "--times", "0:2:5", "--out", "run"])
+    >>> a.data, a.times, a.depth, a.antithetic
+    ('synthetic:4,0.5', '0:2:5', 2, True)
+    >>> parse_times("0:2:5").tolist(), parse_times("0,0.5,3").tolist()
+    ([0.0, 0.5, 1.0, 1.5, 2.0], [0.0, 0.5, 3.0])
+"""
+from __future__ import annotations
+
+HELP = "simulate a finite-width network ensemble under Langevin dynamics (mean +- SE vs theory)"
+
+
+def add_arguments(parser):
+    parser.add_argument("--data", default="synthetic:4,0.5", metavar="SPEC",
+                        help="synthetic:P,r | digits:a,b[,n_per_class] | files (with --x-train/--y-train)")
+    parser.add_argument("--x-train", metavar="FILE", help="training inputs (.npy/.csv), with --data files")
+    parser.add_argument("--y-train", metavar="FILE", help="training targets (.npy/.csv)")
+    parser.add_argument("--x-test", metavar="FILE", help="test inputs (.npy/.csv), optional")
+    parser.add_argument("--activation", default="relu")
+    parser.add_argument("--depth", type=int, default=2)
+    parser.add_argument("--width", type=int, default=256)
+    parser.add_argument("--sigma0-sq", type=float, default=0.5)
+    parser.add_argument("--sigma-sq", type=float, default=1.0)
+    parser.add_argument("--T", type=float, default=0.1, help="temperature (gamma = T / sigma^2)")
+    parser.add_argument("--dt", type=float, default=0.01)
+    parser.add_argument("--times", default="0:10:21", metavar="LIST",
+                        help="start:stop:num (evenly spaced) or a comma list; multiples of dt")
+    parser.add_argument("--n-networks", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-antithetic", dest="antithetic", action="store_false",
+                        help="plain averaging instead of antithetic pairs (a, W), (-a, W)")
+    parser.add_argument("--freeze-readout-at", type=float, default=None, metavar="T0",
+                        help="drift scenario: readout fixed after T0, hidden weights prior-only")
+    parser.add_argument("--pairs", default=None, metavar="TA:TW,..",
+                        help="temporal correlation a(t_a) . phi(h_L(t_w)) / sqrt(N_L) at these pairs")
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--out", default="symndk-simulation", metavar="PREFIX",
+                        help="writes PREFIX.npz and PREFIX.json (default: ./symndk-simulation)")
+    parser.add_argument("--plot", metavar="PNG", help="also plot mean +- SE over the theory curve")
+    parser.add_argument("--no-theory", dest="theory", action="store_false",
+                        help="plot the simulation only (no symndk.predict curve)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def parse_times(text):
+    """``start:stop:num`` -> evenly spaced times; ``a,b,c`` -> those times."""
+    import numpy as np
+
+    from symndk.errors import SymndkError
+
+    try:
+        if ":" in text:
+            start, stop, num = text.split(":")
+            return np.linspace(float(start), float(stop), int(num))
+        return np.array([float(v) for v in text.split(",")])
+    except ValueError:
+        raise SymndkError(f"--times must be start:stop:num or a comma list of numbers, got {text!r}") from None
+
+
+def parse_pairs(text):
+    """``ta:tw,ta:tw`` -> list of (t_a, t_w)."""
+    from symndk.errors import SymndkError
+
+    try:
+        return [tuple(float(v) for v in item.split(":", 1)) for item in text.split(",")]
+    except ValueError:
+        raise SymndkError(f"--pairs must look like 1:2,3:3, got {text!r}") from None
+
+
+def load_task(args):
+    """The task named by ``--data`` (or the array files) as (X_train, y_train, X_test, name)."""
+    import numpy as np
+
+    from symndk import data
+    from symndk.errors import SymndkError
+
+    kind, _, rest = args.data.partition(":")
+    try:
+        nums = [float(v) for v in rest.split(",")] if rest else []
+    except ValueError:
+        raise SymndkError(f"--data: bad numbers in {args.data!r}") from None
+    if kind == "synthetic" and len(nums) == 2:
+        ds = data.synthetic(int(nums[0]), nums[1])
+    elif kind == "digits" and len(nums) in (2, 3):
+        ds = data.digits(*(int(v) for v in nums))
+    elif kind == "files" and not rest:
+        if not (args.x_train and args.y_train):
+            raise SymndkError("--data files needs --x-train and --y-train")
+        X = data.load_array(args.x_train)
+        Xt = data.load_array(args.x_test) if args.x_test else None
+        return X, data.load_array(args.y_train), Xt, f"files({args.x_train})"
+    else:
+        raise SymndkError(f"--data must be synthetic:P,r, digits:a,b[,n] or files, got {args.data!r}")
+    return ds.X_train, ds.y_train, ds.X_test, ds.name
+
+
+def run(args) -> int:
+    import json
+
+    import numpy as np
+
+    from symndk.numerics.langevin import simulate
+
+    X, y, Xt, name = load_task(args)
+    res = simulate(X, y, Xt, args.activation, args.depth, args.width, args.sigma0_sq, args.sigma_sq, args.T,
+                   args.dt, parse_times(args.times), args.n_networks, args.seed, antithetic=args.antithetic,
+                   freeze_readout_at=args.freeze_readout_at,
+                   pairs=parse_pairs(args.pairs) if args.pairs else None, batch_size=args.batch_size,
+                   progress=not args.quiet)
+    arrays = {k: v for k, v in vars(res).items() if isinstance(v, np.ndarray)}
+    meta = dict(res.metadata, task=name, command="symndk simulate")
+    np.savez(f"{args.out}.npz", **arrays, metadata=json.dumps(meta))
+    with open(f"{args.out}.json", "w") as fh:
+        json.dump(dict(metadata=meta, **{k: v.tolist() for k, v in arrays.items()}), fh, indent=1)
+    print(f"wrote {args.out}.npz and {args.out}.json ({meta['n_units']} independent samples, "
+          f"{meta['elapsed_s']:.1f} s)")
+    if args.plot:
+        plot(res, X, y, Xt, args.plot, theory=args.theory)
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def plot(res, X, y, Xt, path, theory=True, max_curves=4):
+    """PNG of the ensemble mean +- SE (error bars) over the theory curve (``symndk.predict``)."""
+    import numpy as np
+
+    from symndk.errors import SymndkError
+
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise SymndkError("--plot needs matplotlib: pip install 'symndk[plot]'") from None
+    m = res.metadata
+    curve = None
+    if theory and m["freeze_readout_at"] is None:
+        import symndk
+
+        grid = np.linspace(0.0, float(res.times.max()), 200)
+        curve = symndk.predict(X, y, Xt, activation=m["activation"], depth=m["depth"], sigma0_sq=m["sigma0_sq"],
+                               sigma_sq=m["sigma_sq"], T=m["T"], times=grid)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharex=True)
+    for ax, key in zip(axes, ("train", "test")):
+        mean, se = getattr(res, key), getattr(res, key + "_se")
+        for j in range(min(max_curves, mean.shape[1])):
+            line = ax.errorbar(res.times, mean[:, j], yerr=se[:, j], fmt="o", ms=3, capsize=2,
+                               label=f"{key} {j} (simulation)")
+            if curve is not None:
+                ax.plot(curve.times, getattr(curve, key)[:, j], "-", color=line[0].get_color(), lw=1)
+        ax.set_title(f"{key} predictor" + ("" if curve is None else " (lines: theory)"))
+        ax.set_xlabel("t")
+        if mean.shape[1]:
+            ax.legend(fontsize=7)
+    fig.suptitle(f"{m['activation']} L={m['depth']} N={m['widths'][0]} T={m['T']:g} "
+                 f"sigma0^2={m['sigma0_sq']:g} sigma^2={m['sigma_sq']:g} ({m['n_units']} samples)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -1,0 +1,90 @@
+"""Theory curves for the Langevin validations (adapters over the solvers and the recursion).
+
+Every curve comes from the project's solvers (``symndk.predict``, ``symndk.drift``,
+``symndk.temporal_correlation``); this module only arranges their outputs as
+``(n, P + Q)`` arrays in the order the simulator reports them, and builds the foils: the
+deliberately wrong variants the validation statistic must reject.
+
+Example (Theta_L at t = s = 0 for linear L = 1 is 2 sigma0^2 K_0):
+    >>> import numpy as np
+    >>> from symndk.numerics.langevin_validate import Case
+    >>> c = Case("x", "ntk", "linear", 1, 8, 8, 0.5, (), pairs=((0.0, 0.0),))
+    >>> X = np.sqrt(2.0) * np.eye(2)
+    >>> tangent_kernel(c, X, equal_time_C=False)[0].tolist()
+    [[1.0, 0.0], [0.0, 1.0]]
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def _kw(case):
+    return dict(activation=case.activation, depth=case.depth, sigma0_sq=case.sigma0_sq, sigma_sq=case.sigma_sq,
+                T=case.T)
+
+
+def predict(case, X, y, Xt, times):
+    """Mean predictor (THEORY.md section 5) at ``times``: (n, P + Q)."""
+    from symndk.numerics import api
+
+    res = api.predict(X, y, Xt, times=np.asarray(times, float), **_kw(case))
+    return np.hstack([res.train, res.test])
+
+
+def drift(case, X, y, Xt, times):
+    """Drift predictor (section 7), readout frozen at ``case.t0``: (n, P + Q)."""
+    from symndk.numerics import api
+
+    res = api.drift(X, y, Xt, t0=case.t0, times=np.asarray(times, float), **_kw(case))
+    return np.hstack([res.train, res.test])
+
+
+def correlation(case, X, y, Xt):
+    """Temporal correlation g(x; t_a, t_w) (section 8) at ``case.pairs``: (m, P + Q)."""
+    from symndk.numerics import api
+
+    res = api.temporal_correlation(X, y, Xt, pairs=np.asarray(case.pairs, float), **_kw(case))
+    return np.hstack([res.train, res.test])
+
+
+def foil(case, X, y, Xt, times):
+    """The wrong normalisation ``case.foil`` of the mean predictor: (n, P + Q).
+
+    ``"no-prefactor"``: the Volterra kernel Theta_L(t, s) instead of e^{-gamma (t-s)} Theta_L(t, s).
+    """
+    from symndk.numerics import api
+
+    if case.foil != "no-prefactor":
+        raise ValueError(f"unknown foil {case.foil!r}")
+    res = api.predict(X, y, Xt, times=np.asarray(times, float), prefactor=False, **_kw(case))
+    return np.hstack([res.train, res.test])
+
+
+def ntk_inputs():
+    """Three inputs in R^3 with unequal norms and generic overlaps (fixed)."""
+    X = np.random.default_rng(3).standard_normal((3, 3))
+    X[2] *= 1.7
+    return X
+
+
+def tangent_kernel(case, X, equal_time_C=False):
+    """Theta_L(t, s; x_i, x_j) at ``case.pairs`` from the layer recursion: (m, n, n).
+
+    With ``equal_time_C`` the cross statistic C(t, s) is replaced by sqrt(C(t, t) C(s, s)) (a
+    foil that ignores the decorrelation of the weights in time).
+    """
+    from symndk.numerics import duals
+    from symndk.numerics.recursion import layer_kernels, prior_C
+
+    k = duals.load(case.activation)
+    K0 = X @ X.T / X.shape[1]
+    n = np.diag(K0)
+    gamma = case.T / case.sigma_sq
+    out = []
+    for t, s in case.pairs:
+        t, s = max(t, s), min(t, s)
+        Ctt, Css, Cts = (prior_C(a, b, case.sigma0_sq, case.sigma_sq, gamma, np.exp) for a, b in ((t, t), (s, s), (t, s)))
+        if equal_time_C:
+            Cts = np.sqrt(Ctt * Css)
+        out.append(layer_kernels(n[:, None], n[None, :], K0, Ctt, Css, Cts, case.depth, k)[3])
+    return np.array(out)
