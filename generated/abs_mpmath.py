@@ -65,13 +65,14 @@ def dphi(x):
 def F(q1, q2, c, D=None):
     """E[phi(u) phi(v)], Var u = q1, Var v = q2, Cov(u, v) = c; D = q1 q2 - c^2 if given.
 
-    Generated body: 1 named temporaries, 8 operations.
+    Generated body: 2 named temporaries, 8 operations.
     """
     with mpmath.workdps(mpmath.mp.dps + GUARD):
         q1, q2, c = mpmath.mpf(q1), mpmath.mpf(q2), mpmath.mpf(c)
         D = _gram(q1, q2, c, D)
         x0 = mpmath.sqrt(D)
-        out = (2*(c*mpmath.atan2(c, x0) + x0)/mpmath.pi, )
+        x1 = 2/mpmath.pi
+        out = (c*x1*mpmath.atan2(c, x0) + x0*x1, )
     return _real(out[0])
 
 
@@ -129,23 +130,23 @@ def kernels(q1, q2, c, D=None):
         q1, q2, c = mpmath.mpf(q1), mpmath.mpf(q2), mpmath.mpf(c)
         D = _gram(q1, q2, c, D)
         x0 = mpmath.sqrt(D)
-        x1 = mpmath.atan2(c, x0)
-        x2 = 2/mpmath.pi
-        out = (x2*(c*x1 + x0), x1*x2, )
+        x1 = 2/mpmath.pi
+        x2 = x1*mpmath.atan2(c, x0)
+        out = (c*x2 + x0*x1, x2, )
     return tuple(_real(v) for v in out)
 
 
 def layer(q1, q2, c, D=None):
     """Fused layer map: (F, Fdot, V(q1) V(q2) - F^2) at (q1, q2, c, D = q1 q2 - c^2).
 
-    Generated body: 4 named temporaries, 15 operations.
+    Generated body: 4 named temporaries, 12 operations.
     """
     with mpmath.workdps(2 * mpmath.mp.dps + GUARD):
         q1, q2, c = mpmath.mpf(q1), mpmath.mpf(q2), mpmath.mpf(c)
         D = _gram(q1, q2, c, D)
         x0 = mpmath.sqrt(D)
-        x1 = mpmath.atan2(c, x0)
-        x2 = c*x1 + x0
-        x3 = 2/mpmath.pi
-        out = (x2*x3, x1*x3, max(0, q1*q2 - 4*x2**2/mpmath.pi**2), )
+        x1 = 2/mpmath.pi
+        x2 = x1*mpmath.atan2(c, x0)
+        x3 = c*x2 + x0*x1
+        out = (x3, x2, max(0, q1*q2 - x3**2), )
     return tuple(_real(v) for v in out)

@@ -100,36 +100,36 @@ def Fbar(q1, q2):
 def V(q):
     """E[phi(u)^2], u ~ N(0, q).
 
-    Generated body: 0 named temporaries, 5 operations.
+    Generated body: 0 named temporaries, 6 operations.
     """
     with mpmath.workdps(mpmath.mp.dps + GUARD):
         q = mpmath.mpf(q)
-        out = ((mpmath.mpf(1)/mpmath.mpf(2))*(1 + mpmath.exp(-2*q)), )
+        out = (mpmath.mpf(1)/mpmath.mpf(2) + (mpmath.mpf(1)/mpmath.mpf(2))*mpmath.exp(-2*q), )
     return _real(out[0])
 
 
 def Vdot(q):
     """E[phi'(u)^2], u ~ N(0, q).
 
-    Generated body: 0 named temporaries, 5 operations.
+    Generated body: 0 named temporaries, 6 operations.
     """
     with mpmath.workdps(mpmath.mp.dps + GUARD):
         q = mpmath.mpf(q)
-        out = ((mpmath.mpf(1)/mpmath.mpf(2))*(1 - mpmath.exp(-2*q)), )
+        out = (mpmath.mpf(1)/mpmath.mpf(2) - mpmath.mpf(1)/mpmath.mpf(2)*mpmath.exp(-2*q), )
     return _real(out[0])
 
 
 def kernels(q1, q2, c, D=None):
     """Fused (F, Fdot) at (q1, q2, c, D = q1 q2 - c^2).
 
-    Generated body: 3 named temporaries, 16 operations.
+    Generated body: 3 named temporaries, 13 operations.
     """
     with mpmath.workdps(mpmath.mp.dps + GUARD):
         q1, q2, c = mpmath.mpf(q1), mpmath.mpf(q2), mpmath.mpf(c)
         x0 = (mpmath.mpf(1)/mpmath.mpf(2))*q1 + (mpmath.mpf(1)/mpmath.mpf(2))*q2
         x1 = mpmath.exp(c - x0)
-        x2 = c + x0
-        out = ((mpmath.mpf(1)/mpmath.mpf(2))*x1 + (mpmath.mpf(1)/mpmath.mpf(2))*mpmath.exp(-x2), (mpmath.mpf(1)/mpmath.mpf(2))*x1 - mpmath.mpf(1)/mpmath.mpf(2)*mpmath.exp(-x2), )
+        x2 = (mpmath.mpf(1)/mpmath.mpf(2))*mpmath.exp(-c - x0)
+        out = ((mpmath.mpf(1)/mpmath.mpf(2))*x1 + x2, (mpmath.mpf(1)/mpmath.mpf(2))*x1 - x2, )
     return tuple(_real(v) for v in out)
 
 
@@ -142,7 +142,7 @@ def layer(q1, q2, c, D=None):
         q1, q2, c = mpmath.mpf(q1), mpmath.mpf(q2), mpmath.mpf(c)
         x0 = (mpmath.mpf(1)/mpmath.mpf(2))*q1 + (mpmath.mpf(1)/mpmath.mpf(2))*q2
         x1 = mpmath.exp(c - x0)
-        x2 = c + x0
-        x3 = x1 + mpmath.exp(-x2)
-        out = ((mpmath.mpf(1)/mpmath.mpf(2))*x3, (mpmath.mpf(1)/mpmath.mpf(2))*x1 - mpmath.mpf(1)/mpmath.mpf(2)*mpmath.exp(-x2), max(0, -mpmath.mpf(1)/mpmath.mpf(4)*x3**2 + (mpmath.mpf(1)/mpmath.mpf(4))*(1 + mpmath.exp(-2*q1))*(1 + mpmath.exp(-2*q2))), )
+        x2 = (mpmath.mpf(1)/mpmath.mpf(2))*mpmath.exp(-c - x0)
+        x3 = (mpmath.mpf(1)/mpmath.mpf(2))*x1 + x2
+        out = (x3, (mpmath.mpf(1)/mpmath.mpf(2))*x1 - x2, max(0, -x3**2 + (mpmath.mpf(1)/mpmath.mpf(2) + (mpmath.mpf(1)/mpmath.mpf(2))*mpmath.exp(-2*q1))*(mpmath.mpf(1)/mpmath.mpf(2) + (mpmath.mpf(1)/mpmath.mpf(2))*mpmath.exp(-2*q2))), )
     return tuple(_real(v) for v in out)

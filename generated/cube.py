@@ -65,9 +65,9 @@ def dphi(x):
 def F(q1, q2, c, D=None):
     """E[phi(u) phi(v)], Var u = q1, Var v = q2, Cov(u, v) = c; D = q1 q2 - c^2 if given.
 
-    Generated body: 0 named temporaries, 7 operations.
+    Generated body: 0 named temporaries, 6 operations.
     """
-    return 3*c*(2*c**2 + 3*q1*q2)
+    return 6*c**3 + 9*c*q1*q2
 
 
 def Fdot(q1, q2, c, D=None):
@@ -75,7 +75,7 @@ def Fdot(q1, q2, c, D=None):
 
     Generated body: 0 named temporaries, 5 operations.
     """
-    return 9*(2*c**2 + q1*q2)
+    return 18*c**2 + 9*q1*q2
 
 
 def Fbar(q1, q2):
@@ -105,26 +105,24 @@ def Vdot(q):
 def kernels(q1, q2, c, D=None):
     """Fused (F, Fdot) at (q1, q2, c, D = q1 q2 - c^2).
 
-    Generated body: 2 named temporaries, 10 operations.
+    Generated body: 1 named temporaries, 9 operations.
     """
-    x0 = q1*q2
-    x1 = 2*c**2
-    return 3*c*(3*x0 + x1), 9*x0 + 9*x1
+    x0 = 9*q1*q2
+    return 6*c**3 + c*x0, 18*c**2 + x0
 
 
 def layer(q1, q2, c, D=None):
     """Fused layer map: (F, Fdot, V(q1) V(q2) - F^2) at (q1, q2, c, D = q1 q2 - c^2); positively homogeneous of degree 3: Gram factors use series near the poles.
 
-    Generated body: 7 named temporaries, 32 operations.
+    Generated body: 6 named temporaries, 28 operations.
     """
     D = _gram(q1, q2, c, D)
     th = numpy.arctan2(numpy.sqrt(D), c)
-    x0 = q1*q2
-    x1 = 2*c**2
-    x2 = 3*c
-    x3 = 2*c**3/(q1**(3/2)*q2**(3/2)) + x2/(numpy.sqrt(q1)*numpy.sqrt(q2))
-    gram_a = 15 - 3*x3
-    gram_b = 3*x3 + 15
+    x0 = 6*c**3
+    x1 = 9*q1*q2
+    x2 = 9*c/(numpy.sqrt(q1)*numpy.sqrt(q2)) + x0/(q1**(3/2)*q2**(3/2))
+    gram_a = 15 - x2
+    gram_b = x2 + 15
     gram_a = _patch(gram_a, th < 0.3, lambda th, D, c: th, lambda th: th**2*(th**2*(th**2*(th**2*(th**2*(th**2*(th**2*(th**2*(th**2*(th**2*(th**2*(th**2*(th**2*(th**2*(th**2*(1.1643105313196432e-18 - 1.0563301191407643e-20*th**2) - 1.1255001802760487e-16) + 9.4542015143485639e-15) - 6.8280344272229269e-13) + 4.1878611164310101e-11) - 2.1497687113669663e-9) + 9.0768014132021193e-8) - 3.0861130540260005e-6) + 8.2296485756307185e-5) - 0.0016642428751803752) + 0.024412202380952381) - 0.24441964285714286) + 1.5375) - 5.625) + 13.5), th, D, c)
     gram_b = _patch(gram_b, th > numpy.pi - 0.3, lambda th, D, c: numpy.arctan2(numpy.sqrt(D), -c), lambda th: th**2*(th**2*(th**2*(th**2*(th**2*(th**2*(th**2*(th**2*(th**2*(th**2*(th**2*(th**2*(th**2*(th**2*(th**2*(1.1643105313196432e-18 - 1.0563301191407643e-20*th**2) - 1.1255001802760487e-16) + 9.4542015143485639e-15) - 6.8280344272229269e-13) + 4.1878611164310101e-11) - 2.1497687113669663e-9) + 9.0768014132021193e-8) - 3.0861130540260005e-6) + 8.2296485756307185e-5) - 0.0016642428751803752) + 0.024412202380952381) - 0.24441964285714286) + 1.5375) - 5.625) + 13.5), th, D, c)
-    return x2*(3*x0 + x1), 9*x0 + 9*x1, gram_a*gram_b*q1**3*q2**3
+    return c*x1 + x0, 18*c**2 + x1, gram_a*gram_b*q1**3*q2**3

@@ -65,11 +65,11 @@ def dphi(x):
 def F(q1, q2, c, D=None):
     """E[phi(u) phi(v)], Var u = q1, Var v = q2, Cov(u, v) = c; D = q1 q2 - c^2 if given.
 
-    Generated body: 0 named temporaries, 7 operations.
+    Generated body: 0 named temporaries, 6 operations.
     """
     with mpmath.workdps(mpmath.mp.dps + GUARD):
         q1, q2, c = mpmath.mpf(q1), mpmath.mpf(q2), mpmath.mpf(c)
-        out = (3*c*(2*c**2 + 3*q1*q2), )
+        out = (6*c**3 + 9*c*q1*q2, )
     return _real(out[0])
 
 
@@ -80,7 +80,7 @@ def Fdot(q1, q2, c, D=None):
     """
     with mpmath.workdps(mpmath.mp.dps + GUARD):
         q1, q2, c = mpmath.mpf(q1), mpmath.mpf(q2), mpmath.mpf(c)
-        out = (9*(2*c**2 + q1*q2), )
+        out = (18*c**2 + 9*q1*q2, )
     return _real(out[0])
 
 
@@ -120,26 +120,23 @@ def Vdot(q):
 def kernels(q1, q2, c, D=None):
     """Fused (F, Fdot) at (q1, q2, c, D = q1 q2 - c^2).
 
-    Generated body: 2 named temporaries, 10 operations.
+    Generated body: 1 named temporaries, 9 operations.
     """
     with mpmath.workdps(mpmath.mp.dps + GUARD):
         q1, q2, c = mpmath.mpf(q1), mpmath.mpf(q2), mpmath.mpf(c)
-        x0 = q1*q2
-        x1 = 2*c**2
-        out = (3*c*(3*x0 + x1), 9*x0 + 9*x1, )
+        x0 = 9*q1*q2
+        out = (6*c**3 + c*x0, 18*c**2 + x0, )
     return tuple(_real(v) for v in out)
 
 
 def layer(q1, q2, c, D=None):
     """Fused layer map: (F, Fdot, V(q1) V(q2) - F^2) at (q1, q2, c, D = q1 q2 - c^2).
 
-    Generated body: 4 named temporaries, 19 operations.
+    Generated body: 2 named temporaries, 16 operations.
     """
     with mpmath.workdps(2 * mpmath.mp.dps + GUARD):
         q1, q2, c = mpmath.mpf(q1), mpmath.mpf(q2), mpmath.mpf(c)
-        x0 = q1*q2
-        x1 = c**2
-        x2 = 2*x1
-        x3 = 3*x0 + x2
-        out = (3*c*x3, 9*x0 + 9*x2, max(0, 225*q1**3*q2**3 - 9*x1*x3**2), )
+        x0 = 9*q1*q2
+        x1 = 6*c**3 + c*x0
+        out = (x1, 18*c**2 + x0, max(0, 225*q1**3*q2**3 - x1**2), )
     return tuple(_real(v) for v in out)

@@ -136,7 +136,7 @@ def kernels(q1, q2, c, D=None):
 def layer(q1, q2, c, D=None):
     """Fused layer map: (F, Fdot, V(q1) V(q2) - F^2) at (q1, q2, c, D = q1 q2 - c^2).
 
-    Generated body: 5 named temporaries, 37 operations.
+    Generated body: 6 named temporaries, 39 operations.
     """
     with mpmath.workdps(2 * mpmath.mp.dps + GUARD):
         q1, q2, c = mpmath.mpf(q1), mpmath.mpf(q2), mpmath.mpf(c)
@@ -146,5 +146,6 @@ def layer(q1, q2, c, D=None):
         x2 = 2*q2
         x3 = 1/mpmath.sqrt(4*D + x1 + x2 + 1)
         x4 = mpmath.atan(2*c*x3)
-        out = (2*x0*x4, 4*x0*x3, max(0, 4*(-x4**2 + mpmath.atan(x1/mpmath.sqrt(4*q1 + 1))*mpmath.atan(x2/mpmath.sqrt(4*q2 + 1)))/mpmath.pi**2), )
+        x5 = mpmath.pi**(-2)
+        out = (2*x0*x4, 4*x0*x3, max(0, -4*x4**2*x5 + 4*x5*mpmath.atan(x1/mpmath.sqrt(4*q1 + 1))*mpmath.atan(x2/mpmath.sqrt(4*q2 + 1))), )
     return tuple(_real(v) for v in out)

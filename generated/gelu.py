@@ -60,16 +60,16 @@ def phi(x):
 def dphi(x):
     """phi'(x) (derived by sympy.diff), elementwise.
 
-    Generated body: 1 named temporaries, 17 operations.
+    Generated body: 1 named temporaries, 16 operations.
     """
-    x0 = numpy.sqrt(2)*x
-    return (1/2)*x0*numpy.exp(-1/2*x**2)/numpy.sqrt(numpy.pi) + (1/2)*_erf((1/2)*x0) + 1/2
+    x0 = (1/2)*numpy.sqrt(2)*x
+    return x0*numpy.exp(-1/2*x**2)/numpy.sqrt(numpy.pi) + (1/2)*_erf(x0) + 1/2
 
 
 def F(q1, q2, c, D=None):
     """E[phi(u) phi(v)], Var u = q1, Var v = q2, Cov(u, v) = c; D = q1 q2 - c^2 if given.
 
-    Generated body: 38 named temporaries, 128 operations.
+    Generated body: 38 named temporaries, 135 operations.
     """
     D = _gram(q1, q2, c, D)
     x0 = q1 + 1
@@ -90,27 +90,27 @@ def F(q1, q2, c, D=None):
     x15 = x14**(-1.0)
     x16 = x15*x5
     x17 = c**2
-    x18 = (1/2)*x4
-    x19 = x12*x4
-    x20 = (1/6)/x13**(3/2)
-    x21 = x20*x4
-    x22 = q2**2
-    x23 = q1*x22
-    x24 = q1**2
-    x25 = x21*x24
-    x26 = x13**(-1.0)
-    x27 = x26*x7
-    x28 = (1/6)*x8
-    x29 = x26*x28
-    x30 = x17*x26
-    x31 = x30*x9
-    x32 = x28*x30
-    x33 = x24*x29
-    x34 = x17/x13**2
-    x35 = x34*x9
-    x36 = numpy.sqrt(x0)
+    x18 = x12*x4
+    x19 = (1/6)/x13**(3/2)
+    x20 = x19*x4
+    x21 = q2**2
+    x22 = q1*x21
+    x23 = q1**2
+    x24 = x20*x23
+    x25 = x13**(-1.0)
+    x26 = x25*x7
+    x27 = (1/6)*x8
+    x28 = x25*x27
+    x29 = x17*x25
+    x30 = x29*x9
+    x31 = x27*x29
+    x32 = x23*x28
+    x33 = x17/x13**2
+    x34 = x33*x9
+    x35 = numpy.sqrt(x0)
+    x36 = (1/2)*numpy.sqrt(2)/numpy.sqrt(numpy.pi)
     x37 = numpy.sqrt(q2 + 1)
-    return c*x18*numpy.arctan(c*x3) + (1/4)*c - q1*x16 + q1*x27 + q1*x32 - q2*x16 + q2*x25 + q2*x27 + q2*x32 - q2*x33 + x10*x22*x34 - x10 + x11*x24*x34 - x11 + 2*x12*x27 - x12*x29 + x12*x31 + x12*x35 - x12*x6 + (5/6)*x13*x8 + x14*x5 - 4/3*x15*x19 - x16 - x17*x6 + x18*(x36 - 1/x36)*(x37 - 1/x37) + x19*x20 + x21*x23 + x22*x24*x35 + x22*x25 - x22*x33 - x23*x29 - x31 + x6 - 3/2*x7
+    return (1/2)*c*x4*numpy.arctan(c*x3) + (1/4)*c - q1*x16 + q1*x26 + q1*x31 - q2*x16 + q2*x24 + q2*x26 + q2*x31 - q2*x32 + x10*x21*x33 - x10 + x11*x23*x33 - x11 + 2*x12*x26 - x12*x28 + x12*x30 + x12*x34 - x12*x6 + (5/6)*x13*x8 + x14*x5 - 4/3*x15*x18 - x16 - x17*x6 + x18*x19 + x20*x22 + x21*x23*x34 + x21*x24 - x21*x32 - x22*x28 - x30 + x6 - 3/2*x7 + (x35*x36 - x36/x35)*(x36*x37 - x36/x37)
 
 
 def Fdot(q1, q2, c, D=None):
@@ -144,19 +144,21 @@ def Fdot(q1, q2, c, D=None):
 def Fbar(q1, q2):
     """E[phi(u)] E[phi(v)] for independent u ~ N(0, q1), v ~ N(0, q2).
 
-    Generated body: 4 named temporaries, 17 operations.
+    Generated body: 6 named temporaries, 18 operations.
     """
-    x0 = numpy.sqrt(q1 + 1)
+    x0 = numpy.sqrt(q2 + 1)
     x1 = x0**(-1.0)
-    x2 = numpy.sqrt(q2 + 1)
-    x3 = x2**(-1.0)
-    return (1/2)*(x0*x2 - x0*x3 - x1*x2 + x1*x3)/numpy.pi
+    x2 = numpy.sqrt(q1 + 1)
+    x3 = (1/2)/numpy.pi
+    x4 = x3/x2
+    x5 = x2*x3
+    return -x0*x4 + x0*x5 + x1*x4 - x1*x5
 
 
 def V(q):
     """E[phi(u)^2], u ~ N(0, q).
 
-    Generated body: 27 named temporaries, 95 operations.
+    Generated body: 28 named temporaries, 103 operations.
     """
     x0 = 2*q
     x1 = x0 + 1
@@ -171,21 +173,22 @@ def V(q):
     x10 = x1 + x9
     x11 = numpy.sqrt(x10)
     x12 = x11**(-1.0)
-    x13 = (4/3)*x4
-    x14 = x3*x9
-    x15 = x12*x13
-    x16 = (1/2)*x4
-    x17 = x4/x10**(3/2)
-    x18 = (1/6)*x17
+    x13 = x4*x9
+    x14 = x13*x3
+    x15 = q*x4
+    x16 = (4/3)*x12
+    x17 = x10**(-3/2)
+    x18 = x17*x4
     x19 = q**4
-    x20 = numpy.sqrt(q + 1)
+    x20 = (1/6)*x19
     x21 = x3*x4
     x22 = x10**(-1.0)
     x23 = x22*x7
-    x24 = x19*x21
-    x25 = x10**(-2.0)
-    x26 = (1/3)*x25
-    return q**6*x21*x26 + q**5*x25*x6 + (1/3)*q**3*x17 - q*x15 + q*x16*numpy.arctan(x8) + (1/4)*q + x0*x23 + (5/6)*x10*x21 + x11*x5 - x12*x5 - x13*x14 - x14*x16*x22 - x15*x9 + x16*(x20 - 1/x20)**2 + x18*x19 + x18*x9 + (1/6)*x22*x24 + 2*x23*x9 + x24*x26 - x5*x8 + x6 - 3/2*x7
+    x24 = x10**(-2.0)
+    x25 = (1/3)*x21*x24
+    x26 = numpy.sqrt(q + 1)
+    x27 = (1/2)*numpy.sqrt(2)/numpy.sqrt(numpy.pi)
+    return q**6*x25 + q**5*x24*x6 + (1/3)*q**3*x18 + (1/4)*q + x0*x23 + (5/6)*x10*x21 + x11*x5 - x12*x5 - x13*x16 + (1/6)*x13*x17 - 1/2*x14*x22 - 4/3*x14 - x15*x16 + (1/2)*x15*numpy.arctan(x8) + x18*x20 + x19*x25 + x20*x21*x22 + 2*x23*x9 - x5*x8 + x6 - 3/2*x7 + (x26*x27 - x27/x26)**2
 
 
 def Vdot(q):
@@ -216,7 +219,7 @@ def Vdot(q):
 def kernels(q1, q2, c, D=None):
     """Fused (F, Fdot) at (q1, q2, c, D = q1 q2 - c^2).
 
-    Generated body: 53 named temporaries, 216 operations.
+    Generated body: 54 named temporaries, 223 operations.
     """
     D = _gram(q1, q2, c, D)
     x0 = q1 + 1
@@ -262,23 +265,24 @@ def kernels(q1, q2, c, D=None):
     x40 = x10*x39
     x41 = x25*x27
     x42 = numpy.sqrt(x0)
-    x43 = numpy.sqrt(q2 + 1)
-    x44 = c**3
-    x45 = x2**(-3/2)
-    x46 = x19*x5
-    x47 = x29*x46
-    x48 = x44*x45
-    x49 = (1/6)*x29*x48*x5
-    x50 = (1/3)*x48
-    x51 = x22*x50
-    x52 = x38*x5*x50
-    return c*x20*x21 + (1/4)*c - q1*x17 + q1*x30 + q1*x35 - q2*x17 + q2*x28 + q2*x30 + q2*x35 - q2*x37 + x11*x25*x39 - x11 + x12*x27*x39 - x12 + 2*x13*x30 + x13*x34 + x13*x40 - x13*x7 + (5/6)*x14*x9 + x15*x6 - 4/3*x16*x22 - x17 - x18*x7 + x21*(x42 - 1/x42)*(x43 - 1/x43) + x22*x23 + x24*x26 + x25*x28 - x25*x37 - x26*x36 - x31*x32 - x34 + x40*x41 + x7 - 3/2*x8, (1/2)*c*q1*q2*x29*x45*x5 + (1/2)*c*q1*x25*x29*x45*x5 + (1/2)*c*q2*x27*x29*x45*x5 - c*x14*x21*x45 + (1/2)*c*x25*x27*x29*x45*x5 + 2*c*x4*x5 - q1*x47 - q1*x49 - q2*x27*x52 - q2*x47 - q2*x49 + (1/2)*x20*x5 - x26*x52 + (1/3)*x29*x44*x45*x5 - x29*x51 - 2*x32*x46 - x38*x51 - x41*x52 + (2/3)*x44*x45*x5 + 1/4
+    x43 = (1/2)*numpy.sqrt(2)/numpy.sqrt(numpy.pi)
+    x44 = numpy.sqrt(q2 + 1)
+    x45 = c**3
+    x46 = x2**(-3/2)
+    x47 = x19*x5
+    x48 = x29*x47
+    x49 = x45*x46
+    x50 = (1/6)*x29*x49*x5
+    x51 = (1/3)*x49
+    x52 = x22*x51
+    x53 = x38*x5*x51
+    return c*x20*x21 + (1/4)*c - q1*x17 + q1*x30 + q1*x35 - q2*x17 + q2*x28 + q2*x30 + q2*x35 - q2*x37 + x11*x25*x39 - x11 + x12*x27*x39 - x12 + 2*x13*x30 + x13*x34 + x13*x40 - x13*x7 + (5/6)*x14*x9 + x15*x6 - 4/3*x16*x22 - x17 - x18*x7 + x22*x23 + x24*x26 + x25*x28 - x25*x37 - x26*x36 - x31*x32 - x34 + x40*x41 + x7 - 3/2*x8 + (x42*x43 - x43/x42)*(x43*x44 - x43/x44), (1/2)*c*q1*q2*x29*x46*x5 + (1/2)*c*q1*x25*x29*x46*x5 + (1/2)*c*q2*x27*x29*x46*x5 - c*x14*x21*x46 + (1/2)*c*x25*x27*x29*x46*x5 + 2*c*x4*x5 - q1*x48 - q1*x50 - q2*x27*x53 - q2*x48 - q2*x50 + (1/2)*x20*x5 - x26*x53 + (1/3)*x29*x45*x46*x5 - x29*x52 - 2*x32*x47 - x38*x52 - x41*x53 + (2/3)*x45*x46*x5 + 1/4
 
 
 def layer(q1, q2, c, D=None):
     """Fused layer map: (F, Fdot, V(q1) V(q2) - F^2) at (q1, q2, c, D = q1 q2 - c^2).
 
-    Generated body: 122 named temporaries, 465 operations.
+    Generated body: 102 named temporaries, 399 operations.
     """
     D = _gram(q1, q2, c, D)
     x0 = q1 + 1
@@ -289,7 +293,7 @@ def layer(q1, q2, c, D=None):
     x5 = numpy.pi**(-1.0)
     x6 = (2/3)*x5
     x7 = x4*x6
-    x8 = x3*x5
+    x8 = (3/2)*x5
     x9 = x4*x5
     x10 = (1/3)*x9
     x11 = q1*x10
@@ -306,101 +310,81 @@ def layer(q1, q2, c, D=None):
     x22 = x13*x5
     x23 = x14**(-3/2)
     x24 = (1/6)*x23
-    x25 = x24*x5
-    x26 = q2**2
-    x27 = q1*x26
+    x25 = q2**2
+    x26 = q1*x5
+    x27 = x25*x26
     x28 = q1**2
-    x29 = x25*x28
-    x30 = x14*x9
-    x31 = x14**(-1.0)
-    x32 = x31*x8
-    x33 = q1*x32
-    x34 = q2*x32
+    x29 = q2*x5
+    x30 = x28*x29
+    x31 = x28*x5
+    x32 = (1/6)*x31
+    x33 = x14**(-1.0)
+    x34 = x3*x33
     x35 = (1/6)*x9
-    x36 = x13*x31
-    x37 = 2*x13
-    x38 = x18*x31
+    x36 = x13*x33
+    x37 = 2*x5
+    x38 = x18*x33
     x39 = x10*x38
     x40 = x35*x38
-    x41 = x31*x35
-    x42 = q2*x28
+    x41 = x33*x35
+    x42 = x25*x41
     x43 = x14**(-2.0)
     x44 = x18*x43
     x45 = x10*x44
-    x46 = x26*x28
-    x47 = x26*x44
-    x48 = x28*x44
-    x49 = numpy.sqrt(x0)
-    x50 = x49 - 1/x49
-    x51 = numpy.sqrt(q2 + 1)
-    x52 = x51 - 1/x51
-    x53 = x50*x52
-    x54 = c**3
-    x55 = x2**(-3/2)
-    x56 = x31*x5
-    x57 = x19*x56
-    x58 = 2*x5
-    x59 = x54*x55
-    x60 = (1/6)*x56*x59
-    x61 = (1/3)*x59
-    x62 = x22*x61
-    x63 = x43*x5*x61
-    x64 = 8*x5
-    x65 = x4*x64
-    x66 = 4*x9
-    x67 = q1*x66
-    x68 = q2*x66
-    x69 = x16*x64
-    x70 = 6*x5
-    x71 = x23*x58
-    x72 = 16*x5
-    x73 = x23*x5
-    x74 = 2*q1
-    x75 = x26*x74
-    x76 = 2*q2
-    x77 = x28*x76
-    x78 = x31*x9
-    x79 = x38*x66
-    x80 = x38*x9
-    x81 = x44*x66
-    x82 = x74 + 1
-    x83 = numpy.sqrt(x82)
-    x84 = x83**(-1.0)
-    x85 = x64*x84
-    x86 = 18*x5
-    x87 = q1*x84
-    x88 = x28 + x82
+    x46 = numpy.sqrt(x0)
+    x47 = (1/2)*numpy.sqrt(2)/numpy.sqrt(numpy.pi)
+    x48 = x46*x47 - x47/x46
+    x49 = numpy.sqrt(q2 + 1)
+    x50 = x47*x49 - x47/x49
+    x51 = c*x20*x21 + (1/4)*c - q1*x17 + q1*x40 - q1*x42 - q2*x17 - q2*x28*x41 + q2*x40 + x11*x25*x44 - x11 + x12*x28*x44 - x12 + x13*x34*x37 + x13*x39 + x13*x45 - x13*x7 + (5/6)*x14*x9 + x15*x6 - 4/3*x16*x22 - x17 - x18*x7 + x22*x24 + x23*x25*x32 + x24*x27 + x24*x30 + x25*x28*x45 + x26*x34 - x28*x42 + x29*x34 - x3*x8 - x35*x36 - x39 + x48*x50 + x7
+    x52 = c**3
+    x53 = x2**(-3/2)
+    x54 = x19*x33
+    x55 = x52*x53
+    x56 = x33*x55
+    x57 = (1/6)*x56
+    x58 = (1/3)*x22
+    x59 = x43*x55
+    x60 = (1/3)*x59
+    x61 = 2*q1
+    x62 = x61 + 1
+    x63 = numpy.sqrt(x62)
+    x64 = x63**(-1.0)
+    x65 = x6*x64
+    x66 = q1*x64
+    x67 = x28 + x62
+    x68 = numpy.sqrt(x67)
+    x69 = x68**(-1.0)
+    x70 = (4/3)*x69
+    x71 = x67**(-3/2)
+    x72 = x5*x71
+    x73 = q1**4
+    x74 = (1/6)*x73
+    x75 = (5/6)*x5
+    x76 = x67**(-1.0)
+    x77 = x63*x76
+    x78 = x64*x76
+    x79 = x67**(-2.0)
+    x80 = (1/3)*x5
+    x81 = x64*x79*x80
+    x82 = 2*q2
+    x83 = x82 + 1
+    x84 = numpy.sqrt(x83)
+    x85 = x84**(-1.0)
+    x86 = x6*x85
+    x87 = q2*x85
+    x88 = x25 + x83
     x89 = numpy.sqrt(x88)
     x90 = x89**(-1.0)
-    x91 = x28*x84
-    x92 = x72*x90
+    x91 = x25*x5
+    x92 = (4/3)*x90
     x93 = x88**(-3/2)
-    x94 = x58*x93
-    x95 = 4*x5
-    x96 = q1**4
-    x97 = 10*x5
-    x98 = x88**(-1.0)
-    x99 = 24*x5
-    x100 = x83*x98*x99
-    x101 = x84*x96
-    x102 = x88**(-2.0)
-    x103 = x102*x95
-    x104 = x76 + 1
-    x105 = numpy.sqrt(x104)
-    x106 = x105**(-1.0)
-    x107 = x106*x64
-    x108 = q2*x106
-    x109 = x104 + x26
-    x110 = numpy.sqrt(x109)
-    x111 = x110**(-1.0)
-    x112 = x106*x26
-    x113 = x111*x72
-    x114 = x109**(-3/2)
-    x115 = x114*x58
-    x116 = q2**4
-    x117 = x109**(-1.0)
-    x118 = x105*x117*x99
-    x119 = x106*x116
-    x120 = x109**(-2.0)
-    x121 = x120*x95
-    return c*x20*x21 + (1/4)*c - q1*x17 + q1*x40 - q2*x17 + q2*x29 + q2*x40 + x11*x47 - x11 + x12*x48 - x12 + x13*x39 + x13*x45 - x13*x7 + x15*x6 - 4/3*x16*x22 - x17 - x18*x7 + x21*x53 + x22*x24 + x25*x27 + x26*x29 - x27*x41 + (5/6)*x30 + x32*x37 + x33 + x34 - x35*x36 - x39 - x41*x42 - x41*x46 + x45*x46 + x7 - 3/2*x8, (1/2)*c*q1*q2*x31*x5*x55 + (1/2)*c*q1*x26*x31*x5*x55 + (1/2)*c*q2*x28*x31*x5*x55 - c*x14*x21*x55 + (1/2)*c*x26*x28*x31*x5*x55 + 2*c*x4*x5 - q1*x57 - q1*x60 - q2*x57 - q2*x60 - x19*x36*x58 + (1/2)*x20*x5 - x27*x63 + (1/3)*x31*x5*x54*x55 - x31*x62 - x42*x63 - x43*x62 - x46*x63 + (2/3)*x5*x54*x55 + 1/4, numpy.maximum(0, (1/144)*(q1**6*x103*x84 + q1**5*x102*x85 + q1**3*x93*x95 + q1*x100 + q1*x70*numpy.arctan(x87) - q1*x92 + 3*q1 + x100*x28 + x101*x103 + x101*x58*x98 - x28*x92 + x28*x94 + x50**2*x70 - x64*x87 + x64*x89 - x64*x90 - x70*x91*x98 - x72*x91 - x83*x86 + x84*x88*x97 + x85 + x94*x96)*(q2**6*x106*x121 + q2**5*x107*x120 + q2**3*x114*x95 - q2*x113 + q2*x118 + q2*x70*numpy.arctan(x108) + 3*q2 - x105*x86 + x106*x109*x97 + x107 - x108*x64 + x110*x64 - x111*x64 - x112*x117*x70 - x112*x72 - x113*x26 + x115*x116 + x115*x26 + x117*x119*x58 + x118*x26 + x119*x121 + x52**2*x70) - 1/144*(c*x20*x70 + 3*c - q1*x69 - q2*x69 - x13*x16*x72 + 24*x13*x32 - x13*x65 + x13*x71 + x13*x79 + x13*x81 + x15*x64 - x18*x65 + 10*x30 + 12*x33 + 12*x34 - x37*x78 + x46*x71 - 2*x46*x78 + x46*x81 + x47*x67 + x48*x68 + x53*x70 + x65 - x67 - x68 - x69 + x73*x75 + x73*x77 + x74*x80 - x75*x78 + x76*x80 - x77*x78 - x79 - 18*x8)**2)
+    x94 = x5*x93
+    x95 = q2**4
+    x96 = (1/6)*x95
+    x97 = x88**(-1.0)
+    x98 = x84*x97
+    x99 = x85*x97
+    x100 = x88**(-2.0)
+    x101 = x100*x80*x85
+    return x51, (1/2)*c*q1*q2*x33*x5*x53 + (1/2)*c*q1*x25*x33*x5*x53 + (1/2)*c*q2*x28*x33*x5*x53 - c*x14*x21*x53 + (1/2)*c*x25*x28*x33*x5*x53 + 2*c*x4*x5 - x19*x36*x37 + (1/2)*x20*x5 - x25*x31*x60 - x26*x54 - x26*x57 - x27*x60 - x29*x54 - x29*x57 - x30*x60 + (1/3)*x33*x5*x52*x53 + (2/3)*x5*x52*x53 - x56*x58 - x58*x59 + 1/4, numpy.maximum(0, -x51**2 + (q1**6*x81 + q1**5*x65*x79 + (1/3)*q1**3*x72 + q1*x21*numpy.arctan(x66) + (1/4)*q1 - x21*x28*x78 - x26*x70 + x28*x37*x77 - 4/3*x31*x64 - x31*x70 + x32*x71 + x48**2 + x5*x61*x77 + x5*x74*x78 - x6*x66 + x6*x68 - x6*x69 - x63*x8 + x64*x67*x75 + x65 + x72*x74 + x73*x81)*(q2**6*x101 + q2**5*x100*x86 + (1/3)*q2**3*x94 + q2*x21*numpy.arctan(x87) + (1/4)*q2 + x101*x95 - x21*x25*x99 + x25*x37*x98 - x29*x92 + x5*x82*x98 + x5*x96*x99 + x50**2 - x6*x87 + x6*x89 - x6*x90 + x75*x85*x88 - x8*x84 - 4/3*x85*x91 + x86 - x91*x92 + (1/6)*x91*x93 + x94*x96))

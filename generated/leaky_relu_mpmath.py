@@ -69,26 +69,26 @@ def dphi(x):
 def F(q1, q2, c, D=None):
     """E[phi(u) phi(v)], Var u = q1, Var v = q2, Cov(u, v) = c; D = q1 q2 - c^2 if given.
 
-    Generated body: 2 named temporaries, 13 operations.
+    Generated body: 2 named temporaries, 12 operations.
     """
     with mpmath.workdps(mpmath.mp.dps + GUARD):
         q1, q2, c = mpmath.mpf(q1), mpmath.mpf(q2), mpmath.mpf(c)
         D = _gram(q1, q2, c, D)
         x0 = mpmath.sqrt(D)
-        x1 = 162/mpmath.pi
-        out = ((mpmath.mpf(1)/mpmath.mpf(400))*c*x1*mpmath.atan2(c, x0) + (mpmath.mpf(121)/mpmath.mpf(400))*c + (mpmath.mpf(1)/mpmath.mpf(400))*x0*x1, )
+        x1 = (mpmath.mpf(81)/mpmath.mpf(200))/mpmath.pi
+        out = (c*x1*mpmath.atan2(c, x0) + (mpmath.mpf(121)/mpmath.mpf(400))*c + x0*x1, )
     return _real(out[0])
 
 
 def Fdot(q1, q2, c, D=None):
     """E[phi'(u) phi'(v)] (the derivative kernel); D = q1 q2 - c^2 if given.
 
-    Generated body: 0 named temporaries, 7 operations.
+    Generated body: 0 named temporaries, 8 operations.
     """
     with mpmath.workdps(mpmath.mp.dps + GUARD):
         q1, q2, c = mpmath.mpf(q1), mpmath.mpf(q2), mpmath.mpf(c)
         D = _gram(q1, q2, c, D)
-        out = ((mpmath.mpf(1)/mpmath.mpf(400))*(162*mpmath.atan2(c, mpmath.sqrt(D))/mpmath.pi + 121), )
+        out = ((mpmath.mpf(81)/mpmath.mpf(200))*mpmath.atan2(c, mpmath.sqrt(D))/mpmath.pi + mpmath.mpf(121)/mpmath.mpf(400), )
     return _real(out[0])
 
 
@@ -128,29 +128,29 @@ def Vdot(q):
 def kernels(q1, q2, c, D=None):
     """Fused (F, Fdot) at (q1, q2, c, D = q1 q2 - c^2).
 
-    Generated body: 3 named temporaries, 16 operations.
+    Generated body: 3 named temporaries, 14 operations.
     """
     with mpmath.workdps(mpmath.mp.dps + GUARD):
         q1, q2, c = mpmath.mpf(q1), mpmath.mpf(q2), mpmath.mpf(c)
         D = _gram(q1, q2, c, D)
         x0 = mpmath.sqrt(D)
-        x1 = 162/mpmath.pi
+        x1 = (mpmath.mpf(81)/mpmath.mpf(200))/mpmath.pi
         x2 = x1*mpmath.atan2(c, x0)
-        out = ((mpmath.mpf(1)/mpmath.mpf(400))*c*x2 + (mpmath.mpf(121)/mpmath.mpf(400))*c + (mpmath.mpf(1)/mpmath.mpf(400))*x0*x1, (mpmath.mpf(1)/mpmath.mpf(400))*x2 + mpmath.mpf(121)/mpmath.mpf(400), )
+        out = (c*x2 + (mpmath.mpf(121)/mpmath.mpf(400))*c + x0*x1, x2 + mpmath.mpf(121)/mpmath.mpf(400), )
     return tuple(_real(v) for v in out)
 
 
 def layer(q1, q2, c, D=None):
     """Fused layer map: (F, Fdot, V(q1) V(q2) - F^2) at (q1, q2, c, D = q1 q2 - c^2).
 
-    Generated body: 4 named temporaries, 21 operations.
+    Generated body: 4 named temporaries, 20 operations.
     """
     with mpmath.workdps(2 * mpmath.mp.dps + GUARD):
         q1, q2, c = mpmath.mpf(q1), mpmath.mpf(q2), mpmath.mpf(c)
         D = _gram(q1, q2, c, D)
         x0 = mpmath.sqrt(D)
-        x1 = 162/mpmath.pi
+        x1 = (mpmath.mpf(81)/mpmath.mpf(200))/mpmath.pi
         x2 = x1*mpmath.atan2(c, x0)
-        x3 = c*x2 + 121*c + x0*x1
-        out = ((mpmath.mpf(1)/mpmath.mpf(400))*x3, (mpmath.mpf(1)/mpmath.mpf(400))*x2 + mpmath.mpf(121)/mpmath.mpf(400), max(0, (mpmath.mpf(10201)/mpmath.mpf(40000))*q1*q2 - mpmath.mpf(1)/mpmath.mpf(160000)*x3**2), )
+        x3 = c*x2 + (mpmath.mpf(121)/mpmath.mpf(400))*c + x0*x1
+        out = (x3, x2 + mpmath.mpf(121)/mpmath.mpf(400), max(0, (mpmath.mpf(10201)/mpmath.mpf(40000))*q1*q2 - x3**2), )
     return tuple(_real(v) for v in out)

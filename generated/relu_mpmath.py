@@ -69,14 +69,14 @@ def dphi(x):
 def F(q1, q2, c, D=None):
     """E[phi(u) phi(v)], Var u = q1, Var v = q2, Cov(u, v) = c; D = q1 q2 - c^2 if given.
 
-    Generated body: 2 named temporaries, 12 operations.
+    Generated body: 2 named temporaries, 11 operations.
     """
     with mpmath.workdps(mpmath.mp.dps + GUARD):
         q1, q2, c = mpmath.mpf(q1), mpmath.mpf(q2), mpmath.mpf(c)
         D = _gram(q1, q2, c, D)
         x0 = mpmath.sqrt(D)
-        x1 = 2/mpmath.pi
-        out = ((mpmath.mpf(1)/mpmath.mpf(4))*c*x1*mpmath.atan2(c, x0) + (mpmath.mpf(1)/mpmath.mpf(4))*c + (mpmath.mpf(1)/mpmath.mpf(4))*x0*x1, )
+        x1 = (mpmath.mpf(1)/mpmath.mpf(2))/mpmath.pi
+        out = (c*x1*mpmath.atan2(c, x0) + (mpmath.mpf(1)/mpmath.mpf(4))*c + x0*x1, )
     return _real(out[0])
 
 
@@ -88,7 +88,7 @@ def Fdot(q1, q2, c, D=None):
     with mpmath.workdps(mpmath.mp.dps + GUARD):
         q1, q2, c = mpmath.mpf(q1), mpmath.mpf(q2), mpmath.mpf(c)
         D = _gram(q1, q2, c, D)
-        out = ((mpmath.mpf(1)/mpmath.mpf(4))*(2*mpmath.atan2(c, mpmath.sqrt(D))/mpmath.pi + 1), )
+        out = ((mpmath.mpf(1)/mpmath.mpf(2))*mpmath.atan2(c, mpmath.sqrt(D))/mpmath.pi + mpmath.mpf(1)/mpmath.mpf(4), )
     return _real(out[0])
 
 
@@ -128,29 +128,29 @@ def Vdot(q):
 def kernels(q1, q2, c, D=None):
     """Fused (F, Fdot) at (q1, q2, c, D = q1 q2 - c^2).
 
-    Generated body: 3 named temporaries, 15 operations.
+    Generated body: 3 named temporaries, 13 operations.
     """
     with mpmath.workdps(mpmath.mp.dps + GUARD):
         q1, q2, c = mpmath.mpf(q1), mpmath.mpf(q2), mpmath.mpf(c)
         D = _gram(q1, q2, c, D)
         x0 = mpmath.sqrt(D)
-        x1 = 2/mpmath.pi
+        x1 = (mpmath.mpf(1)/mpmath.mpf(2))/mpmath.pi
         x2 = x1*mpmath.atan2(c, x0)
-        out = ((mpmath.mpf(1)/mpmath.mpf(4))*c*x2 + (mpmath.mpf(1)/mpmath.mpf(4))*c + (mpmath.mpf(1)/mpmath.mpf(4))*x0*x1, (mpmath.mpf(1)/mpmath.mpf(4))*x2 + mpmath.mpf(1)/mpmath.mpf(4), )
+        out = (c*x2 + (mpmath.mpf(1)/mpmath.mpf(4))*c + x0*x1, x2 + mpmath.mpf(1)/mpmath.mpf(4), )
     return tuple(_real(v) for v in out)
 
 
 def layer(q1, q2, c, D=None):
     """Fused layer map: (F, Fdot, V(q1) V(q2) - F^2) at (q1, q2, c, D = q1 q2 - c^2).
 
-    Generated body: 4 named temporaries, 19 operations.
+    Generated body: 4 named temporaries, 18 operations.
     """
     with mpmath.workdps(2 * mpmath.mp.dps + GUARD):
         q1, q2, c = mpmath.mpf(q1), mpmath.mpf(q2), mpmath.mpf(c)
         D = _gram(q1, q2, c, D)
         x0 = mpmath.sqrt(D)
-        x1 = 2/mpmath.pi
+        x1 = (mpmath.mpf(1)/mpmath.mpf(2))/mpmath.pi
         x2 = x1*mpmath.atan2(c, x0)
-        x3 = c*x2 + c + x0*x1
-        out = ((mpmath.mpf(1)/mpmath.mpf(4))*x3, (mpmath.mpf(1)/mpmath.mpf(4))*x2 + mpmath.mpf(1)/mpmath.mpf(4), max(0, (mpmath.mpf(1)/mpmath.mpf(4))*q1*q2 - mpmath.mpf(1)/mpmath.mpf(16)*x3**2), )
+        x3 = c*x2 + (mpmath.mpf(1)/mpmath.mpf(4))*c + x0*x1
+        out = (x3, x2 + mpmath.mpf(1)/mpmath.mpf(4), max(0, (mpmath.mpf(1)/mpmath.mpf(4))*q1*q2 - x3**2), )
     return tuple(_real(v) for v in out)

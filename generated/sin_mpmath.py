@@ -100,50 +100,49 @@ def Fbar(q1, q2):
 def V(q):
     """E[phi(u)^2], u ~ N(0, q).
 
-    Generated body: 0 named temporaries, 5 operations.
+    Generated body: 0 named temporaries, 6 operations.
     """
     with mpmath.workdps(mpmath.mp.dps + GUARD):
         q = mpmath.mpf(q)
-        out = ((mpmath.mpf(1)/mpmath.mpf(2))*(1 - mpmath.exp(-2*q)), )
+        out = (mpmath.mpf(1)/mpmath.mpf(2) - mpmath.mpf(1)/mpmath.mpf(2)*mpmath.exp(-2*q), )
     return _real(out[0])
 
 
 def Vdot(q):
     """E[phi'(u)^2], u ~ N(0, q).
 
-    Generated body: 0 named temporaries, 5 operations.
+    Generated body: 0 named temporaries, 6 operations.
     """
     with mpmath.workdps(mpmath.mp.dps + GUARD):
         q = mpmath.mpf(q)
-        out = ((mpmath.mpf(1)/mpmath.mpf(2))*(1 + mpmath.exp(-2*q)), )
+        out = (mpmath.mpf(1)/mpmath.mpf(2) + (mpmath.mpf(1)/mpmath.mpf(2))*mpmath.exp(-2*q), )
     return _real(out[0])
 
 
 def kernels(q1, q2, c, D=None):
     """Fused (F, Fdot) at (q1, q2, c, D = q1 q2 - c^2).
 
-    Generated body: 3 named temporaries, 16 operations.
+    Generated body: 3 named temporaries, 13 operations.
     """
     with mpmath.workdps(mpmath.mp.dps + GUARD):
         q1, q2, c = mpmath.mpf(q1), mpmath.mpf(q2), mpmath.mpf(c)
         x0 = (mpmath.mpf(1)/mpmath.mpf(2))*q1 + (mpmath.mpf(1)/mpmath.mpf(2))*q2
-        x1 = c + x0
-        x2 = mpmath.exp(c - x0)
-        out = ((mpmath.mpf(1)/mpmath.mpf(2))*x2 - mpmath.mpf(1)/mpmath.mpf(2)*mpmath.exp(-x1), (mpmath.mpf(1)/mpmath.mpf(2))*x2 + (mpmath.mpf(1)/mpmath.mpf(2))*mpmath.exp(-x1), )
+        x1 = mpmath.exp(c - x0)
+        x2 = (mpmath.mpf(1)/mpmath.mpf(2))*mpmath.exp(-c - x0)
+        out = ((mpmath.mpf(1)/mpmath.mpf(2))*x1 - x2, (mpmath.mpf(1)/mpmath.mpf(2))*x1 + x2, )
     return tuple(_real(v) for v in out)
 
 
 def layer(q1, q2, c, D=None):
     """Fused layer map: (F, Fdot, V(q1) V(q2) - F^2) at (q1, q2, c, D = q1 q2 - c^2).
 
-    Generated body: 5 named temporaries, 33 operations.
+    Generated body: 4 named temporaries, 29 operations.
     """
     with mpmath.workdps(2 * mpmath.mp.dps + GUARD):
         q1, q2, c = mpmath.mpf(q1), mpmath.mpf(q2), mpmath.mpf(c)
         x0 = (mpmath.mpf(1)/mpmath.mpf(2))*q1 + (mpmath.mpf(1)/mpmath.mpf(2))*q2
-        x1 = c + x0
-        x2 = mpmath.exp(c - x0)
-        x3 = -x2
-        x4 = mpmath.exp(-x1)
-        out = (-mpmath.mpf(1)/mpmath.mpf(2)*x3 - mpmath.mpf(1)/mpmath.mpf(2)*mpmath.exp(-x1), (mpmath.mpf(1)/mpmath.mpf(2))*x2 + (mpmath.mpf(1)/mpmath.mpf(2))*x4, max(0, (mpmath.mpf(1)/mpmath.mpf(4))*(1 - mpmath.exp(-2*q1))*(1 - mpmath.exp(-2*q2)) - mpmath.mpf(1)/mpmath.mpf(4)*(x3 + x4)**2), )
+        x1 = mpmath.exp(c - x0)
+        x2 = (mpmath.mpf(1)/mpmath.mpf(2))*mpmath.exp(-c - x0)
+        x3 = (mpmath.mpf(1)/mpmath.mpf(2))*x1 - x2
+        out = (x3, (mpmath.mpf(1)/mpmath.mpf(2))*x1 + x2, max(0, -x3**2 + (mpmath.mpf(1)/mpmath.mpf(2) - mpmath.mpf(1)/mpmath.mpf(2)*mpmath.exp(-2*q1))*(mpmath.mpf(1)/mpmath.mpf(2) - mpmath.mpf(1)/mpmath.mpf(2)*mpmath.exp(-2*q2))), )
     return tuple(_real(v) for v in out)

@@ -121,7 +121,7 @@ def _covers(expr, args) -> bool:
 
 def _codegen(name, exprs, args, printer, prelude=(), patches=(), extra_doc=""):
     """cse ``exprs`` and print them; ``prelude`` (name, expr) pairs are printed first, as is."""
-    reps, reduced = sp.cse(list(exprs), symbols=sp.numbered_symbols("x"), optimizations="basic", order="canonical")
+    reps, reduced = sp.cse(list(exprs), symbols=sp.numbered_symbols("x"), order="canonical")
     assignments = tuple((str(s), printer.doprint(e)) for s, e in (*prelude, *reps))
     body = [e for _, e in prelude] + list(exprs)
     return FunctionSpec(

@@ -13,6 +13,9 @@ Example:
 """
 from __future__ import annotations
 
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import jinja2
@@ -54,25 +57,40 @@ def render_activation(name: str, backend: str, expr=None, dual=None) -> str:
     return render(build_module(name, expr, dual, backend))
 
 
-def write_activation(name: str, outdir: Path, expr=None, dual=None) -> list[Path]:
-    """Write both backends of one activation into ``outdir``; returns the paths."""
+def _render_both(name: str, expr=None, dual=None) -> dict[str, str]:
+    return {module_filename(name, b): render_activation(name, b, expr, dual) for b in BACKENDS}
+
+
+def _write(outdir: Path, texts: dict[str, str]) -> list[Path]:
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     paths = []
-    for backend in BACKENDS:
-        path = outdir / module_filename(name, backend)
-        text = render_activation(name, backend, expr, dual)
+    for filename, text in texts.items():
+        path = outdir / filename
         if not path.exists() or path.read_text() != text:
             path.write_text(text)
         paths.append(path)
     return paths
 
 
+def write_activation(name: str, outdir: Path, expr=None, dual=None) -> list[Path]:
+    """Write both backends of one activation into ``outdir``; returns the paths."""
+    return _write(outdir, _render_both(name, expr, dual))
+
+
 def generate_all(outdir: Path = GENERATED_DIR, names=None) -> list[Path]:
-    """Write the modules of every registered activation (sorted) into ``outdir``."""
+    """Write the modules of every registered activation (sorted) into ``outdir``.
+
+    Activations are derived and rendered in parallel worker processes; the bytes written do not
+    depend on the order in which they finish.
+    """
     from symndk.spec.activations import list_activations
 
-    paths = []
-    for name in sorted(names or list_activations()):
-        paths += write_activation(name, outdir)
-    return paths
+    names = sorted(names or list_activations())
+    workers = min(len(names), os.cpu_count() or 1)
+    if workers > 1:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            rendered = list(pool.map(_render_both, names))
+    else:
+        rendered = [_render_both(n) for n in names]
+    return [p for texts in rendered for p in _write(outdir, texts)]

@@ -154,10 +154,12 @@ def mp_expect2(f, g, q1, q2, c, D=None):
     def integrand(p, r):
         return r * mpmath.exp(-r * r / 2) * f(s1 * r * mpmath.cos(p)) * g(s2 * r * mpmath.cos(p - th))
 
+    radius = mpmath.sqrt(2 * (mpmath.mp.dps + 5) * mpmath.log(10))  # Gaussian tail below 10^-(dps+5)
+    radial = mpmath.linspace(0, radius, 5)
     total = mpmath.mpf(0)
     for a, b in zip(cuts[:-1], cuts[1:]):
         if b > a:
-            total += mpmath.quad(integrand, [a, b], [0, mpmath.inf])
+            total += mpmath.quad(integrand, [a, b], radial, method="gauss-legendre")
     return total / tau
 
 
