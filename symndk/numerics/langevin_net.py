@@ -175,8 +175,7 @@ class Ensemble:
             gs = self.backward(pres, residual)
             for i, (g, c) in enumerate(zip(gs, self.scale)):
                 lhs = acts[i].T if i == 0 else acts[i].transpose(0, 2, 1)
-                grads_V[i] = np.matmul(lhs, g, out=self._buffer(("g", i), self.V[i].shape))
-                grads_V[i] *= -dt * c
+                grads_V[i] = np.matmul(lhs, g * (-dt * c), out=self._buffer(("g", i), self.V[i].shape))
             if move_readout:
                 grad_a = np.matmul(residual[:, None, :], acts[-1])[:, 0, :]
                 grad_a *= -dt * self.readout_scale
