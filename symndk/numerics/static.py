@@ -101,9 +101,12 @@ def _block(A, B, duals, depth, sigma_sq, same, tangent):
         k0 = K0[r0:r1, c0:]
         D0 = _gram0(A[r0:r1], B[c0:], qa0[r0:r1], qb0[c0:], k0, 0 if same else None)
         res = _recursion(k0, D0, [q[r0:r1] for q in qa], [q[c0:] for q in qb], duals, sigma_sq, tangent)
-        out[r0:r1, c0:] = res
-        if same:
+        if same:  # exactly symmetric: the square block's lower triangle mirrors its upper one
+            square = res[:, : r1 - r0]
+            lower = np.tril_indices(r1 - r0, -1)
+            square[lower] = square.T[lower]
             out[r1:, r0:r1] = res[:, r1 - r0:].T
+        out[r0:r1, c0:] = res
 
     step = max(8, (1 << 16) // max(B.shape[0], 1))
     with ThreadPoolExecutor(WORKERS) as pool:
