@@ -6,6 +6,8 @@ the same statistic must reject the foil (the Volterra kernel without its e^{-gam
 prefactor) -- so the test can fail. The larger cases run with ``pytest -m slow`` or
 ``symndk validate all``.
 """
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -26,6 +28,14 @@ def test_report_fails_on_a_large_z_or_a_foil_that_is_not_rejected():
     assert not Report(case, np.array([0.5, -4.5]), np.array([20.0]), 0.0).passed
     assert not Report(case, np.array([0.5, -1.0]), np.array([3.0]), 0.0).passed
     assert Report(case, np.array([0.5, -1.0]), np.array([30.0]), 0.0).passed
+
+
+def test_bias_allowance_widens_the_band_by_bias_over_se():
+    case, se = replace(CASES["ci-relu"], bias=0.01), np.array([0.002, 0.002])
+    foil = np.array([30.0, 0.0])
+    assert Report(case, np.array([0.0, 8.0]), foil, 0.0, se).passed  # 0.016 = bias + 3 se
+    assert not Report(case, np.array([0.0, -10.0]), foil, 0.0, se).passed  # 0.02 = bias + 5 se
+    assert not Report(case, np.array([0.0, 1.0]), np.array([9.0, 0.0]), 0.0, se).passed  # foil inside band
 
 
 @pytest.mark.slow
