@@ -19,7 +19,6 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    import difflib
     import tempfile
     from pathlib import Path
 
@@ -35,13 +34,29 @@ def run(args) -> int:
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         fresh = {p.name: p.read_text() for p in generate_all(Path(tmp))}
-    shipped = {p.name: p.read_text() for p in target.glob("*.py") if not p.name.startswith("_")}
-    bad = 0
+    bad, report = compare(target, fresh)
+    print(report, end="")
+    print(f"generate --check: {len(fresh)} modules, {bad} differ" + ("" if not bad else " (run: symndk generate --update)"))
+    return 1 if bad else 0
+
+
+def compare(target, fresh: dict[str, str]) -> tuple[int, str]:
+    r"""Number of modules in folder ``target`` that differ from ``fresh`` (name -> text), and a diff excerpt.
+
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = (pathlib.Path(d) / "a.py").write_text("x = 1\n")
+    ...     compare(d, {"a.py": "x = 1\n"})[0], compare(d, {"a.py": "x = 2\n"})[0], compare(d, {})[0]
+    (0, 1, 1)
+    """
+    import difflib
+    from pathlib import Path
+
+    shipped = {p.name: p.read_text() for p in Path(target).glob("*.py") if not p.name.startswith("_")}
+    bad, out = 0, []
     for name in sorted(set(fresh) | set(shipped)):
         a, b = shipped.get(name, ""), fresh.get(name, "")
         if a != b:
             bad += 1
-            diff = difflib.unified_diff(a.splitlines(True), b.splitlines(True), f"generated/{name}", f"fresh/{name}")
-            print("".join(list(diff)[:40]), end="")
-    print(f"generate --check: {len(fresh)} modules, {bad} differ" + ("" if not bad else " (run: symndk generate --update)"))
-    return 1 if bad else 0
+            out += list(difflib.unified_diff(a.splitlines(True), b.splitlines(True), f"generated/{name}", f"fresh/{name}"))[:40]
+    return bad, "".join(out)
