@@ -38,13 +38,13 @@ def _full(value, *args):
     return value + numpy.zeros(numpy.broadcast(*args).shape)
 
 
-def _patch(value, mask, distance, series, th, D, c):
-    """Where ``mask`` holds, use ``series(distance(th, D, c))`` (a series near a pole) instead of ``value``."""
+def _patch(value, mask, helper, q1, q2, c, D):
+    """Where ``mask`` holds, replace ``value`` by ``helper(q1, q2, c, D)`` (evaluated there only)."""
     if not numpy.any(mask):
         return value
-    value, mask, th, D, c = numpy.broadcast_arrays(value, mask, th, D, c)
+    value, mask, q1, q2, c, D = numpy.broadcast_arrays(value, mask, q1, q2, c, D)
     value = numpy.array(value, dtype=numpy.float64)
-    value[mask] = series(distance(th[mask], D[mask], c[mask]))
+    value[mask] = helper(q1[mask], q2[mask], c[mask], D[mask])
     return value
 
 

@@ -13,13 +13,14 @@ Example:
     >>> relu = get_activation("relu")
     >>> spec = build_module(relu.name, relu.expr, dual_kernels(relu), "numpy")
     >>> [f.name for f in spec.functions], spec.homogeneous_degree
-    (['phi', 'dphi', 'F', 'Fdot', 'Fbar', 'V', 'Vdot', 'kernels', 'layer'], '1')
+    (['phi', 'dphi', 'F', 'Fdot', 'Fbar', 'V', 'Vdot', 'kernels', 'layer', '_gram_near'], '1')
     >>> spec.functions[3].outputs
-    ('(1/4)*(2*numpy.arctan2(c, numpy.sqrt(D))/numpy.pi + 1)',)
+    ('(1/2)*numpy.arctan2(c, numpy.sqrt(D))/numpy.pi + 1/4',)
 """
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 from dataclasses import dataclass
 
@@ -46,7 +47,7 @@ class FunctionSpec:
     doc: str
     uses_D: bool
     assignments: tuple[tuple[str, str], ...]
-    patches: tuple[tuple[str, str, str, str], ...]  # (variable, mask, distance from pole, series in ``th``)
+    patches: tuple[tuple[int, str, str], ...]  # (output index, mask code, helper recomputing it where the mask holds)
     outputs: tuple[str, ...]
     constant: tuple[bool, ...]  # output does not depend on all arguments: broadcast it
     ops: int
@@ -81,6 +82,7 @@ _DOCS = {
     "V": "E[phi(u)^2], u ~ N(0, q)",
     "Vdot": "E[phi'(u)^2], u ~ N(0, q)",
     "kernels": "Fused (F, Fdot) at (q1, q2, c, D = q1 q2 - c^2)",
+    "_gram_near": "V(q1) V(q2) - F^2 without cancellation near rho = +-1",
     "layer": "Fused layer map: (F, Fdot, V(q1) V(q2) - F^2) at (q1, q2, c, D = q1 q2 - c^2)",
 }
 _ARGS = {"phi": (X,), "dphi": (X,), "F": (Q1, Q2, C), "Fdot": (Q1, Q2, C), "Fbar": (Q1, Q2), "V": (Q,), "Vdot": (Q,)}
@@ -138,35 +140,42 @@ def _tidy(expr):
     return expanded if sp.count_ops(expanded) < sp.count_ops(expr) else expr
 
 
-def _layer(F, Fdot, V, degree, printer, backend):
-    """Fused (F, Fdot, gram) with the next layer's Gram determinant free of cancellation.
-
-    For a positively homogeneous kernel (numpy backend) gram = (q1 q2)^n A B, with the Gram
-    factors A, B replaced by their series near the angle where they vanish.  Otherwise (and in
-    mpmath, which evaluates with guard digits) gram = max(V(q1) V(q2) - F^2, 0).
-    """
-    if degree is None or backend != "numpy":
-        gram = sp.Max(V.subs(Q, Q1) * V.subs(Q, Q2) - F**2, 0)
-        return _codegen("layer", (F, Fdot, gram), (Q1, Q2, C), printer)
+def _gram_near(F, degree, printer):
+    """Helper ``_gram_near(q1, q2, c, D)``: the Gram determinant of the next layer, (q1 q2)^n A B,
+    with the Gram factors A = J(0) - J(theta), B = J(0) + J(theta) taken from their series near
+    the pole where they vanish (theta = 0 for A, theta = pi for B; pi - theta = atan2(sqrt D, -c))."""
     _, factors = gram_factors(homogeneous_profile(F, degree, Q1, Q2, C), SERIES_ORDER)
-    th = sp.Symbol("th")
-    to_theta = {sp.atan2(sp.sqrt(D), C): th, sp.atan2(C, sp.sqrt(D)): sp.pi / 2 - th}
+    th, th_pi = sp.Symbol("th"), sp.Symbol("th_pi")
     trig = {sp.sin(THETA): sp.sqrt(D) / (sp.sqrt(Q1) * sp.sqrt(Q2)), sp.cos(THETA): C / (sp.sqrt(Q1) * sp.sqrt(Q2))}
-    names = (sp.Symbol("gram_a"), sp.Symbol("gram_b"))
-    patches = []
-    for sym, (_, series, at) in zip(names, factors):
-        if series is not None:  # in the distance u from the pole: theta near 0, or pi - theta
-            poly = sp.horner(sp.expand(series.subs(THETA, at + th if at == 0 else at - th)).evalf(17))
-            mask, arg = (f"th < {THETA_SERIES!r}", "th") if at == 0 else (
-                f"th > numpy.pi - {THETA_SERIES!r}", printer.doprint(sp.atan2(sp.sqrt(D), -C)))
-            patches.append((str(sym), mask, arg, printer.doprint(poly)))
-    exprs = (F.subs(to_theta), Fdot.subs(to_theta), *(f.subs(trig).subs(THETA, th) for f, _, _ in factors))
-    spec = _codegen("layer", exprs, (Q1, Q2, C), printer, prelude=[(th, sp.atan2(sp.sqrt(D), C))],
-                    extra_doc=f"; positively homogeneous of degree {degree}: Gram factors use series near the poles")
-    named = tuple((str(n), code) for n, code in zip(names, spec.outputs[2:]))
-    gram = printer.doprint((Q1 * Q2) ** degree * names[0] * names[1])
-    return FunctionSpec(spec.name, spec.args, spec.doc, True, spec.assignments + named, tuple(patches),
-                        (*spec.outputs[:2], gram), (*spec.constant[:2], False), spec.ops)
+    pieces = []
+    for (factor, series, at) in factors:
+        direct = factor.subs(trig).subs(THETA, th)
+        if series is None:
+            pieces.append(direct)
+            continue
+        u = th if at == 0 else th_pi  # distance from the pole
+        poly = sp.horner(sp.expand(series.subs(THETA, u if at == 0 else sp.pi - u)).evalf(17))
+        pieces.append(sp.Piecewise((poly, u < THETA_SERIES), (direct, True)))
+    prelude = [(th, sp.atan2(sp.sqrt(D), C)), (th_pi, sp.atan2(sp.sqrt(D), -C))]
+    return _codegen("_gram_near", ((Q1 * Q2) ** degree * pieces[0] * pieces[1],), (Q1, Q2, C), printer, prelude=prelude,
+                    extra_doc=f" (kernel positively homogeneous of degree {degree})")
+
+
+def _layer(F, Fdot, V, degree, printer, backend):
+    """Fused (F, Fdot, gram = max(V(q1) V(q2) - F^2, 0)).
+
+    For a positively homogeneous kernel in numpy, gram is recomputed without cancellation by
+    ``_gram_near`` where |theta| or |pi - theta| < THETA_SERIES, i.e. where D < tan^2(THETA_SERIES) c^2
+    (mpmath evaluates gram with twice the working precision instead).
+    """
+    gram = sp.Max(V.subs(Q, Q1) * V.subs(Q, Q2) - F**2, 0)
+    spec = _codegen("layer", (F, Fdot, gram), (Q1, Q2, C), printer)
+    if degree is None or backend != "numpy":
+        return spec, None
+    mask = f"D < {math.tan(THETA_SERIES) ** 2!r}*c*c"
+    patched = FunctionSpec(spec.name, spec.args, spec.doc + "; near rho = +-1 the Gram determinant comes from _gram_near",
+                           True, spec.assignments, ((2, mask, "_gram_near"),), spec.outputs, spec.constant, spec.ops)
+    return patched, _gram_near(F, degree, printer)
 
 
 def spec_hash(name: str, expr: sp.Expr, dual) -> str:
@@ -194,7 +203,8 @@ def build_module(name: str, expr: sp.Expr, dual, backend: str) -> ModuleSpec:
     degree = homogeneity_degree(dual.F) if dual.F is not None else None
     if not numeric:
         functions.append(_codegen("kernels", (stab["F"], stab["Fdot"]), _ARGS["F"], printer))
-        functions.append(_layer(stab["F"], stab["Fdot"], stab["V"], degree, printer, backend))
+        layer, helper = _layer(stab["F"], stab["Fdot"], stab["V"], degree, printer, backend)
+        functions += [layer] + ([helper] if helper else [])
     helpers = tuple(h for h in ("_erf", "_erfc", "_heaviside") if any(
         h + "(" in code for f in functions for _, code in f.assignments + tuple(zip(f.outputs, f.outputs))))
     odd = sp.expand(expr.subs(X, -X) + expr) == 0

@@ -47,8 +47,10 @@ def _gram0(A, B, qa, qb, k0, diagonal):
 
     ``diagonal`` is the column offset of the pairs (x, x) in this block (exactly 0), or None.
     """
-    D = qa[:, None] * qb[None, :] - k0 * k0
-    near = D < NEAR * qa[:, None] * qb[None, :]
+    prod = qa[:, None] * qb[None, :]
+    D = prod - k0 * k0
+    prod *= NEAR
+    near = D < prod
     if diagonal is not None:
         rows = np.arange(A.shape[0])
         D[rows, rows + diagonal] = 0.0
@@ -76,13 +78,18 @@ def _recursion(K, D, qa, qb, duals, sigma_sq, tangent):
     """Elementwise layer recursion on one block (K = K_0, D = D_0 of the block)."""
     theta = K if tangent else None
     for layer, (q1, q2) in enumerate(zip(qa, qb), 1):
-        args = (q1[:, None], q2[None, :], sigma_sq * K, sigma_sq**2 * D)
+        if sigma_sq != 1.0:
+            K, D = sigma_sq * K, sigma_sq**2 * D
+        args = (q1[:, None], q2[None, :], K, D)
         if layer < len(qa):
             K, Kdot, D = duals.layer(*args)
         else:  # the last layer needs no Gram determinant
             K, Kdot = duals.kernels(*args)
-        if tangent:
-            theta = K + sigma_sq * Kdot * theta
+        if tangent:  # theta = K + sigma^2 Kdot theta, in place
+            Kdot = np.multiply(Kdot, theta, out=Kdot if np.ndim(Kdot) == 2 else None)
+            if sigma_sq != 1.0:
+                Kdot *= sigma_sq
+            theta = np.add(Kdot, K, out=Kdot if np.ndim(Kdot) == 2 else None)
     return theta if tangent else K
 
 
