@@ -42,12 +42,12 @@ def training_pairs(gamma: float, t_end: float, n_b: int = 24, n_w: int = 32, n_g
     """(t, s) pairs on a tensor grid in (b, w) covering 0 <= s <= t <= t_end (about)."""
     gt = gamma * t_end
     b = chebyshev_lobatto(n_b, np.exp(-gt), 1.0)
-    w_max = np.sqrt(-np.expm1(-gt))
+    w_max = np.sqrt(-np.expm1(-min(gt, 30.0)))       # beyond gamma tau = 30, e^{-gamma tau} < 1e-13
     w = np.concatenate([chebyshev_lobatto(n_w, 0.0, w_max), w_max * 2.0 ** -np.arange(2, n_geo + 2)])
     B, W = np.meshgrid(b, w, indexing="ij")
     s = -np.log(B.ravel()) / gamma
-    t = s - np.log1p(-W.ravel() ** 2) / gamma
-    return t, s
+    lag = -np.log1p(-W.ravel() ** 2) / gamma
+    return s + lag, s, lag
 
 
 def sample_entries(kernel, n_random: int = 256, n_diag: int = 256, n_close: int = 64, seed: int = 0):
@@ -92,18 +92,18 @@ class CompressedKernel:
     def rank(self) -> int:
         return self.basis.shape[0]
 
-    def weights(self, t, s) -> np.ndarray:
-        """(n, r) weights beta(t_i, s_i)."""
-        vals = self.kernel.entries(self.rows, self.cols, t, s)           # (n_ch, n, n_e)
+    def weights(self, t, s, lag=None) -> np.ndarray:
+        """(n, r) weights beta(t_i, s_i) (``lag``: t - s if known more accurately)."""
+        vals = self.kernel.entries(self.rows, self.cols, t, s, lag)      # (n_ch, n, n_e)
         vals = np.moveaxis(vals, 0, 1).reshape(vals.shape[1], -1)
         return vals @ self.pinv.T
 
 
 def compress(kernel, t_end: float, tol: float = 1e-15, oversample: int = 3, n_check: int = 2, seed: int = 0) -> CompressedKernel:
     """Compress the channels of ``kernel`` over 0 <= s <= t <= t_end (see module docstring)."""
-    t, s = training_pairs(kernel.gamma, t_end)
+    t, s, lag = training_pairs(kernel.gamma, t_end)
     rows, cols = sample_entries(kernel, seed=seed)
-    A = kernel.entries(rows, cols, t, s)                                   # (n_ch, n_pairs, n_e)
+    A = kernel.entries(rows, cols, t, s, lag)                                   # (n_ch, n_pairs, n_e)
     n_ch, n_e = A.shape[0], rows.size
     A = np.moveaxis(A, 1, 2).reshape(n_ch * n_e, -1)                       # rows: (channel, entry)
     rng = np.random.default_rng(seed)
@@ -115,7 +115,7 @@ def compress(kernel, t_end: float, tol: float = 1e-15, oversample: int = 3, n_ch
     diag = np.abs(np.diag(Rf))
     r = max(1, int(np.sum(diag > tol * diag[0])))
     J = piv[:r]
-    full = np.stack([np.reshape(kernel.block(t[j], s[j]), -1) for j in J], axis=1)   # (n_ch*R*P, r)
+    full = np.stack([np.reshape(kernel.block(t[j], s[j], lag[j]), -1) for j in J], axis=1)   # (n_ch*R*P, r)
     Q, _ = scipy.linalg.qr(np.asfortranarray(full / np.max(np.abs(full), axis=0)), mode="economic")
     Q = Q.reshape(n_ch, kernel.R * kernel.P, r)
     Qs = Q[:, rows * kernel.P + cols].reshape(n_ch * n_e, r)               # on the sampled entries
@@ -142,3 +142,87 @@ def compress(kernel, t_end: float, tol: float = 1e-15, oversample: int = 3, n_ch
         err = max(err, float(np.max(np.abs(exact - approx)) / np.max(np.abs(exact))))
     ck.error = err
     return ck
+
+
+def _bary(nodes: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """(len(x), len(nodes)) barycentric Lagrange weights at Chebyshev-Lobatto ``nodes``."""
+    n = nodes.size
+    wts = np.ones(n)
+    wts[1::2] = -1.0
+    wts[[0, -1]] *= 0.5
+    d = x[:, None] - nodes[None, :]
+    exact = d == 0.0
+    d[exact] = 1.0
+    out = wts / d
+    out /= out.sum(axis=1, keepdims=True)
+    hit = exact.any(axis=1)
+    out[hit] = exact[hit].astype(float)
+    return out
+
+
+@dataclass
+class TabulatedKernel:
+    """The weights beta(t, s) of a :class:`CompressedKernel` tabulated in the slow variables.
+
+    beta depends on time only through b = exp(-gamma s) (entire in b) and
+    w = sqrt(1 - exp(-gamma (t - s))) (analytic in w, the same-input sqrt cusp becomes linear
+    in w; nearly collinear inputs put a branch point at w ~ i sqrt(1 - rho0)). The table is a
+    Chebyshev grid in b times geometric panels in w (finer towards w = 0), each panel with a
+    Chebyshev grid. ``error`` is the max deviation from the exact weights at random pairs,
+    relative to the largest weight.
+    """
+
+    ck: CompressedKernel
+    gamma: float
+    b_nodes: np.ndarray
+    w_edges: np.ndarray
+    w_nodes: np.ndarray          # (n_panels, n_w)
+    table: np.ndarray            # (n_b, n_panels, n_w * r)
+    error: float = 0.0
+
+    @property
+    def basis(self) -> np.ndarray:
+        return self.ck.basis
+
+    @property
+    def rank(self) -> int:
+        return self.ck.rank
+
+    def weights(self, t, s) -> np.ndarray:
+        """(n, r) weights beta(t_i, s_i) by tensor interpolation."""
+        t, s = np.broadcast_arrays(np.asarray(t, float).ravel(), np.asarray(s, float).ravel())
+        b = np.exp(-self.gamma * s)
+        w = np.sqrt(-np.expm1(-self.gamma * (t - s)))
+        j = np.clip(np.searchsorted(self.w_edges, w, side="right") - 1, 0, self.w_nodes.shape[0] - 1)
+        Lb = _bary(self.b_nodes, b)
+        r = self.rank
+        out = np.empty((t.size, r))
+        for p in np.unique(j):
+            idx = np.nonzero(j == p)[0]
+            Lw = _bary(self.w_nodes[p], w[idx])                                   # (n, n_w)
+            tmp = (Lb[idx] @ self.table[:, p]).reshape(idx.size, -1, r)           # (n, n_w, r)
+            out[idx] = np.einsum("nc,nck->nk", Lw, tmp)
+        return out
+
+
+def tabulate(ck: CompressedKernel, t_end: float, n_b: int = 32, n_w: int = 16, levels: int = 14,
+             n_check: int = 2000, seed: int = 2) -> TabulatedKernel:
+    """Tabulate the weights of ``ck`` over 0 <= s <= t <= t_end (see :class:`TabulatedKernel`)."""
+    gamma = ck.kernel.gamma
+    gt = gamma * t_end
+    b_nodes = chebyshev_lobatto(n_b, np.exp(-gt), 1.0)
+    w_max = np.sqrt(-np.expm1(-min(gt, 30.0)))       # beyond gamma tau = 30, e^{-gamma tau} < 1e-13
+    w_edges = np.concatenate([[0.0], w_max * 2.0 ** -np.arange(levels, -1, -1)])
+    w_nodes = np.stack([chebyshev_lobatto(n_w, lo, hi) for lo, hi in zip(w_edges[:-1], w_edges[1:])])
+    B, W = np.meshgrid(b_nodes, w_nodes.ravel(), indexing="ij")
+    s = -np.log(B.ravel()) / gamma
+    lag = -np.log1p(-W.ravel() ** 2) / gamma
+    beta = ck.weights(s + lag, s, lag)                                                        # (n_b * n_p * n_w, r)
+    table = beta.reshape(n_b, w_edges.size - 1, n_w * ck.rank)
+    tk = TabulatedKernel(ck, gamma, b_nodes, w_edges, w_nodes, table)
+    rng = np.random.default_rng(seed)
+    sc = rng.uniform(0.0, t_end, n_check)
+    tc = sc + (t_end - sc) * rng.uniform(size=n_check) ** 6
+    exact = ck.weights(tc, sc)
+    tk.error = float(np.max(np.abs(tk.weights(tc, sc) - exact)) / np.max(np.abs(exact)))
+    return tk

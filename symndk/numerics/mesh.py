@@ -3,9 +3,9 @@
 * :func:`radau_nodes` -- Radau IIA collocation points on (0, 1] (last point 1).
 * :func:`gauss` -- Gauss-Legendre rule on [0, 1].
 * :func:`lagrange` -- Lagrange basis of a node set evaluated at points.
-* :func:`panel_mesh` -- multi-scale mesh: geometric panels from ~1/lambda_max (graded further
-  towards t = 0 for the t^{3/2} start-up term of kinked activations), then uniform panels of
-  width ~ 1/gamma.
+* :func:`panel_mesh` -- multi-scale mesh: geometric panels from ~1e-4/lambda_max (this also
+  grades towards t = 0 for the t^{3/2} start-up term of kinked activations), uniform panels of
+  width ~ 1/gamma, then slowly growing panels while the predictor relaxes to equilibrium.
 * :func:`lag_rule` -- history quadrature on [a, t] graded geometrically in the lag t - s
   towards the diagonal, in the variable v = sqrt(t - s): the same-input kernel is
   A + B sqrt(t - s) with A, B analytic, so the integrand is analytic in v (NUMERICS.md,
@@ -58,25 +58,31 @@ def lagrange(nodes: np.ndarray, x) -> np.ndarray:
 
 
 def panel_mesh(t_end: float, lam_max: float, gamma: float, *, ratio: float = 2.0,
-               start: float = 1e-4, late_width: float = 1.0, switch: float = 0.5) -> np.ndarray:
+               start: float = 1e-4, late_width: float = 1.0, grow_after: float = 4.0,
+               late_ratio: float = 1.3) -> np.ndarray:
     """Panel edges 0 = e_0 < ... < e_N = t_end.
 
-    Geometric panels (``ratio``) from ``start / lam_max`` up to ``switch / gamma``, then
-    uniform panels no wider than ``late_width / gamma``.
+    Geometric panels (``ratio``) from ``start / lam_max`` until they are ``late_width / gamma``
+    wide; then panels of that width up to ``grow_after / gamma``; beyond, where the predictor
+    relaxes to equilibrium, widths grow by ``late_ratio`` per panel.
+
+    Example:
+        >>> e = panel_mesh(3000.0, 1.5, 0.01)
+        >>> len(e) - 1, e[1] * 1.5, e[-1]
+        (33, 0.0001, 3000.0)
     """
     t_end = float(t_end)
     edges = [0.0, min(start / lam_max, t_end)]
-    t_switch = switch / gamma if gamma > 0 else np.inf
-    while edges[-1] < min(t_switch, t_end):
-        edges.append(min(edges[-1] * ratio, t_end))
-    if edges[-1] < t_end:
-        width = late_width / gamma
-        n = int(np.ceil((t_end - edges[-1]) / width))
-        edges.extend(np.linspace(edges[-1], t_end, n + 1)[1:])
-    e = np.array(edges)
-    if e.size > 2 and e[-1] - e[-2] < 0.25 * (e[-2] - e[-3]):   # merge a sliver at the end
-        e = np.delete(e, -2)
-    return e
+    cap = late_width / gamma if gamma > 0 else np.inf
+    width = edges[-1]
+    while edges[-1] < t_end:
+        if width < cap:
+            width = min(edges[-1] * (ratio - 1), cap)
+        elif edges[-1] >= grow_after / gamma:
+            width *= late_ratio
+        nxt = edges[-1] + width
+        edges.append(t_end if nxt > t_end - 0.25 * width else nxt)
+    return np.array(edges)
 
 
 def lag_rule(t: float, a: float, breaks, *, n: int, ratio: float, levels: int):
@@ -95,3 +101,47 @@ def lag_rule(t: float, a: float, breaks, *, n: int, ratio: float, levels: int):
     v = lo + (hi - lo) * x[None, :]
     weights = 2 * v * (hi - lo) * w[None, :]
     return (t - v * v).ravel(), weights.ravel()
+
+
+def graded_rule(edges, upper: float, sing: float, *, n: int = 12, ratio: float = 4.0, levels: int = 3):
+    """Quadrature on [0, upper] following the panels ``edges``, graded towards ``sing``.
+
+    Panels at least one width away from ``sing`` get ``n``-point Gauss-Legendre; the others
+    are split at ``sing`` and graded geometrically in the distance |s - sing|, with Gauss in
+    v = sqrt(|s - sing|) (integrands analytic in sqrt|s - sing|, e.g. K(t_w, s) at s = t_w).
+
+    Returns (s, weights, panel index).
+
+    Example:
+        >>> import numpy as np
+        >>> s, w, _ = graded_rule(np.array([0.0, 1.0, 3.0]), 2.5, 2.0)
+        >>> round(float(np.sum(w * np.sqrt(np.abs(s - 2.0)))), 12)  # (2/3)(2^{3/2} + 0.5^{3/2})
+        2.12132034356
+    """
+    x, wg = gauss(n)
+    S, W, Pn = [], [], []
+    for p, (a, b) in enumerate(zip(edges[:-1], edges[1:])):
+        if a >= upper:
+            break
+        b = min(b, upper)
+        pieces = [(a, b)]
+        if a < sing < b:
+            pieces = [(a, sing), (sing, b)]
+        for lo, hi in pieces:
+            d_lo, d_hi = abs(sing - lo), abs(sing - hi)
+            near, far = min(d_lo, d_hi), max(d_lo, d_hi)
+            if near >= hi - lo:
+                s, w = lo + (hi - lo) * x, (hi - lo) * wg
+            else:
+                lags = np.unique(np.concatenate([[near, far], near + (far - near) * ratio ** -np.arange(1, levels + 1.0)]))
+                vlo, vhi = np.sqrt(lags[:-1])[:, None], np.sqrt(lags[1:])[:, None]
+                v = vlo + (vhi - vlo) * x[None, :]
+                w = (2 * v * (vhi - vlo) * wg[None, :]).ravel()
+                sign = 1.0 if hi <= sing else -1.0
+                s = (sing - sign * v * v).ravel()
+            S.append(s)
+            W.append(w)
+            Pn.append(np.full(s.size, p))
+    if not S:
+        return np.zeros(0), np.zeros(0), np.zeros(0, int)
+    return np.concatenate(S), np.concatenate(W), np.concatenate(Pn)

@@ -34,7 +34,7 @@ Example (ReLU, L = 1, at t = s = 0 the two-time NTK is the static NTK):
 from __future__ import annotations
 
 
-def prior_C(t, s, sigma0_sq, sigma_sq, gamma, exp):
+def prior_C(t, s, sigma0_sq, sigma_sq, gamma, exp, lag=None):
     """Prior parameter correlation C(t, s) of THEORY.md section 2 (t >= s).
 
     Args:
@@ -43,6 +43,7 @@ def prior_C(t, s, sigma0_sq, sigma_sq, gamma, exp):
         sigma_sq: prior variance sigma^2.
         gamma: T / sigma^2.
         exp: the backend's exponential (``numpy.exp`` or ``mpmath.exp``).
+        lag: optional t - s, when known more accurately than the difference of t and s.
 
     Returns:
         sigma^2 exp(-gamma (t - s)) + (sigma0^2 - sigma^2) exp(-gamma (t + s)).
@@ -52,10 +53,11 @@ def prior_C(t, s, sigma0_sq, sigma_sq, gamma, exp):
         >>> round(prior_C(3.0, 1.0, 2.0, 1.0, 0.5, math.exp), 12)  # e^-1 + e^-2
         0.503214724408
     """
-    return sigma_sq * exp(-gamma * (t - s)) + (sigma0_sq - sigma_sq) * exp(-gamma * (t + s))
+    lag = t - s if lag is None else lag
+    return sigma_sq * exp(-gamma * lag) + (sigma0_sq - sigma_sq) * exp(-gamma * (t + s))
 
 
-def prior_gram(t, s, sigma0_sq, sigma_sq, gamma, exp, expm1):
+def prior_gram(t, s, sigma0_sq, sigma_sq, gamma, exp, expm1, lag=None):
     """C(t,t) C(s,s) - C(t,s)^2 without cancellation (NUMERICS.md section 5), t >= s.
 
     It equals (1 - e^{-2 gamma (t-s)}) sigma^2 C(s, s), and 1 - e^{-2 gamma (t-s)} = -e (e + 2)
@@ -70,7 +72,7 @@ def prior_gram(t, s, sigma0_sq, sigma_sq, gamma, exp, expm1):
         >>> prior_gram(5.0, 5.0, 2.0, 1.0, 0.3, math.exp, math.expm1)
         0.0
     """
-    e = expm1(-gamma * (t - s))
+    e = expm1(-gamma * (t - s if lag is None else lag))
     return -e * (e + 2) * sigma_sq * prior_C(s, s, sigma0_sq, sigma_sq, gamma, exp)
 
 

@@ -52,27 +52,33 @@ class TwoTimeKernel:
         rows = np.vstack([X_train, np.asarray(X_test, float).reshape(-1, X_train.shape[1])])
         n0 = X_train.shape[1]
         self.P, self.R = X_train.shape[0], rows.shape[0]
-        self.gram = rows @ X_train.T / n0                      # K_0 (R, P)
         self.norm_rows = np.einsum("ij,ij->i", rows, rows) / n0
         self.norm_cols = self.norm_rows[: self.P]
+        self.gram = rows @ X_train.T / n0                      # K_0 (R, P)
+        # input Gram determinants; exactly 0 (and K_0 = |x|^2 / N0) for identical inputs
+        self.det0 = np.maximum(np.outer(self.norm_rows, self.norm_cols) - self.gram ** 2, 0.0)
+        _, inverse = np.unique(rows, axis=0, return_inverse=True)
+        same = inverse.ravel()[:, None] == inverse.ravel()[None, : self.P]
+        self.gram[same] = np.broadcast_to(self.norm_rows[:, None], same.shape)[same]
+        self.det0[same] = 0.0
         self.activation, self.depth = activation, int(depth)
         self.sigma0_sq, self.sigma_sq, self.T = float(sigma0_sq), float(sigma_sq), float(T)
         self.gamma = self.T / self.sigma_sq
         self.duals = load_duals(activation)
 
-    def _layers(self, k_tt, k_ss, k_ts, t, s):
+    def _layers(self, k_tt, k_ss, k_ts, D_0, t, s, lag):
         g, s0, s2 = self.gamma, self.sigma0_sq, self.sigma_sq
-        C_tt, C_ss, C_ts = (prior_C(a, b, s0, s2, g, np.exp) for a, b in ((t, t), (s, s), (t, s)))
-        D_C = prior_gram(t, s, s0, s2, g, np.exp, np.expm1)
-        D_0 = np.maximum(k_tt * k_ss - k_ts * k_ts, 0.0)
+        C_tt, C_ss = prior_C(t, t, s0, s2, g, np.exp), prior_C(s, s, s0, s2, g, np.exp)
+        C_ts = prior_C(t, s, s0, s2, g, np.exp, lag)
+        D_C = prior_gram(t, s, s0, s2, g, np.exp, np.expm1, lag)
         return layer_kernels(k_tt, k_ss, k_ts, C_tt, C_ss, C_ts, self.depth, self.duals, D_C, D_0)
 
-    def _channels(self, out, t, s):
+    def _channels(self, out, lag):
         K, Kdot, th_prev, th = out
         res = []
         for name in self.channels:
             if name == "ndk":
-                res.append(np.exp(-self.gamma * (t - s)) * th)
+                res.append(np.exp(-self.gamma * lag) * th)
             elif name == "nngp":
                 res.append(K)
             else:
@@ -91,20 +97,32 @@ class TwoTimeKernel:
         new.channels = tuple(names)
         return new
 
-    def entries(self, rows, cols, t, s):
-        """Channels at entries (rows[j], cols[j]) and time pairs (t[i], s[i]), t >= s.
+    def entries(self, rows, cols, t, s, lag=None):
+        """Channels at entries (rows[j], cols[j]) and time pairs (t[i], s[i]).
 
-        Returns an array (n_channels, n_pairs, n_entries).
+        For t < s the symmetric channels use K(t, s; x, x') = K(s, t; x', x) (the NDK
+        channel is only defined for t >= s). ``lag`` (optional) is t - s when known more
+        accurately than the difference. Returns an array (n_channels, n_pairs, n_entries).
         """
         rows, cols = np.asarray(rows), np.asarray(cols)
         t = np.asarray(t, float).reshape(-1, 1)
         s = np.asarray(s, float).reshape(-1, 1)
-        out = self._layers(self.norm_rows[rows][None, :], self.norm_cols[cols][None, :],
-                           self.gram[rows, cols][None, :], t, s)
-        return np.stack([np.broadcast_to(c, (t.shape[0], rows.size)) for c in self._channels(out, t, s)])
+        lag = None if lag is None else np.asarray(lag, float).reshape(-1, 1)
+        return self._eval(self.norm_rows[rows][None, :], self.norm_cols[cols][None, :],
+                          self.gram[rows, cols][None, :], self.det0[rows, cols][None, :], t, s,
+                          (t.shape[0], rows.size), lag)
 
-    def block(self, t, s):
+    def block(self, t, s, lag=None):
         """All channels as (R, P) blocks at one time pair; squeezed when one channel."""
-        out = self._layers(self.norm_rows[:, None], self.norm_cols[None, :], self.gram, float(t), float(s))
-        res = [np.broadcast_to(c, self.gram.shape) for c in self._channels(out, float(t), float(s))]
-        return res[0] if len(res) == 1 else np.stack(res)
+        res = self._eval(self.norm_rows[:, None], self.norm_cols[None, :], self.gram, self.det0,
+                         float(t), float(s), self.gram.shape, lag)
+        return res[0] if len(res) == 1 else res
+
+    def _eval(self, n_row, n_col, k0, d0, t, s, shape, lag):
+        swap = t < s
+        if np.any(swap):
+            n_row, n_col = np.where(swap, n_col, n_row), np.where(swap, n_row, n_col)
+            t, s = np.maximum(t, s), np.minimum(t, s)
+        lag = t - s if lag is None else abs(lag)
+        out = self._layers(n_row, n_col, k0, d0, t, s, lag)
+        return np.stack([np.broadcast_to(c, shape) for c in self._channels(out, lag)])

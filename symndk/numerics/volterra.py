@@ -85,8 +85,14 @@ class Solution:
         for p in np.unique(panel_of[panel_of >= 0]):
             idx = np.nonzero(panel_of == p)[0]
             Z = _history(self, times[idx], p, with_current=True)
-            out[idx] = np.einsum("kab,ikb->ia", self.ck.basis[:, 0], Z)
+            out[idx] = _apply(self.ck.basis[:, 0], Z)
         return out
+
+
+def _apply(B, Z):
+    """sum_k B[k] @ Z[i, k] for every i: (n, rows) from B (r, rows, P) and Z (n, r, P)."""
+    r, rows, P = B.shape
+    return (B.transpose(1, 0, 2).reshape(rows, r * P) @ Z.reshape(Z.shape[0], r * P).T).T
 
 
 def _near(sol, targets, p):
@@ -117,14 +123,92 @@ def _history(sol, targets, p, with_current):
     if np.any(far):
         s, w, u = sol.far_s[far], sol.far_w[far], sol.far_u[far]
         beta = ck.weights(np.repeat(targets, s.size), np.tile(s, n_t)).reshape(n_t, s.size, r)
-        Z += np.einsum("iqk,qp->ikp", beta * w[None, :, None], u)
+        Z += ((beta * w[None, :, None]).transpose(0, 2, 1).reshape(n_t * r, s.size) @ u).reshape(n_t, r, -1)
     I, S, W, panel = _near(sol, targets, p)
     use = (panel >= 0) & ((panel < p) | with_current)
     if np.any(use):
         beta = ck.weights(targets[I[use]], S[use]) * W[use, None]
         u = sol.r_at(S[use], panel[use])
-        np.add.at(Z, I[use], beta[:, :, None] * u[:, None, :])
+        for i in np.unique(I[use]):
+            sel = I[use] == i
+            Z[i] += beta[sel].T @ u[sel]
     return Z
+
+
+class _StiffSolver:
+    """Solves (I + sum_k G^k (x) B_k) x = rhs for one panel (m P unknowns, stage-major).
+
+    GMRES, preconditioned by either (a) the LU of an earlier panel's operator (consecutive
+    uniform panels differ only through the slow drift of the kernel), or (b) the frozen-kernel
+    operator I + h A (x) Kbar, A the Radau IIA matrix and Kbar = K(t_c, t_c) = V diag(lam) V^T,
+    inverted exactly in the eigenbases of A and Kbar (NUMERICS.md, "Stiff panel solves").
+    A dense LU of the panel operator is the fallback, and becomes the new preconditioner.
+    """
+
+    def __init__(self, B, m, tol=1e-13):
+        self.B, self.m, self.P = B, m, B.shape[1]
+        self.Bmat = B.reshape(B.shape[0], -1)
+        self.BT = B.transpose(0, 2, 1).reshape(-1, B.shape[1])
+        x, w = gauss(m)
+        c = radau_nodes(m)
+        A = np.stack([(ci * w) @ lagrange(c, ci * x) for ci in c])        # int_0^{c_i} L_j
+        mu, self.S = np.linalg.eig(A)
+        self.mu, self.Sinv = mu, np.linalg.inv(self.S)
+        self.lu = self.eig = None
+        self.eig_ok, self.tol = True, tol
+        self.stats = {"lu": 0, "eig": 0, "iterations": 0}
+
+    def _matvec(self, G, x):
+        X = x.reshape(self.m, self.P)
+        T = np.matmul(G, X).transpose(1, 0, 2).reshape(self.m, -1)         # (m, r P)
+        return (X + T @ self.BT).ravel()
+
+    def _dense(self, G):
+        m, P = self.m, self.P
+        M = (G.reshape(G.shape[0], m * m).T @ self.Bmat).reshape(m, m, P, P)
+        M = M.transpose(0, 2, 1, 3).reshape(m * P, m * P)
+        M[np.diag_indices_from(M)] += 1.0
+        return M
+
+    def _eig_apply(self, h, y):
+        V, lam = self.eig
+        Yt = self.Sinv @ (y.reshape(self.m, self.P) @ V)
+        return np.real(self.S @ (Yt / (1.0 + h * self.mu[:, None] * lam[None, :])) @ V.T).ravel()
+
+    def _gmres(self, G, rhs, precond, max_iter):
+        import scipy.sparse.linalg as spla
+
+        n = rhs.size
+        op = spla.LinearOperator((n, n), matvec=lambda v: self._matvec(G, v))
+        pre = spla.LinearOperator((n, n), matvec=precond)
+        count = [0]
+        x, info = spla.gmres(op, rhs, x0=precond(rhs), M=pre, rtol=self.tol, atol=0.0,
+                             restart=max_iter, maxiter=1,
+                             callback=lambda _: count.__setitem__(0, count[0] + 1), callback_type="pr_norm")
+        self.stats["iterations"] += count[0]
+        if info == 0 or np.max(np.abs(rhs - op.matvec(x))) <= 10 * self.tol * np.max(np.abs(rhs)):
+            return x
+        return None
+
+    def solve(self, G, rhs, h, Kbar):
+        if self.lu is not None:
+            x = self._gmres(G, rhs, lambda v: scipy.linalg.lu_solve(self.lu, v, check_finite=False), 10)
+            if x is not None:
+                return x
+        if self.eig_ok:
+            lam, V = np.linalg.eigh((Kbar + Kbar.T) / 2)
+            self.eig = (V, lam)
+            self.stats["eig"] += 1
+            x = self._gmres(G, rhs, lambda v: self._eig_apply(h, v), 12)
+            if x is not None:
+                self.lu = None
+                return x
+            self.eig_ok = False         # panels only grow: the frozen kernel will not do again
+        M = self._dense(G)
+        self.lu = scipy.linalg.lu_factor(M, check_finite=False)
+        self.stats["lu"] += 1
+        x = scipy.linalg.lu_solve(self.lu, rhs, check_finite=False)
+        return x + scipy.linalg.lu_solve(self.lu, rhs - M @ x, check_finite=False)
 
 
 def solve(ck, Y, edges, m: int = 12, n_far: int | None = None, lag: LagOptions | None = None) -> Solution:
@@ -148,25 +232,25 @@ def solve(ck, Y, edges, m: int = 12, n_far: int | None = None, lag: LagOptions |
     Btr = ck.basis[:, 0, :P, :]
     sol = Solution(ck, Y, edges, m, np.zeros((N, m, P)), np.zeros(0), np.zeros(0),
                    np.zeros(0, int), np.zeros((0, P)), lag or LagOptions())
-    eye = np.eye(m * P)
+    stiff = _StiffSolver(Btr, m)
     for p in range(N):
         a, h = edges[p], edges[p + 1] - edges[p]
         targets = a + c * h
-        H = np.einsum("kab,ikb->ia", Btr, _history(sol, targets, p, with_current=False))
+        H = _apply(Btr, _history(sol, targets, p, with_current=False))
         I, S, W, panel = _near(sol, targets, p)
         cur = panel == p
         beta = ck.weights(targets[I[cur]], S[cur]) * W[cur, None]           # (nq, r)
         L = lagrange(c, (S[cur] - a) / h)                                   # (nq, m)
-        i_of = I[cur]
         G = np.zeros((Btr.shape[0], m, m))
         for i in range(m):
-            sel = i_of == i
+            sel = I[cur] == i
             G[:, i, :] = beta[sel].T @ L[sel]
-        M = eye + np.einsum("kij,kab->iajb", G, Btr).reshape(m * P, m * P)
-        rhs = (Y[None, :] - H).ravel()
-        sol.U[p] = scipy.linalg.solve(M, rhs, check_finite=False).reshape(m, P)
+        tc = a + h / 2
+        Kbar = np.tensordot(ck.weights([tc], [tc])[0], Btr, 1)
+        sol.U[p] = stiff.solve(G, (Y[None, :] - H).ravel(), h, Kbar).reshape(m, P)
         sol.far_s = np.concatenate([sol.far_s, a + xg * h])
         sol.far_w = np.concatenate([sol.far_w, wg * h])
         sol.far_panel = np.concatenate([sol.far_panel, np.full(xg.size, p)])
         sol.far_u = np.concatenate([sol.far_u, Lg @ sol.U[p]])
+    sol.stats = stiff.stats
     return sol
