@@ -68,7 +68,7 @@ def panel_mesh(t_end: float, lam_max: float, gamma: float, *, ratio: float = 2.0
 
     Example:
         >>> e = panel_mesh(3000.0, 1.5, 0.01)
-        >>> len(e) - 1, e[1] * 1.5, e[-1]
+        >>> len(e) - 1, float(e[1] * 1.5), float(e[-1])
         (33, 0.0001, 3000.0)
     """
     t_end = float(t_end)
