@@ -38,7 +38,7 @@ def chebyshev_lobatto(n: int, lo: float, hi: float) -> np.ndarray:
     return lo + (hi - lo) * (x + 1) / 2
 
 
-def training_pairs(gamma: float, t_end: float, n_b: int = 24, n_w: int = 32, n_geo: int = 24):
+def training_pairs(gamma: float, t_end: float, n_b: int = 16, n_w: int = 24, n_geo: int = 16):
     """(t, s) pairs on a tensor grid in (b, w) covering 0 <= s <= t <= t_end (about)."""
     gt = gamma * t_end
     b = chebyshev_lobatto(n_b, np.exp(-gt), 1.0)
@@ -205,10 +205,24 @@ class TabulatedKernel:
         return out
 
 
-def tabulate(ck: CompressedKernel, t_end: float, n_b: int = 32, n_w: int = 16, levels: int = 14,
+def collinearity(kernel) -> float:
+    """min over distinct inputs of 1 - |rho0| (rows x columns): sets the w-grading depth."""
+    rho = np.abs(kernel.gram) / np.sqrt(np.outer(kernel.norm_rows, kernel.norm_cols))
+    rho[kernel.det0 == 0.0] = 0.0                    # identical inputs: no branch point
+    return float(max(1.0 - np.max(rho), 1e-300))
+
+
+def tabulate(ck: CompressedKernel, t_end: float, n_b: int = 24, n_w: int = 16, levels: int | None = None,
              n_check: int = 2000, seed: int = 2) -> TabulatedKernel:
-    """Tabulate the weights of ``ck`` over 0 <= s <= t <= t_end (see :class:`TabulatedKernel`)."""
+    """Tabulate the weights of ``ck`` over 0 <= s <= t <= t_end (see :class:`TabulatedKernel`).
+
+    ``levels`` geometric w-panels towards w = 0 (default: down to a quarter of the distance
+    sqrt(1 - rho0) of the branch point of the most collinear input pair).
+    """
     gamma = ck.kernel.gamma
+    if levels is None:
+        w_c = np.sqrt(collinearity(ck.kernel))
+        levels = int(np.clip(np.ceil(np.log2(1.0 / w_c)) + 2, 4, 30))
     gt = gamma * t_end
     b_nodes = chebyshev_lobatto(n_b, np.exp(-gt), 1.0)
     w_max = np.sqrt(-np.expm1(-min(gt, 30.0)))       # beyond gamma tau = 30, e^{-gamma tau} < 1e-13
