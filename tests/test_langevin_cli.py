@@ -14,7 +14,8 @@ SMALL = ["--data", "synthetic:2,0.5", "--depth", "1", "--width", "16", "--n-netw
 
 def test_simulate_writes_npz_json_and_png(tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(["simulate", *SMALL, "--out", str(out), "--plot", str(tmp_path / "run.png"), "--pairs", "0.5:0.25"]) == 0
+    args = ["--out", str(out), "--plot", str(tmp_path / "run.png"), "--pairs", "0.5:0.25"]
+    assert main(["simulate", *SMALL, *args]) == 0
     with np.load(f"{out}.npz") as z:
         assert z["train"].shape == (3, 2) and z["test_se"].shape == (3, 1) and z["pairs"].shape == (1, 2)
         meta = json.loads(str(z["metadata"]))

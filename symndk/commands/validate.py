@@ -61,7 +61,8 @@ def run(args) -> int:
         print(rep.line(), flush=True)
         reports.append(rep)
     failed = [r.case.name for r in reports if not r.passed]
-    print(f"{len(reports) - len(failed)}/{len(reports)} validations pass" + (f"; FAIL: {', '.join(failed)}" if failed else ""))
+    tail = f"; FAIL: {', '.join(failed)}" if failed else ""
+    print(f"{len(reports) - len(failed)}/{len(reports)} validations pass{tail}")
     if args.json:
         rows = [dict(case=dataclasses.asdict(r.case), passed=r.passed, max_z=r.max_z, rms_z=r.rms_z,
                      foil_max_z=r.foil_max_z, seconds=r.seconds, z=r.z.tolist()) for r in reports]

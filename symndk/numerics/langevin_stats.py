@@ -64,7 +64,8 @@ def check_inputs(X_train, y_train, X_test):
     try:
         Xtr = np.asarray(X_train, dtype=float)
         ytr = np.asarray(y_train, dtype=float)
-        Xte = np.empty((0, Xtr.shape[-1] if Xtr.ndim == 2 else 0)) if X_test is None else np.asarray(X_test, dtype=float)
+        n0 = Xtr.shape[-1] if Xtr.ndim == 2 else 0
+        Xte = np.empty((0, n0)) if X_test is None else np.asarray(X_test, dtype=float)
     except (TypeError, ValueError):
         raise SymndkError("X_train, y_train and X_test must be numeric arrays") from None
     if Xtr.ndim != 2 or Xtr.shape[0] == 0 or Xtr.shape[1] == 0:

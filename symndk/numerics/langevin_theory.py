@@ -43,21 +43,53 @@ def correlation(case, X, y, Xt):
     """Temporal correlation g(x; t_a, t_w) (section 8) at ``case.pairs``: (m, P + Q)."""
     from symndk.numerics import api
 
-    res = api.temporal_correlation(X, y, Xt, pairs=np.asarray(case.pairs, float), **_kw(case))
-    return np.hstack([res.train, res.test])
+    rows = [api.temporal_correlation(X, y, Xt, t_a=ta, t_w=tw, **_kw(case)) for ta, tw in case.pairs]
+    return np.vstack([np.hstack([r.train, r.test]) for r in rows])
+
+
+class _NoPrefactor:
+    """A two-time kernel with the NDK channel e^{-gamma (t-s)} Theta_L replaced by Theta_L (foil)."""
+
+    def __init__(self, kernel):
+        self._kernel = kernel
+
+    def __getattr__(self, name):
+        return getattr(self._kernel, name)
+
+    def _growth(self, t, s, rest):
+        lag = rest[0] if rest and rest[0] is not None else np.asarray(t, float) - np.asarray(s, float)
+        return np.exp(self._kernel.gamma * np.asarray(lag, float))
+
+    def entries(self, rows, cols, t, s, *rest):
+        return self._kernel.entries(rows, cols, t, s, *rest) * self._growth(t, s, rest).reshape(1, -1, 1)
+
+    def block(self, t, s, *rest):
+        return self._kernel.block(t, s, *rest) * self._growth(t, s, rest)
 
 
 def foil(case, X, y, Xt, times):
-    """The wrong normalisation ``case.foil`` of the mean predictor: (n, P + Q).
+    """The deliberately wrong theory ``case.foil`` at the case's outputs: (n, P + Q).
 
-    ``"no-prefactor"``: the Volterra kernel Theta_L(t, s) instead of e^{-gamma (t-s)} Theta_L(t, s).
+    * ``"no-prefactor"``: the Volterra kernel Theta_L(t, s) instead of e^{-gamma (t-s)} Theta_L(t, s)
+      (solved by the project's Volterra solver with the kernel swapped).
+    * ``"no-drift"`` (drift cases): the predictor stays at fbar(x, t0) once the readout is frozen.
+    * ``"same-time"`` (correlation cases): g(x; t_a, t_w) taken as fbar(x, t_w), ignoring that the
+      readout and the hidden weights are read at different times.
     """
     from symndk.numerics import api
 
-    if case.foil != "no-prefactor":
-        raise ValueError(f"unknown foil {case.foil!r}")
-    res = api.predict(X, y, Xt, times=np.asarray(times, float), prefactor=False, **_kw(case))
-    return np.hstack([res.train, res.test])
+    if case.foil == "no-prefactor":
+        times = np.asarray(times, float)
+        kernel = _NoPrefactor(api.TwoTimeKernel(X, Xt, case.activation, case.depth, case.sigma0_sq,
+                                                case.sigma_sq, case.T))
+        sol = api._solve_trajectory(kernel, np.asarray(y, float), float(times.max()), 1e-8, 1e-10, 12, 1)[0]
+        return sol.predict(times)
+    if case.foil == "no-drift":
+        return np.repeat(predict(case, X, y, Xt, [case.t0]), len(times), axis=0)
+    if case.foil == "same-time":
+        t_w, back = np.unique([tw for _, tw in case.pairs], return_inverse=True)
+        return predict(case, X, y, Xt, t_w)[back]
+    raise ValueError(f"unknown foil {case.foil!r}")
 
 
 def ntk_inputs():
@@ -83,7 +115,8 @@ def tangent_kernel(case, X, equal_time_C=False):
     out = []
     for t, s in case.pairs:
         t, s = max(t, s), min(t, s)
-        Ctt, Css, Cts = (prior_C(a, b, case.sigma0_sq, case.sigma_sq, gamma, np.exp) for a, b in ((t, t), (s, s), (t, s)))
+        Ctt, Css, Cts = (prior_C(a, b, case.sigma0_sq, case.sigma_sq, gamma, np.exp)
+                         for a, b in ((t, t), (s, s), (t, s)))
         if equal_time_C:
             Cts = np.sqrt(Ctt * Css)
         out.append(layer_kernels(n[:, None], n[None, :], K0, Ctt, Css, Cts, case.depth, k)[3])

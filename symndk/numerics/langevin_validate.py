@@ -101,19 +101,22 @@ def _grid(stop, step):
 _CI = dict(kind="predict", depth=1, width=256, n_networks=400, T=0.5, times=_grid(6.0, 0.25), foil="no-prefactor",
            slow=False)
 _SLOW = dict(width=256, n_networks=200, T=0.5, P=4, dt=0.02)
+_WIDE = dict(_SLOW, width=512)
+_L2 = dict(_SLOW, bias=0.02)  # THEORY.md section 13: L >= 2 at width <= 512, bias up to 0.02
 _PAIRS = ((1.0, 0.5), (0.5, 1.0), (2.0, 1.0), (1.0, 3.0), (3.0, 1.0), (4.0, 4.0), (2.0, 5.0))
 _NTK_PAIRS = ((0.0, 0.0), (1.0, 0.0), (2.0, 1.0), (3.0, 3.0), (6.0, 1.0))
+_PRED, _DRIFT = _grid(6.0, 0.5), _grid(6.0, 0.5)[4:]
 CASES = {c.name: c for c in (
     Case("ci-relu", activation="relu", **_CI),
     Case("ci-erf", activation="erf", **_CI),
-    Case("l2-relu", "predict", "relu", 2, times=_grid(6.0, 0.5), foil="no-prefactor", bias=0.02, **_SLOW),
-    Case("l2-erf", "predict", "erf", 2, times=_grid(6.0, 0.5), foil="no-prefactor", **_SLOW),
-    Case("l3-relu", "predict", "relu", 3, times=_grid(6.0, 0.5), foil="no-prefactor", bias=0.02, **_SLOW),
+    Case("l2-relu", "predict", "relu", 2, times=_PRED, foil="no-prefactor", **_L2),
+    Case("l2-erf", "predict", "erf", 2, times=_PRED, foil="no-prefactor", **_L2),
+    Case("l3-relu", "predict", "relu", 3, times=_PRED, foil="no-prefactor", **_L2),
     Case("l1-erf-wide", "predict", "erf", 1, 1024, 400, 0.2, _grid(10.0, 0.5), P=4, foil="no-prefactor"),
-    Case("drift-relu", "drift", "relu", 2, times=_grid(6.0, 0.5)[4:], t0=2.0, bias=0.02, **_SLOW),
-    Case("drift-erf", "drift", "erf", 1, times=_grid(6.0, 0.5)[4:], t0=2.0, **dict(_SLOW, width=512)),
-    Case("correlation-relu", "correlation", "relu", 2, times=(0.0,), pairs=_PAIRS, bias=0.02, **_SLOW),
-    Case("correlation-erf", "correlation", "erf", 1, times=(0.0,), pairs=_PAIRS, **dict(_SLOW, width=512)),
+    Case("drift-relu", "drift", "relu", 2, times=_DRIFT, t0=2.0, foil="no-drift", **_L2),
+    Case("drift-erf", "drift", "erf", 1, times=_DRIFT, t0=2.0, foil="no-drift", **_WIDE),
+    Case("correlation-relu", "correlation", "relu", 2, times=(0.0,), pairs=_PAIRS, foil="same-time", **_L2),
+    Case("correlation-erf", "correlation", "erf", 1, times=(0.0,), pairs=_PAIRS, foil="same-time", **_WIDE),
     Case("ntk-relu-l3", "ntk", "relu", 3, 256, 2000, 0.5, (), pairs=_NTK_PAIRS, foil="equal-time-C"),
     Case("ntk-erf-l2", "ntk", "erf", 2, 256, 2000, 0.5, (), pairs=_NTK_PAIRS, foil="equal-time-C"),
 )}
