@@ -58,9 +58,13 @@ class ActivationKernel:
             if kind in self.formulas:
                 text, latex = self.formulas[kind]
                 lines += [f"  {kind} = {text}", f"      LaTeX: {latex}"]
-        if self.numeric:
-            lines.append(f"  numeric (no closed form): {', '.join(self.numeric)}; error estimate "
-                         f"{self.error_estimate:.1e} (tol {self.tol:.0e}) over q in [0.25, 4], rho in [-1, 1]")
+        if "dphi" in self.numeric:
+            lines.append("  phi' is a distribution: no pointwise phi' (Fdot from the closed form only)")
+        kernels = [k for k in self.numeric if k != "dphi"]
+        if kernels:
+            lines.append(f"  numeric (no closed form): {', '.join(kernels)}"
+                         + ("" if self.error_estimate is None else f"; error estimate {self.error_estimate:.1e} "
+                            f"(tol {self.tol:.0e}) over q in [0.25, 4], rho in [-1, 1]"))
         lines += [f"  module: {m}" for m in self.modules]
         lines += ["  " + c.line() for c in self.checks]
         lines.append(f"  {'all checks passed' if self.passed else 'SOME CHECKS FAILED'}")

@@ -192,6 +192,8 @@ def build_module(name: str, expr: sp.Expr, dual, backend: str) -> ModuleSpec:
     dphi = sp.diff(expr, X)
     stab = {k: None if getattr(dual, k) is None else _tidy(stabilise(getattr(dual, k), Q1, Q2, C))
             for k in ("F", "Fdot", "Fbar", "V", "Vdot")}
+    for k in ("V", "Vdot"):  # second moments: E[delta(u)^2] = +infinity, not complex infinity
+        stab[k] = None if stab[k] is None else stab[k].subs(sp.zoo, sp.oo)
     functions, numeric = [], []
     for key, e in (("phi", expr), ("dphi", dphi), *stab.items()):
         try:

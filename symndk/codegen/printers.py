@@ -33,7 +33,7 @@ class _Strict:
     def doprint(self, expr, assign_to=None):
         try:
             return super().doprint(expr, assign_to)
-        except PrintMethodNotImplementedError as exc:
+        except (PrintMethodNotImplementedError, KeyError) as exc:
             raise UnsupportedNode(str(exc).splitlines()[0]) from None
 
     def _print_not_supported(self, expr):
