@@ -244,14 +244,16 @@ def solve(ck, Y, edges, m: int = 12, n_far: int | None = None, lag: LagOptions |
         Y: (P,) training labels.
         edges: panel edges starting at 0.
         m: collocation points per panel.
-        n_far: Gauss points per panel for far-field history sums (default m).
+        n_far: Gauss points per panel for far-field history sums (default max(m + 2, 10)).
+            The sqrt cusp of the same-input kernel sits one panel away from the far field,
+            so few far points would limit the order for kinked activations.
         lag: near-field quadrature options.
     """
     Y = np.asarray(Y, float)
     P, c = Y.size, radau_nodes(m)
     edges = np.asarray(edges, float)
     N = edges.size - 1
-    xg, wg = gauss(n_far or m)
+    xg, wg = gauss(n_far or max(m + 2, 10))
     Lg = lagrange(c, xg)
     Btr = ck.basis[:, 0, :P, :]
     sol = Solution(ck, Y, edges, m, np.zeros((N, m, P)), np.zeros(0), np.zeros(0),
