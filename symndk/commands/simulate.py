@@ -124,6 +124,28 @@ def run(args) -> int:
     return 0
 
 
+def _theory_curve(res, X, y, Xt, n=120):
+    """symndk.predict on a fine grid; with a frozen readout, symndk.drift after t0."""
+    import types
+
+    import numpy as np
+
+    import symndk
+
+    m = res.metadata
+    kw = dict(activation=m["activation"], depth=m["depth"], sigma0_sq=m["sigma0_sq"], sigma_sq=m["sigma_sq"], T=m["T"])
+    t0, t_end = m["freeze_readout_at"], float(res.times.max())
+    if t0 is None or t0 >= t_end:
+        return symndk.predict(X, y, Xt, times=np.linspace(0.0, t_end, n), **kw)
+    before = symndk.predict(X, y, Xt, times=np.linspace(0.0, t0, n // 2), **kw) if t0 > 0 else None
+    after = symndk.drift(X, y, Xt, t0=t0, times=np.linspace(t0, t_end, n // 2), **kw) if t0 > 0 else None
+    if after is None:  # readout frozen from the start: f stays at its initial mean, zero
+        return None
+    parts = [before, after]
+    return types.SimpleNamespace(times=np.concatenate([p.times for p in parts]),
+                                 train=np.vstack([p.train for p in parts]), test=np.vstack([p.test for p in parts]))
+
+
 def plot(res, X, y, Xt, path, theory=True, max_curves=4):
     """PNG of the ensemble mean +- SE (error bars) over the theory curve (``symndk.predict``)."""
     import numpy as np
@@ -139,12 +161,8 @@ def plot(res, X, y, Xt, path, theory=True, max_curves=4):
         raise SymndkError("--plot needs matplotlib: pip install 'symndk[plot]'") from None
     m = res.metadata
     curve = None
-    if theory and m["freeze_readout_at"] is None:
-        import symndk
-
-        grid = np.linspace(0.0, float(res.times.max()), 200)
-        curve = symndk.predict(X, y, Xt, activation=m["activation"], depth=m["depth"], sigma0_sq=m["sigma0_sq"],
-                               sigma_sq=m["sigma_sq"], T=m["T"], times=grid)
+    if theory:
+        curve = _theory_curve(res, X, y, Xt)
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharex=True)
     for ax, key in zip(axes, ("train", "test")):
         mean, se = getattr(res, key), getattr(res, key + "_se")
