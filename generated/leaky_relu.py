@@ -28,6 +28,8 @@ def _gram(q1, q2, c, D):
     """D = q1 q2 - c^2 unless given, clipped at 0."""
     if D is None:
         D = q1 * q2 - c * c
+        if isinstance(D, numpy.ndarray):
+            return numpy.maximum(D, 0.0, out=D)
     return numpy.maximum(D, 0.0)
 
 
