@@ -112,7 +112,7 @@ CASES = {c.name: c for c in (
     Case("l2-relu", "predict", "relu", 2, times=_PRED, foil="no-prefactor", **_L2),
     Case("l2-erf", "predict", "erf", 2, times=_PRED, foil="no-prefactor", **_L2),
     Case("l3-relu", "predict", "relu", 3, times=_PRED, foil="no-prefactor", **_L2),
-    Case("l1-erf-wide", "predict", "erf", 1, 1024, 400, 0.2, _grid(10.0, 0.5), P=4, foil="no-prefactor"),
+    Case("l1-erf-wide", "predict", "erf", 1, 1024, 200, 0.5, _grid(6.0, 0.5), P=4, foil="no-prefactor"),
     Case("drift-relu", "drift", "relu", 2, times=_DRIFT, t0=2.0, foil="no-drift", **_L2),
     Case("drift-erf", "drift", "erf", 1, times=_DRIFT, t0=2.0, foil="no-drift", **_WIDE),
     Case("correlation-relu", "correlation", "relu", 2, times=(0.0,), pairs=_PAIRS, foil="same-time", **_L2),
