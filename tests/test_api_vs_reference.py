@@ -1,0 +1,28 @@
+"""The fast float64 solver against the independent mpmath reference (symndk.reference).
+
+The reference (REFERENCE engineer's Radau IIA collocation in mpmath, certified by two orders)
+solves the scalar reduction of THEORY.md section 10; the fast solver solves the full P-vector
+equations on the same task. They must agree to the requested tolerance.
+"""
+import numpy as np
+import pytest
+
+import symndk
+from symndk import data
+
+TIMES = [1.0, 10.0, 100.0, 1000.0, 3000.0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("act, depth", [("relu", 2), ("erf", 1), ("relu", 3)])
+def test_fast_solver_matches_reference(act, depth):
+    kw = dict(activation=act, depth=depth, sigma0_sq=0.5, sigma_sq=1.0, T=0.01)
+    ref = symndk.reference(r=0.5, times=TIMES, dps=16, **kw)
+    assert min(ref.digits) >= 10
+    ds = data.synthetic(2, 0.5)
+    res = symndk.predict(ds.X_train, ds.y_train, ds.X_test, times=TIMES, rtol=1e-10, **kw)
+    g = np.array([float(v) for v in ref.g])
+    f = np.array([float(v) for v in ref.f_test])
+    err = max(np.abs(res.train - np.outer(g, ds.y_train)).max(), np.abs(res.test[:, 0] - f).max())
+    assert err <= 1e-10, err
+    assert err <= res.error_estimate + 1e-12
