@@ -47,9 +47,9 @@ def diffusive_measures(times, f, ntk, nngp):
 
 
 def _panels(ctx):
-    ratios = ctx.pick([0.1, 1.0, 10.0], [0.1, 0.3, 1.0, 3.0, 10.0])
+    ratios = ctx.pick([0.1, 10.0], [0.1, 0.3, 1.0, 3.0, 10.0])
     depths = ctx.pick([1, 3], [1, 2, 3])
-    n_per_class = ctx.pick(20, 50)
+    n_per_class = ctx.pick(5, 15)
     ref = tasks.Config("relu", 2, SIGMA_SQ, SIGMA_SQ, T)
     synth, r = tasks.synthetic(ref)
     digits, idx = tasks.digits(0, 1, ref, n_per_class=n_per_class)
@@ -60,7 +60,7 @@ def _panels(ctx):
 
 def run(ctx):
     ratios, depths, task_list = _panels(ctx)
-    n = ctx.pick(120, 260)
+    n = ctx.pick(80, 150)
     jobs = []
     for tname, ds in task_list:
         for act in ("relu", "erf"):

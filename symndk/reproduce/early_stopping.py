@@ -55,9 +55,9 @@ def classify(times, f, y, ntk, nngp, gamma):
 
 def run(ctx):
     acts = ctx.pick(["relu"], ["relu", "erf"])
-    ratios = [float(x) for x in ctx.pick(np.geomspace(0.1, 10, 4), np.geomspace(0.05, 20, 9))]
+    ratios = [float(x) for x in ctx.pick(np.geomspace(0.1, 10, 4), np.geomspace(0.05, 20, 7))]
     depths = ctx.pick([1, 3], [1, 2, 3, 4])
-    n = ctx.pick(120, 240)
+    n = ctx.pick(80, 150)
     ds, r = tasks.synthetic(tasks.Config("relu", 2, SIGMA_SQ, SIGMA_SQ, T))
     ctx.params.update(task=ds.name, r=r, activations=acts, ratios=ratios, depths=depths, sigma_sq=SIGMA_SQ, T=T,
                       gain_tol=GAIN_TOL, n_times=n)

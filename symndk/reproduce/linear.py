@@ -55,7 +55,7 @@ def run(ctx):
     ctx.table("linear_gaps", rows)
     traj_T = ctx.pick([1e-2], [1e-3, 1e-2])
     cfgs = [tasks.Config("linear", 2, SIGMA0_SQ, SIGMA_SQ, T) for T in traj_T]
-    runs = ctx.map(tasks.trajectory, [(data[0][1], c, tasks.time_grid(c, ctx.pick(100, 200))) for c in cfgs],
+    runs = ctx.map(tasks.trajectory, [(data[0][1], c, tasks.time_grid(c, ctx.pick(60, 120))) for c in cfgs],
                    desc="trajectories")
     ctx.data("linear", **{f"times[T={c.T:g}]": r["times"] for c, r in zip(cfgs, runs)},
              **{f"test[T={c.T:g}]": r["test"][:, 0] for c, r in zip(cfgs, runs)},

@@ -41,7 +41,7 @@ def _simulate(ds, cfg, width, dt, times, n_networks, seed):
 def run(ctx):
     width = ctx.pick(128, 256)
     dt = ctx.pick(0.02, 0.01)
-    n_networks = ctx.pick(200, 600)
+    n_networks = ctx.pick(200, 400)
     horizon = ctx.pick(2.0, 4.0) / CFG.gamma
     ds, r = tasks.synthetic(CFG)
     steps = np.unique(np.round(np.geomspace(dt, horizon, ctx.pick(16, 28)) / dt).astype(int))

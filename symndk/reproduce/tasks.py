@@ -21,6 +21,9 @@ import numpy as np
 
 ACT_LABEL = {"relu": "ReLU", "erf": "erf", "linear": "linear"}
 
+#: solver tolerance for figure trajectories (far below what a plot or a claim can resolve).
+RTOL = 1e-6
+
 
 @dataclass(frozen=True)
 class Config:
@@ -88,14 +91,13 @@ def equilibria(ds, cfg):
     """``(f_NTK, f_NNGP)`` on the test inputs of ``ds`` (each shape (Q,))."""
     import symndk
 
-    ntk = symndk.ntk_equilibrium(ds.X_train, ds.y_train, ds.X_test, activation=cfg.activation,
-                                 depth=cfg.depth, sigma0_sq=cfg.sigma0_sq)
-    nngp = symndk.nngp_equilibrium(ds.X_train, ds.y_train, ds.X_test, activation=cfg.activation,
-                                   depth=cfg.depth, sigma_sq=cfg.sigma_sq, T=cfg.T)
-    return np.asarray(ntk, float).reshape(-1), np.asarray(nngp, float).reshape(-1)
+    kw = dict(activation=cfg.activation, depth=cfg.depth, sigma0_sq=cfg.sigma0_sq, sigma_sq=cfg.sigma_sq, T=cfg.T)
+    ntk = symndk.ntk_equilibrium(ds.X_train, ds.y_train, ds.X_test, **kw)
+    nngp = symndk.nngp_equilibrium(ds.X_train, ds.y_train, ds.X_test, **kw)
+    return np.asarray(ntk.test, float).reshape(-1), np.asarray(nngp.test, float).reshape(-1)
 
 
-def trajectory(ds, cfg, times):
+def trajectory(ds, cfg, times, rtol=RTOL):
     """Mean-predictor trajectory and both equilibria for one configuration.
 
     Returns a dict of arrays: ``times`` (n,), ``train`` (n, P), ``test`` (n, Q), ``ntk`` (Q,),
@@ -104,7 +106,8 @@ def trajectory(ds, cfg, times):
     import symndk
 
     res = symndk.predict(ds.X_train, ds.y_train, ds.X_test, activation=cfg.activation, depth=cfg.depth,
-                         sigma0_sq=cfg.sigma0_sq, sigma_sq=cfg.sigma_sq, T=cfg.T, times=np.asarray(times))
+                         sigma0_sq=cfg.sigma0_sq, sigma_sq=cfg.sigma_sq, T=cfg.T, times=np.asarray(times),
+                         rtol=rtol)
     ntk, nngp = equilibria(ds, cfg)
     return {"times": np.asarray(res.times, float), "train": np.asarray(res.train, float),
             "test": np.asarray(res.test, float), "ntk": ntk, "nngp": nngp,
