@@ -100,7 +100,8 @@ def _block(A, B, duals, depth, sigma_sq, same, tangent):
     qa0 = np.einsum("ij,ij->i", A, A) / n0
     qb0 = qa0 if same else np.einsum("ij,ij->i", B, B) / n0
     qa, qb = _variances(qa0, duals, depth, sigma_sq), _variances(qb0, duals, depth, sigma_sq)
-    K0 = A @ B.T / n0
+    K0 = A @ B.T
+    K0 /= n0
     out = np.empty_like(K0)
 
     def rows(r0, r1):
