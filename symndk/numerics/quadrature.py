@@ -58,12 +58,25 @@ def _hermite_table(z: np.ndarray, kmax: int) -> np.ndarray:
     return h
 
 
-class MehlerSeries:
+class _Moments:
+    """One-dimensional moments of ``self.f`` by the rule of :func:`gauss_rule`."""
+
+    z, w = gauss_rule()
+
+    def mean(self, q):
+        """E[f(u)], u ~ N(0, q)."""
+        return self.f(np.sqrt(np.asarray(q, dtype=float))[..., None] * self.z) @ self.w
+
+    def second_moment(self, q):
+        """E[f(u)^2], u ~ N(0, q)."""
+        return self.f(np.sqrt(np.asarray(q, dtype=float))[..., None] * self.z) ** 2 @ self.w
+
+
+class MehlerSeries(_Moments):
     """E[f(u) f(v)] by the Hermite series with a Parseval tail bound (see module docstring)."""
 
     def __init__(self, f, tol: float = 1e-12, kmax: int = KMAX):
         self.f, self.tol, self.kmax = f, tol, kmax
-        self.z, self.w = gauss_rule()
         self._basis = _hermite_table(self.z, kmax) * self.w[:, None]
         self.error = 0.0  # largest error bound of the evaluations so far
 
@@ -76,16 +89,6 @@ class MehlerSeries:
         ok = np.all(tails <= self.tol * np.maximum(V, 1.0)[:, None] / 4, axis=0)
         K = int(np.argmax(ok)) if ok.any() else self.kmax
         return a[:, : K + 1], V, tails[:, K]
-
-    def mean(self, q):
-        """E[f(u)], u ~ N(0, q)."""
-        q = np.asarray(q, dtype=float)
-        return (self.f(np.sqrt(q)[..., None] * self.z) @ self.w)
-
-    def second_moment(self, q):
-        """E[f(u)^2], u ~ N(0, q)."""
-        q = np.asarray(q, dtype=float)
-        return (self.f(np.sqrt(q)[..., None] * self.z) ** 2 @ self.w)
 
     def evaluate(self, q1, q2, c):
         """(value, error bound) of E[f(u) f(v)], elementwise over broadcast arrays."""
@@ -136,7 +139,7 @@ def polar_expect2(f, g, q1, q2, c, n_angle: int = 32, radial_panels: int = 6, n_
     return np.sum(inner * wphi, axis=1) / tau
 
 
-class PolarKernel:
+class PolarKernel(_Moments):
     """E[f(u) f(v)] by :func:`polar_expect2` (robust for kinks at 0 at any rho, but ~10^4 evaluations
     of f per point); the error estimate is the difference from a coarser rule."""
 
@@ -159,10 +162,6 @@ class PolarKernel:
 
     def __call__(self, q1, q2, c, D=None):
         return self.evaluate(q1, q2, c)[0]
-
-    mean = MehlerSeries.mean
-    second_moment = MehlerSeries.second_moment
-    z, w = gauss_rule()
 
 
 def _numeric_kernel(f, tol):
