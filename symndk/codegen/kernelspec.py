@@ -167,7 +167,7 @@ def _layer(F, Fdot, V, degree, printer, backend):
     ``_gram_near`` where |theta| or |pi - theta| < THETA_SERIES, i.e. where D < tan^2(THETA_SERIES) c^2
     (mpmath evaluates gram with twice the working precision instead).
     """
-    gram = sp.Max(V.subs(Q, Q1) * V.subs(Q, Q2) - F**2, 0)
+    gram = sp.Max(V.subs(Q, Q1) * V.subs(Q, Q2) - F**2, 0, evaluate=False)
     spec = _codegen("layer", (F, Fdot, gram), (Q1, Q2, C), printer)
     if degree is None or backend != "numpy":
         return spec, None
