@@ -64,7 +64,7 @@ def run(args) -> int:
     tail = f"; FAIL: {', '.join(failed)}" if failed else ""
     print(f"{len(reports) - len(failed)}/{len(reports)} validations pass{tail}")
     if args.json:
-        rows = [dict(case=dataclasses.asdict(r.case), passed=r.passed, max_z=r.max_z, rms_z=r.rms_z,
+        rows = [dict(case=dataclasses.asdict(r.case), passed=bool(r.passed), max_z=r.max_z, rms_z=r.rms_z,
                      foil_max_z=r.foil_max_z, seconds=r.seconds, z=r.z.tolist()) for r in reports]
         with open(args.json, "w") as fh:
             json.dump(rows, fh, indent=1)

@@ -85,7 +85,7 @@ class Report:
     @property
     def passed(self) -> bool:
         ok = self._excess(self.z).max() < self.case.tol
-        return ok and (self.foil_z is None or self._excess(self.foil_z).max() > self.case.foil_min)
+        return bool(ok and (self.foil_z is None or self._excess(self.foil_z).max() > self.case.foil_min))
 
     def line(self) -> str:
         foil = "" if self.foil_z is None else f"  foil({self.case.foil}) max|z| {self.foil_max_z:7.1f}"
@@ -111,7 +111,8 @@ CASES = {c.name: c for c in (
     Case("ci-erf", activation="erf", **_CI),
     Case("l2-relu", "predict", "relu", 2, times=_PRED, foil="no-prefactor", **_L2),
     Case("l2-erf", "predict", "erf", 2, times=_PRED, foil="no-prefactor", **_L2),
-    Case("l3-relu", "predict", "relu", 3, times=_PRED, foil="no-prefactor", **_L2),
+    Case("l3-relu", "predict", "relu", 3, times=_PRED, foil="no-prefactor", foil_min=3.0,
+         **dict(_L2, sigma0_sq=1.0, sigma_sq=2.0, T=1.0)),  # sigma^2 = 2: O(1) ReLU kernels at L = 3
     Case("l1-erf-wide", "predict", "erf", 1, 1024, 200, 0.5, _grid(6.0, 0.5), P=4, foil="no-prefactor"),
     Case("drift-relu", "drift", "relu", 2, times=_DRIFT, t0=2.0, foil="no-drift", **_L2),
     Case("drift-erf", "drift", "erf", 1, times=_DRIFT, t0=2.0, foil="no-drift", **_WIDE),
