@@ -116,7 +116,7 @@ def _plot(ctx, configs, runs, rows):
         a.set_ylabel(r"test predictor $\bar f(x^*, t)$")
         a.set_title(("(a) vary T" if kind == "T" else r"(b) scale $\sigma_0^2$, $\sigma^2$ together")
                     + "  (o: $t_{grad}$, s: $t_{diff}$)")
-        a.legend(loc="upper left")
+        a.legend(loc="lower right")
         b = ax[1, col]
         x = [s[2]["value"] for s in sel]
         b.loglog(x, [s[2]["t_grad"] for s in sel], "o-", label=r"$t_{grad}$ (half-way to NTK eq.)")
