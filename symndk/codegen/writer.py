@@ -79,14 +79,15 @@ def write_activation(name: str, outdir: Path, expr=None, dual=None) -> list[Path
 
 
 def generate_all(outdir: Path = GENERATED_DIR, names=None) -> list[Path]:
-    """Write the modules of every registered activation (sorted) into ``outdir``.
+    """Write the modules of the built-in activations (sorted) into ``outdir``.
 
-    Activations are derived and rendered in parallel worker processes; the bytes written do not
-    depend on the order in which they finish.
+    Activations registered at runtime (``symndk kernel``) go to the cache, never into
+    ``generated/``.  Activations are derived and rendered in parallel worker processes; the
+    bytes written do not depend on the order in which they finish.
     """
-    from symndk.spec.activations import list_activations
+    from symndk.spec.activations import BUILTIN
 
-    names = sorted(names or list_activations())
+    names = sorted(names or BUILTIN)
     workers = min(len(names), os.cpu_count() or 1)
     if workers > 1:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
