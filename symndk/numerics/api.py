@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from symndk.errors import SymndkError
-from symndk.numerics.compress import compress, tabulate
+from symndk.numerics.compress import collinearity, compress, tabulate
 from symndk.numerics.mesh import graded_rule, panel_mesh
 from symndk.numerics.recursion import prior_C
 from symndk.numerics.twotime import TwoTimeKernel
-from symndk.numerics.volterra import solve
+from symndk.numerics.volterra import LagOptions, solve
 
 
 @dataclass
@@ -142,6 +142,15 @@ def nngp_equilibrium(X_train, y_train, X_test=None, *, activation="relu", depth=
 
 # ----------------------------------------------------------------------------- Volterra
 
+def _lag_options(kernel, edges, ratio=4.0):
+    """Near-field grading deep enough to resolve the branch point of the most collinear input
+    pair, at lag ~ (1 - rho0) / gamma from the diagonal, in the widest near field."""
+    tau_c = collinearity(kernel) / kernel.gamma
+    ell = 2.0 * float(np.max(np.diff(edges)))
+    levels = int(np.clip(np.ceil(np.log(ell / tau_c) / np.log(ratio)) + 1, 3, 14))
+    return LagOptions(ratio=ratio, levels=levels)
+
+
 def _solve_trajectory(kernel, y, t_end, rtol, atol, m, max_refine, extra_times=(), check_times=None):
     """Adaptive solve on [0, t_end]: solve with m and m - 2 Radau points on the same mesh,
     compare at the panel ends and ``check_times``, split the panels whose collocation
@@ -156,8 +165,9 @@ def _solve_trajectory(kernel, y, t_end, rtol, atol, m, max_refine, extra_times=(
     edges = np.unique(np.concatenate([edges, [t for t in extra_times if 0 < t < t_end]]))
     tol = atol + rtol * max(1.0, float(np.max(np.abs(y))))
     for it in range(max_refine + 1):
-        sol = solve(tk, y, edges, m=m)
-        lo = solve(tk, y, edges, m=m - 2)
+        lag = _lag_options(kernel, edges)
+        sol = solve(tk, y, edges, m=m, lag=lag)
+        lo = solve(tk, y, edges, m=m - 2, lag=lag)
         est = float(np.max(np.abs(sol.U[:, -1] - lo.U[:, -1])))          # panel ends (c_m = 1)
         if check_times is not None:
             est = max(est, float(np.max(np.abs(sol.predict(check_times) - lo.predict(check_times)))))
@@ -219,7 +229,7 @@ def _rows_integral(kernel, sol, t_a, t_b, upper, sing, weight_ab):
     ``weight_ab(s) -> (w_nngp_time, w_nngp, w_cross_time, w_cross)``: each channel is evaluated at
     (its time, s) and multiplied by its scalar weight; returns the (R,) vector.
     """
-    s, w, panel = graded_rule(sol.edges, upper, sing, n=sol.m + 4)
+    s, w, panel = graded_rule(sol.edges, upper, sing, n=sol.m + 4, levels=sol.lag.levels)
     if s.size == 0:
         return np.zeros(kernel.R)
     r = sol.r_at(s, np.minimum(panel, sol.edges.size - 2))

@@ -188,6 +188,36 @@ class TabulatedKernel:
     def rank(self) -> int:
         return self.ck.rank
 
+    def source_table(self, s) -> np.ndarray:
+        """The table contracted in b for source times s: (n_s, n_panels, n_w, r)."""
+        Lb = _bary(self.b_nodes, np.exp(-self.gamma * np.asarray(s, float)))
+        n_p, n_w = self.w_nodes.shape
+        return (Lb @ self.table.reshape(self.b_nodes.size, -1)).reshape(-1, n_p, n_w, self.rank)
+
+    def weights_grid(self, t, s, src) -> np.ndarray:
+        """(n_t, n_s, r) weights at all pairs (t_i, s_q), from ``src = source_table(s)``."""
+        tau = np.asarray(t, float)[:, None] - np.asarray(s, float)[None, :]
+        w = np.sqrt(-np.expm1(-self.gamma * tau))
+        j = np.clip(np.searchsorted(self.w_edges, w, side="right") - 1, 0, self.w_nodes.shape[0] - 1)
+        nodes = self.w_nodes[j]                                                   # (n_t, n_s, n_w)
+        d = w[..., None] - nodes
+        hit = d == 0.0
+        d[hit] = 1.0
+        L = self._bw / d
+        L /= L.sum(axis=-1, keepdims=True)
+        rows = hit.any(axis=-1)
+        L[rows] = hit[rows]
+        G = src[np.arange(src.shape[0])[None, :], j]                              # (n_t, n_s, n_w, r)
+        return np.einsum("iqc,iqck->iqk", L, G)
+
+    @property
+    def _bw(self):
+        n = self.w_nodes.shape[1]
+        wts = np.ones(n)
+        wts[1::2] = -1.0
+        wts[[0, -1]] *= 0.5
+        return wts
+
     def weights(self, t, s) -> np.ndarray:
         """(n, r) weights beta(t_i, s_i) by tensor interpolation."""
         t, s = np.broadcast_arrays(np.asarray(t, float).ravel(), np.asarray(s, float).ravel())

@@ -3,7 +3,7 @@
 * :func:`radau_nodes` -- Radau IIA collocation points on (0, 1] (last point 1).
 * :func:`gauss` -- Gauss-Legendre rule on [0, 1].
 * :func:`lagrange` -- Lagrange basis of a node set evaluated at points.
-* :func:`panel_mesh` -- multi-scale mesh: geometric panels from ~1e-4/lambda_max (this also
+* :func:`panel_mesh` -- multi-scale mesh: geometric panels from ~1e-3/lambda_max (this also
   grades towards t = 0 for the t^{3/2} start-up term of kinked activations), uniform panels of
   width ~ 1/gamma, then slowly growing panels while the predictor relaxes to equilibrium.
 * :func:`lag_rule` -- history quadrature on [a, t] graded geometrically in the lag t - s
@@ -57,8 +57,8 @@ def lagrange(nodes: np.ndarray, x) -> np.ndarray:
     return out
 
 
-def panel_mesh(t_end: float, lam_max: float, gamma: float, *, ratio: float = 2.0,
-               start: float = 1e-4, late_width: float = 1.0, grow_after: float = 4.0,
+def panel_mesh(t_end: float, lam_max: float, gamma: float, *, ratio: float = 1.7,
+               start: float = 1e-3, late_width: float = 1.0, grow_after: float = 4.0,
                late_ratio: float = 1.3) -> np.ndarray:
     """Panel edges 0 = e_0 < ... < e_N = t_end.
 
@@ -69,7 +69,7 @@ def panel_mesh(t_end: float, lam_max: float, gamma: float, *, ratio: float = 2.0
     Example:
         >>> e = panel_mesh(3000.0, 1.5, 0.01)
         >>> len(e) - 1, float(e[1] * 1.5), float(e[-1])
-        (33, 0.0001, 3000.0)
+        (35, 0.001, 3000.0)
     """
     t_end = float(t_end)
     edges = [0.0, min(start / lam_max, t_end)]

@@ -64,6 +64,7 @@ class Solution:
     far_panel: np.ndarray
     far_u: np.ndarray
     lag: LagOptions = field(default_factory=LagOptions)
+    far_src: np.ndarray | None = None  # per far point: the tabulated kernel contracted in b
 
     @property
     def nodes(self) -> np.ndarray:
@@ -137,7 +138,10 @@ def _far(sol, targets, p):
     if not np.any(far):
         return np.zeros((n_t, r, sol.Y.size))
     s, w, u = sol.far_s[far], sol.far_w[far], sol.far_u[far]
-    beta = ck.weights(np.repeat(targets, s.size), np.tile(s, n_t)).reshape(n_t, s.size, r)
+    if sol.far_src is not None:                          # tabulated kernel: b-contraction cached
+        beta = ck.weights_grid(targets, s, sol.far_src[far])
+    else:
+        beta = ck.weights(np.repeat(targets, s.size), np.tile(s, n_t)).reshape(n_t, s.size, r)
     return ((beta * w[None, :, None]).transpose(0, 2, 1).reshape(n_t * r, s.size) @ u).reshape(n_t, r, -1)
 
 
@@ -215,6 +219,8 @@ class _StiffSolver:
         return None
 
     def solve(self, G, rhs, h, Kbar):
+        if rhs.size <= 600:                              # small: dense direct solve is cheapest
+            return np.linalg.solve(self._dense(G), rhs)
         if self.lu is not None:
             x = self._gmres(G, rhs, lambda v: scipy.linalg.lu_solve(self.lu, v, check_finite=False), 10)
             if x is not None:
@@ -282,5 +288,8 @@ def solve(ck, Y, edges, m: int = 12, n_far: int | None = None, lag: LagOptions |
         sol.far_w = np.concatenate([sol.far_w, wg * h])
         sol.far_panel = np.concatenate([sol.far_panel, np.full(xg.size, p)])
         sol.far_u = np.concatenate([sol.far_u, Lg @ sol.U[p]])
+        if hasattr(ck, "source_table"):
+            src = ck.source_table(a + xg * h)
+            sol.far_src = src if sol.far_src is None else np.concatenate([sol.far_src, src])
     sol.stats = stiff.stats
     return sol
