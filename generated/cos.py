@@ -7,8 +7,6 @@ Every function is elementwise.  Near |rho| = 1 the Gram determinant D = q1 q2 - 
 primary variable (pass it as ``D=`` when it is known more accurately than q1 q2 - c^2), angles
 come from atan2, and the outputs are real and finite at rho = +-1.
 """
-import math
-
 import numpy
 
 NAME = "cos"
