@@ -109,32 +109,42 @@ def _claims(ctx, rows, ratios, depths):
 
 
 def _plot(ctx, rows, acts, ratios, depths):
+    import matplotlib
     from matplotlib.colors import LogNorm
 
-    fig, ax = plotting.panels(len(acts), 2, width=4.4, height=2.8)
-    marks = {"NTK plateau": "N", "diffusive": "*", "NNGP": ""}
+    fig, ax = plotting.panels(len(acts), 2, width=4.6, height=0.55 * len(depths) + 1.4)
     x = np.arange(len(ratios))
     for i, act in enumerate(acts):
         gt = _grid(rows, act, ratios, depths, "gamma_t_opt").astype(float)
         err = _grid(rows, act, ratios, depths, "err_opt").astype(float)
         phase = _grid(rows, act, ratios, depths, "phase")
-        for j, (data, cmap, lab) in enumerate(((gt, "magma", r"optimal stopping time $\gamma\,t_{opt}$"),
-                                               (err, "viridis", r"generalisation error at $t_{opt}$"))):
+        at_eq = phase == "NNGP"
+        for j, (data, cmap, lab) in enumerate(((np.ma.masked_where(at_eq, gt), "magma",
+                                                r"optimal stopping time $\gamma\,t_{opt}$"),
+                                               (err, "viridis", r"test error $(1-\bar f)^2$ at $t_{opt}$"))):
             a = ax[i, j]
-            positive = data[data > 0]
-            norm = LogNorm(vmin=positive.min(), vmax=positive.max()) if positive.size and positive.max() > positive.min() else None
-            im = a.imshow(data, origin="lower", aspect="auto", cmap=cmap, norm=norm)
+            cm = matplotlib.colormaps[cmap].copy()
+            cm.set_bad("0.85")
+            vals = np.ma.compressed(data) if np.ma.isMaskedArray(data) else data.ravel()
+            vals = vals[vals > 0]
+            norm = LogNorm(vmin=vals.min(), vmax=vals.max()) if vals.size and vals.max() > vals.min() else None
+            im = a.imshow(data, origin="lower", aspect="auto", cmap=cm, norm=norm)
             fig.colorbar(im, ax=a, label=lab)
             for di in range(len(depths)):
                 for qi in range(len(ratios)):
-                    if marks[phase[di, qi]]:
-                        a.text(qi, di, marks[phase[di, qi]], ha="center", va="center", color="w" if j == 0 else "k",
-                               fontsize=11 if phase[di, qi] == "diffusive" else 7, fontweight="bold")
+                    ph = phase[di, qi]
+                    if j == 0:
+                        txt = {"diffusive": f"{gt[di, qi]:.2g}*", "NTK plateau": "NTK", "NNGP": "eq."}[ph]
+                    else:
+                        txt = f"{err[di, qi]:.3f}" + ("*" if ph == "diffusive" else "")
+                    rgba = (0.85, 0.85, 0.85) if np.ma.is_masked(data[di, qi]) else im.cmap(im.norm(data[di, qi]))
+                    light = 0.299 * rgba[0] + 0.587 * rgba[1] + 0.114 * rgba[2] > 0.5
+                    a.text(qi, di, txt, ha="center", va="center", fontsize=6.5, color="k" if light else "w")
             a.set_xticks(x, [f"{q:.2g}" for q in ratios], rotation=45)
             a.set_yticks(np.arange(len(depths)), [str(d) for d in depths])
             a.set_xlabel(r"$\sigma_0^2/\sigma^2$")
             a.set_ylabel("depth L")
             a.grid(False)
             a.set_title(f"{tasks.ACT_LABEL[act]}: " + ("(a) when to stop" if j == 0 else "(b) best test error")
-                        + "   (*: diffusive phase, N: NTK plateau)", fontsize=8.5)
+                        + "  (*: inside the diffusive phase; eq.: at NNGP)", fontsize=8)
     ctx.figure(fig, "early_stopping")
