@@ -34,6 +34,7 @@ _LAZY = {
     "ntk_equilibrium": "symndk.numerics.api:ntk_equilibrium",
     "nngp_equilibrium": "symndk.numerics.api:nngp_equilibrium",
     "drift": "symndk.numerics.api:drift",
+    "drift_equilibrium": "symndk.numerics.api:drift_equilibrium",
     "temporal_correlation": "symndk.numerics.api:temporal_correlation",
     "reference": "symndk.numerics.reference:reference",
     # simulation
