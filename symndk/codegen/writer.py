@@ -13,6 +13,7 @@ Example:
 """
 from __future__ import annotations
 
+import importlib.util
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -23,7 +24,8 @@ import jinja2
 from symndk.codegen.kernelspec import ModuleSpec, build_module
 
 BACKENDS = ("numpy", "mpmath")
-GENERATED_DIR = Path(__file__).resolve().parents[2] / "generated"
+#: the folder installed as the package ``symndk_generated`` (``generated/`` in the source tree)
+GENERATED_DIR = Path(importlib.util.find_spec("symndk_generated").submodule_search_locations[0])
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("symndk.codegen", "templates"),
