@@ -61,9 +61,9 @@ class MpDuals(SymbolicDuals):
     def __init__(self, act: Activation):
         super().__init__(act)
         k = self.kernels
-        self._F = sp.lambdify((Q1, Q2, C), k.F, "mpmath")
-        self._Fdot = sp.lambdify((Q1, Q2, C), k.Fdot, "mpmath")
-        self._V = sp.lambdify((Q,), k.V, "mpmath")
+        self._F = sp.lambdify((Q1, Q2, C), k.F, "mpmath", cse=True)
+        self._Fdot = sp.lambdify((Q1, Q2, C), k.Fdot, "mpmath", cse=True)
+        self._V = sp.lambdify((Q,), k.V, "mpmath", cse=True)
 
     def F(self, q1, q2, c):
         return mp.mpmathify(self._F(q1, q2, c))

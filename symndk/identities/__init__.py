@@ -1,0 +1,58 @@
+"""The identity catalogue: every relation of THEORY.md as a named, machine-checked identity.
+
+``verify(only=None)`` runs the catalogue (or the ids matching the glob / substring ``only``)
+and returns a list of :class:`~symndk.identities.engine.Result` (id, tier, residual, seconds).
+Identity ids are stable; the derivations in ``derivations/`` cite them.
+
+Example:
+    >>> [r.tier for r in verify("prior.C00")]
+    ['symbolic']
+    >>> sorted(i.id for i in catalogue() if i.id.startswith("prior."))[:2]
+    ['prior.C00', 'prior.equal_time_limit']
+"""
+from __future__ import annotations
+
+import fnmatch
+from functools import lru_cache
+
+from symndk.errors import SymndkError
+from symndk.identities.engine import Identity, Result
+
+
+@lru_cache(maxsize=None)
+def _catalogue(activations: tuple[str, ...] | None) -> tuple[Identity, ...]:
+    from symndk.identities import cat_duals, cat_equilibrium, cat_kernels, cat_prior
+
+    names = list(activations) if activations else cat_duals.closed_form_activations()
+    return tuple(cat_prior.identities() + cat_duals.identities(names)
+                 + cat_kernels.identities(names) + cat_equilibrium.identities(names))
+
+
+def catalogue(activations=None) -> list[Identity]:
+    """All identities (for the given activations; default: every closed-form registered one)."""
+    if activations:
+        from symndk.spec.activations import get_activation
+        from symndk.spec.dual import dual_kernels
+
+        for name in activations:
+            d = dual_kernels(get_activation(name))  # unknown names raise SymndkError
+            if d.F is None or d.Fdot is None:
+                raise SymndkError(f"activation {name!r} has no closed-form dual kernel to verify")
+    return list(_catalogue(tuple(activations) if activations else None))
+
+
+def select(idents: list[Identity], only: str | None) -> list[Identity]:
+    """Identities whose id matches ``only`` (a glob such as ``price.*`` or a plain substring)."""
+    if not only:
+        return idents
+    pattern = only if any(ch in only for ch in "*?[") else f"*{only}*"
+    return [i for i in idents if fnmatch.fnmatchcase(i.id, pattern)]
+
+
+def verify(only: str | None = None, activations=None, progress=None) -> list[Result]:
+    """Verify the selected identities; ``progress`` wraps the iterable (e.g. ``tqdm``)."""
+    idents = select(catalogue(activations), only)
+    if not idents:
+        raise SymndkError(f"no identity matches {only!r}")
+    it = progress(idents) if progress else idents
+    return [ident.verify() for ident in it]
