@@ -167,23 +167,19 @@ class _StiffSolver:
     """Solves (I + sum_k G^k (x) B_k) x = rhs for one panel (m P unknowns, stage-major).
 
     GMRES, preconditioned by either (a) the LU of an earlier panel's operator (consecutive
-    uniform panels differ only through the slow drift of the kernel), or (b) the frozen-kernel
-    operator I + h A (x) Kbar, A the Radau IIA matrix and Kbar = K(t_c, t_c) = V diag(lam) V^T,
-    inverted exactly in the eigenbases of A and Kbar (NUMERICS.md, "Stiff panel solves").
-    A dense LU of the panel operator is the fallback, and becomes the new preconditioner.
+    uniform panels differ only through the slow drift of the kernel), or (b) the separable
+    operator I + A (x) Kbar nearest to the panel operator (A ~ the Radau IIA matrix carrying the
+    lag modulation of the kernel, Kbar ~ K(t_c, t_c)), inverted exactly in the eigenbases of A
+    and Kbar (NUMERICS.md, "Stiff panel solves"). A dense LU of the panel operator is the
+    fallback, and becomes the new preconditioner. Small systems are solved directly.
     """
 
-    def __init__(self, B, m, tol=1e-13):
+    def __init__(self, B, m, tol=1e-13, max_iter=60):
         self.B, self.m, self.P = B, m, B.shape[1]
         self.Bmat = B.reshape(B.shape[0], -1)
         self.BT = B.transpose(0, 2, 1).reshape(-1, B.shape[1])
-        x, w = gauss(m)
-        c = radau_nodes(m)
-        A = np.stack([(ci * w) @ lagrange(c, ci * x) for ci in c])        # int_0^{c_i} L_j
-        mu, self.S = np.linalg.eig(A)
-        self.mu, self.Sinv = mu, np.linalg.inv(self.S)
         self.lu = self.eig = None
-        self.eig_ok, self.tol = True, tol
+        self.tol, self.max_iter = tol, max_iter
         self.stats = {"lu": 0, "eig": 0, "iterations": 0}
 
     def _matvec(self, G, x):
@@ -198,10 +194,22 @@ class _StiffSolver:
         M[np.diag_indices_from(M)] += 1.0
         return M
 
-    def _eig_apply(self, h, y):
-        V, lam = self.eig
-        Yt = self.Sinv @ (y.reshape(self.m, self.P) @ V)
-        return np.real(self.S @ (Yt / (1.0 + h * self.mu[:, None] * lam[None, :])) @ V.T).ravel()
+    def _separable(self, G):
+        """Best separable approximation G^k_ij ~ A_ij beta_k: preconditioner I + A (x) Kbar,
+        Kbar = sum_k beta_k B_k, inverted in the eigenbases of A and of Kbar's symmetric part."""
+        r, m = G.shape[0], self.m
+        U, S, Vt = np.linalg.svd(G.reshape(r, m * m), full_matrices=False)
+        A, beta = Vt[0].reshape(m, m), U[:, 0] * S[0]
+        Kbar = np.tensordot(beta, self.B, 1)
+        lam, V = np.linalg.eigh((Kbar + Kbar.T) / 2)
+        mu, Sa = np.linalg.eig(A)
+        self.stats["eig"] += 1
+        return V, lam, mu, Sa, np.linalg.inv(Sa)
+
+    def _eig_apply(self, y):
+        V, lam, mu, Sa, Sainv = self.eig
+        Yt = Sainv @ (y.reshape(self.m, self.P) @ V)
+        return np.real(Sa @ (Yt / (1.0 + mu[:, None] * lam[None, :])) @ V.T).ravel()
 
     def _gmres(self, G, rhs, precond, max_iter):
         import scipy.sparse.linalg as spla
@@ -218,22 +226,22 @@ class _StiffSolver:
             return x
         return None
 
-    def solve(self, G, rhs, h, Kbar):
+    def solve(self, G, rhs):
         if rhs.size <= 600:                              # small: dense direct solve is cheapest
             return np.linalg.solve(self._dense(G), rhs)
         if self.lu is not None:
             x = self._gmres(G, rhs, lambda v: scipy.linalg.lu_solve(self.lu, v, check_finite=False), 10)
             if x is not None:
                 return x
-        if self.eig_ok:
-            lam, V = np.linalg.eigh((Kbar + Kbar.T) / 2)
-            self.eig = (V, lam)
-            self.stats["eig"] += 1
-            x = self._gmres(G, rhs, lambda v: self._eig_apply(h, v), 40)
+        if self.eig is not None:                         # the last separable preconditioner
+            x = self._gmres(G, rhs, self._eig_apply, 20)
             if x is not None:
-                self.lu = None
                 return x
-            self.eig_ok = False         # panels only grow: the frozen kernel will not do again
+        self.eig = self._separable(G)
+        x = self._gmres(G, rhs, self._eig_apply, self.max_iter)
+        if x is not None:
+            self.lu = None
+            return x
         M = self._dense(G)
         self.lu = scipy.linalg.lu_factor(M, check_finite=False)
         self.stats["lu"] += 1
@@ -281,9 +289,7 @@ def solve(ck, Y, edges, m: int = 12, n_far: int | None = None, lag: LagOptions |
             Z += np.matmul(E[:, None, prev] * beta[prev].T[None], L[prev] @ sol.U[p - 1])
         G = np.matmul(E[:, None, ~prev] * beta[~prev].T[None], L[~prev]).transpose(1, 0, 2)
         H = _apply(Btr, Z)
-        tc = a + h / 2
-        Kbar = np.tensordot(ck.weights([tc], [tc])[0], Btr, 1)
-        sol.U[p] = stiff.solve(G, (Y[None, :] - H).ravel(), h, Kbar).reshape(m, P)
+        sol.U[p] = stiff.solve(G, (Y[None, :] - H).ravel()).reshape(m, P)
         sol.far_s = np.concatenate([sol.far_s, a + xg * h])
         sol.far_w = np.concatenate([sol.far_w, wg * h])
         sol.far_panel = np.concatenate([sol.far_panel, np.full(xg.size, p)])
