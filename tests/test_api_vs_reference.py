@@ -26,3 +26,32 @@ def test_fast_solver_matches_reference(act, depth):
     err = max(np.abs(res.train - np.outer(g, ds.y_train)).max(), np.abs(res.test[:, 0] - f).max())
     assert err <= 1e-10, err
     assert err <= res.error_estimate + 1e-12
+
+
+def _table_configs():
+    import csv
+    from importlib import resources
+
+    path = resources.files("symndk") / "reference_tables" / "synthetic.csv"
+    if not path.is_file():
+        return []
+    groups = {}
+    with path.open() as fh:
+        for row in csv.DictReader(fh):
+            key = tuple(row[k] for k in ("activation", "depth", "sigma0_sq", "sigma_sq", "T", "r"))
+            groups.setdefault(key, []).append(row)
+    return sorted(groups.items())
+
+
+@pytest.mark.parametrize("key, rows", _table_configs(), ids=lambda v: "-".join(v) if isinstance(v, tuple) else "")
+def test_fast_solver_matches_published_reference_table(key, rows):
+    act, depth, s0, s2, T, r = key
+    times = [float(row["t"]) for row in rows]
+    ds = data.synthetic(2, float(r))
+    res = symndk.predict(ds.X_train, ds.y_train, ds.X_test, activation=act, depth=int(depth), sigma0_sq=float(s0),
+                         sigma_sq=float(s2), T=float(T), times=times, rtol=1e-10)
+    g = np.array([float(row["g"]) for row in rows])
+    f = np.array([float(row["f_test"]) for row in rows])
+    assert min(int(row["certified_digits"]) for row in rows) >= 12
+    err = max(np.abs(res.train - np.outer(g, ds.y_train)).max(), np.abs(res.test[:, 0] - f).max())
+    assert err <= 1e-10, err
