@@ -45,9 +45,9 @@ def drift_train(ds, cfg, lags):
 
     ``lags`` may contain ``inf``: the fully decorrelated limit through Kbar.
     """
-    from symndk.numerics.api import drift_equilibrium
+    import symndk
 
-    res = drift_equilibrium(ds.X_train, ds.y_train, None, activation=cfg.activation, depth=cfg.depth,
+    res = symndk.drift_equilibrium(ds.X_train, ds.y_train, None, activation=cfg.activation, depth=cfg.depth,
                             sigma0_sq=cfg.sigma0_sq, sigma_sq=cfg.sigma_sq, T=cfg.T, lags=np.asarray(lags))
     return np.asarray(res.train, float)
 

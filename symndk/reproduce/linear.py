@@ -20,8 +20,8 @@ from symndk.reproduce import analysis, plotting, tasks
 TITLE = "paper fig. 6 -- linear activation: NTK and NNGP equilibria differ by O(T)"
 QUESTION = "Does |f_NNGP - f_NTK| scale linearly with T for a linear network?"
 
-SIGMA_SQ = 1.0
-SIGMA0_SQ = 0.5
+SIGMA_SQ = 2.0
+SIGMA0_SQ = 1.0
 
 
 def scaling_slope(Ts, gaps):
