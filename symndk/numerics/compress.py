@@ -41,7 +41,7 @@ def chebyshev_lobatto(n: int, lo: float, hi: float) -> np.ndarray:
 def training_pairs(gamma: float, t_end: float, n_b: int = 16, n_w: int = 24, n_geo: int = 16):
     """(t, s) pairs on a tensor grid in (b, w) covering 0 <= s <= t <= t_end (about)."""
     gt = gamma * t_end
-    b = chebyshev_lobatto(n_b, np.exp(-gt), 1.0)
+    b = chebyshev_lobatto(n_b, np.exp(-min(gt, 40.0)), 1.0)     # beyond gamma s = 40: stationary
     w_max = np.sqrt(-np.expm1(-min(gt, 30.0)))       # beyond gamma tau = 30, e^{-gamma tau} < 1e-13
     w = np.concatenate([chebyshev_lobatto(n_w, 0.0, w_max), w_max * 2.0 ** -np.arange(2, n_geo + 2)])
     B, W = np.meshgrid(b, w, indexing="ij")
@@ -254,7 +254,7 @@ def tabulate(ck: CompressedKernel, t_end: float, n_b: int = 24, n_w: int = 16, l
         w_c = np.sqrt(collinearity(ck.kernel))
         levels = int(np.clip(np.ceil(np.log2(1.0 / w_c)) + 2, 4, 30))
     gt = gamma * t_end
-    b_nodes = chebyshev_lobatto(n_b, np.exp(-gt), 1.0)
+    b_nodes = chebyshev_lobatto(n_b, np.exp(-min(gt, 40.0)), 1.0)
     w_max = np.sqrt(-np.expm1(-min(gt, 30.0)))       # beyond gamma tau = 30, e^{-gamma tau} < 1e-13
     w_edges = np.concatenate([[0.0], w_max * 2.0 ** -np.arange(levels, -1, -1)])
     w_nodes = np.stack([chebyshev_lobatto(n_w, lo, hi) for lo, hi in zip(w_edges[:-1], w_edges[1:])])
