@@ -40,8 +40,8 @@ def run(args) -> int:
     reports = run_many(names, args.out, quick=args.quick, jobs=args.jobs, echo=lambda s: print(s, flush=True))
     claims = [(r.name, c) for r in reports for c in r.claims]
     npass = sum(c.passed for _, c in claims)
-    total = sum(r.seconds for r in reports)
-    print(f"\nsummary: {npass}/{len(claims)} claims PASS in {total:.1f} s (outputs in {args.out})")
+    total, cpu = sum(r.seconds for r in reports), sum(r.cpu_seconds for r in reports)
+    print(f"\nsummary: {npass}/{len(claims)} claims PASS in {total:.1f} s, {cpu:.1f} CPU s (outputs in {args.out})")
     for name, c in claims:
         if not c.passed:
             print(f"  FAIL {name}.{c.name}")

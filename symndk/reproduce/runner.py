@@ -162,10 +162,22 @@ class Report:
     claims: list
     files: list
     seconds: float
+    cpu_seconds: float = 0.0
 
     @property
     def passed(self) -> bool:
         return all(c.passed for c in self.claims)
+
+
+def _cpu_seconds():
+    """CPU time of this process and its finished children (worker pools), user + system."""
+    import resource
+
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        ru = resource.getrusage(who)
+        total += ru.ru_utime + ru.ru_stime
+    return total
 
 
 def _versions():
@@ -203,10 +215,10 @@ def run_reproduction(name, out_root, quick=False, jobs=None, echo=print, module=
     ctx = Context(name=name, out=Path(out_root) / name, quick=bool(quick), jobs=jobs, echo=echo)
     ctx.out.mkdir(parents=True, exist_ok=True)
     echo(f"== {name}: {module.TITLE}{' (quick)' if quick else ''}")
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu_seconds()
     with plotting.style():
         module.run(ctx)
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, _cpu_seconds() - c0
     meta_path = ctx.out / f"{name}.json"
     ctx.files.append(str(meta_path))
     meta = {
@@ -216,6 +228,7 @@ def run_reproduction(name, out_root, quick=False, jobs=None, echo=print, module=
         "quick": ctx.quick,
         "jobs": jobs,
         "seconds": round(seconds, 2),
+        "cpu_seconds": round(cpu, 2),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "parameters": ctx.params,
         "claims": [c.to_dict() for c in ctx.claims],
@@ -225,8 +238,8 @@ def run_reproduction(name, out_root, quick=False, jobs=None, echo=print, module=
     }
     meta_path.write_text(json.dumps(meta, indent=2, default=_plain) + "\n")
     npass = sum(c.passed for c in ctx.claims)
-    echo(f"   {name}: {npass}/{len(ctx.claims)} claims PASS in {seconds:.1f} s -> {ctx.out}")
-    return Report(name, list(ctx.claims), list(ctx.files), seconds)
+    echo(f"   {name}: {npass}/{len(ctx.claims)} claims PASS in {seconds:.1f} s ({cpu:.1f} CPU s) -> {ctx.out}")
+    return Report(name, list(ctx.claims), list(ctx.files), seconds, cpu)
 
 
 def run_many(names, out_root, quick=False, jobs=None, echo=print) -> list:
@@ -239,7 +252,8 @@ def run_many(names, out_root, quick=False, jobs=None, echo=print) -> list:
     summary = {
         "quick": bool(quick),
         "seconds": round(sum(r.seconds for r in reports), 2),
-        "reproductions": {r.name: {"seconds": round(r.seconds, 2),
+        "cpu_seconds": round(sum(r.cpu_seconds for r in reports), 2),
+        "reproductions": {r.name: {"seconds": round(r.seconds, 2), "cpu_seconds": round(r.cpu_seconds, 2),
                                    "claims": {c.name: c.status for c in r.claims}} for r in reports},
     }
     Path(out_root, "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
