@@ -9,8 +9,10 @@ has a *foil* (a deliberately wrong variant of the theory), the foil's deviation 
 ``foil_min`` standard errors + ``bias`` somewhere -- proof that the statistic can fail.
 
 ``bias`` is the finite-width allowance of THEORY.md section 13 (ReLU, L >= 2, width <= 512: up
-to 0.02 in the predictor; L = 1: about 0.001, so the CI cases allow none). Reports always give
-the raw z-scores as well.
+to 0.02 in the predictor; L = 1: about 0.001, so the CI cases allow none). Measured here at
+width 256 (the simulation under-learns): ReLU L = 2 about 0.008, erf L = 2 about 0.006 (at most
+0.014), ReLU L = 3 (sigma^2 = 2) 0.015-0.02; ReLU L = 2 at width 512 shows about half of it.
+Reports always give the raw z-scores as well.
 
 Example:
     >>> sorted(CASES)[:3]
