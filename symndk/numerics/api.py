@@ -223,24 +223,34 @@ def predict(X_train, y_train, X_test=None, activation="relu", depth=2, sigma0_sq
 
 # ----------------------------------------------------------------------------- drift, correlation
 
-def _rows_integral(kernel, sol, t_a, t_b, upper, sing, weight_ab):
-    """sum over [0, upper] of weight(s) . channels(t_a-or-t_b, s) r(s): a helper for sections 7-8.
+def _parts(kernel, t_max):
+    """The drift/correlation channels (K_L, Kdot_L Theta_{L-1}) compressed over [0, t_max]."""
+    return compress(kernel.with_channels("nngp", "cross"), t_max)
 
-    ``weight_ab(s) -> (w_nngp_time, w_nngp, w_cross_time, w_cross)``: each channel is evaluated at
-    (its time, s) and multiplied by its scalar weight; returns the (R,) vector.
+
+def _rows_integral(parts, sol, t, upper, sing, w_nngp, w_cross):
+    """int_0^upper [w_nngp(s) K_L(t, s) + w_cross(s) Kdot_L Theta_{L-1}(t, s)] r(s) ds, every row.
+
+    Quadrature follows the solution's panels, graded towards ``sing`` (the same-input cusp);
+    the kernels come from the compression ``parts`` where s <= t, from full blocks otherwise.
     """
+    kernel = parts.kernel
     s, w, panel = graded_rule(sol.edges, upper, sing, n=sol.m + 4, levels=sol.lag.levels)
-    if s.size == 0:
-        return np.zeros(kernel.R)
-    r = sol.r_at(s, np.minimum(panel, sol.edges.size - 2))
     out = np.zeros(kernel.R)
-    t_n, w_n, t_x, w_x = weight_ab(s)
-    for ch, tch, wch in (("nngp", t_n, w_n), ("cross", t_x, w_x)):
-        if wch is None:
-            continue
-        k = kernel.with_channels(ch)
-        for i in range(s.size):
-            out += (w[i] * wch[i]) * (k.block(tch, s[i]) @ r[i])
+    if s.size == 0:
+        return out
+    r = sol.r_at(s, np.minimum(panel, sol.edges.size - 2))
+    wn = np.zeros(s.size) if w_nngp is None else w_nngp(s)
+    wx = np.zeros(s.size) if w_cross is None else w_cross(s)
+    low = s <= t
+    if np.any(low):
+        beta = parts.weights(np.full(low.sum(), t), s[low])                      # (n, r)
+        Zn = (beta * (w * wn)[low, None]).T @ r[low]                             # (r, P)
+        Zx = (beta * (w * wx)[low, None]).T @ r[low]
+        out += np.einsum("kab,kb->a", parts.basis[:, 0], Zn) + np.einsum("kab,kb->a", parts.basis[:, 1], Zx)
+    for i in np.nonzero(~low)[0]:
+        Kn, Kx = kernel.block(t, s[i])
+        out += w[i] * (wn[i] * Kn + wx[i] * Kx) @ r[i]
     return out
 
 
@@ -257,11 +267,10 @@ def drift(X_train, y_train, X_test=None, *, t0, times, activation="relu", depth=
     kernel = _kernel(X, Xt, activation, depth, sigma0_sq, sigma_sq, T)
     g, P = kernel.gamma, X.shape[0]
     sol, _, info = _solve_trajectory(kernel, y, t0, 1e-10, 1e-12, m, 1)
-    out = []
-    for t in tt:
-        def wts(s, t=t):
-            return (t, np.exp(-g * (t0 - s)), t, np.exp(-g * (t - s)) * prior_C(t0, s, sigma0_sq, sigma_sq, g, np.exp))
-        out.append(_rows_integral(kernel, sol, t, t, t0, t, wts))
+    parts = _parts(kernel, float(tt[-1]))
+    out = [_rows_integral(parts, sol, t, t0, t, lambda s: np.exp(-g * (t0 - s)),
+                          lambda s, t=t: np.exp(-g * (t - s)) * prior_C(t0, s, sigma0_sq, sigma_sq, g, np.exp))
+           for t in tt]
     out = np.array(out)
     return Prediction(tt, out[:, :P], out[:, P:], 0.0, dict(info, t0=t0, method="drift, general t0"))
 
@@ -312,10 +321,9 @@ def temporal_correlation(X_train, y_train, X_test=None, *, t_a, t_w, activation=
     if t_max == 0:
         return Prediction(np.array([t_a]), np.zeros((1, P)), np.zeros((1, Xt.shape[0])))
     sol, _, info = _solve_trajectory(kernel, y, t_max, 1e-10, 1e-12, m, 1, extra_times=(t_a, t_w))
-    part1 = _rows_integral(kernel, sol, t_w, t_w, t_a, t_w,
-                           lambda s: (t_w, np.exp(-g * (t_a - s)), t_w, None))
-    part2 = _rows_integral(kernel, sol, t_w, t_w, t_w, t_w,
-                           lambda s: (t_w, None, t_w, np.exp(-g * (t_w - s)) *
-                                      prior_C(np.maximum(t_a, s), np.minimum(t_a, s), sigma0_sq, sigma_sq, g, np.exp)))
+    parts = _parts(kernel, t_max)
+    C_a = lambda s: prior_C(np.maximum(t_a, s), np.minimum(t_a, s), sigma0_sq, sigma_sq, g, np.exp)
+    part1 = _rows_integral(parts, sol, t_w, t_a, t_w, lambda s: np.exp(-g * (t_a - s)), None)
+    part2 = _rows_integral(parts, sol, t_w, t_w, t_w, None, lambda s: np.exp(-g * (t_w - s)) * C_a(s))
     out = (part1 + part2)[None]
     return Prediction(np.array([t_a]), out[:, :P], out[:, P:], 0.0, dict(info, t_w=t_w))
