@@ -8,6 +8,7 @@ primary variable (pass it as ``D=`` when it is known more accurately than q1 q2 
 come from atan2, and the outputs are real and finite at rho = +-1.
 """
 import numpy
+import scipy.special
 
 NAME = "gelu"
 EXPR = "x*(erf(sqrt(2)*x/2) + 1)/2"
@@ -20,47 +21,6 @@ METHOD = "F: Price k=2: E[phi^(2) phi^(2)], 2x integrated in c; Fdot: Price k=1:
 NUMERIC = ()
 SPEC_HASH = "475f991892fc791d"
 GENERATOR = "symndk-codegen 1.0"
-
-#: Chebyshev coefficients of erf(x)/x in s = (x^2 - 2)/2, |x| <= 2 (symndk.codegen.special)
-_ERF_SMALL = (0.7415552820424018, -0.30107107338659495, 0.06899483068983156, -0.013916271264722188, 0.0024207995224334636, -0.0003658639685848086, 4.862098443231905e-05, -5.749256558035685e-06, 6.113243578434765e-07, -5.8991015312958435e-08, 5.2070090920686485e-09, -4.2329758799655433e-10, 3.188113506649174e-11, -2.2361550188324e-12, 1.4673298479224414e-13, -9.044001826437103e-15, 5.25477848983282e-16, -2.8799688330028507e-17, )
-#: Chebyshev coefficients of erfc(a) exp(a^2) a in s = 4/a - 1, a >= 2
-_ERFC_LARGE = (0.5427416308736758, -0.027456541627010337, -0.005256099448393948, 0.0007739396325011416, 2.609208681438293e-06, -1.6601192411763388e-05, 2.4179794695158714e-06, 7.310761646419786e-08, -9.093948871152924e-08, 1.5307873043283198e-08, 2.6706448029330833e-10, -6.890191671935912e-10, 1.496313147942724e-10, -4.725535703041712e-12, -6.096261568037054e-12, 1.858802892358585e-12, -1.849823662319918e-13, -5.0778550684279136e-14, 2.547627348421443e-14, -4.617207064431259e-15, -1.4608623105258133e-16, 3.386753382945786e-16, -1.000639209169997e-16, 1.2033696953798838e-17, )
-
-
-def _clenshaw(coefs, s):
-    s2, b1, b2 = 2 * s, 0.0 * s, 0.0 * s
-    for cj in coefs[:0:-1]:
-        b1, b2 = s2 * b1 - b2 + cj, b1
-    return s * b1 - b2 + coefs[0]
-
-
-def _erfc_large(a):
-    """erfc(a) for a >= 2."""
-    t = 1 / a
-    return numpy.exp(-a * a) * t * _clenshaw(_ERFC_LARGE, 4 * t - 1)
-
-
-def _erf(x):
-    """erf, vectorised (relative error ~4e-16), numpy only."""
-    x = numpy.asarray(x, dtype=numpy.float64)
-    out = numpy.array(x * _clenshaw(_ERF_SMALL, numpy.minimum(x * x, 4.0) / 2 - 1))
-    big = numpy.abs(x) > 2
-    if numpy.any(big):
-        xb = x[big]
-        out[big] = numpy.copysign(1 - _erfc_large(numpy.abs(xb)), xb)
-    return out[()]
-
-
-def _erfc(x):
-    """erfc, vectorised, numpy only."""
-    x = numpy.asarray(x, dtype=numpy.float64)
-    out = numpy.array(1 - _erf(x))
-    big = numpy.abs(x) > 2
-    if numpy.any(big):
-        xb = x[big]
-        tail = _erfc_large(numpy.abs(xb))
-        out[big] = numpy.where(xb > 0, tail, 2 - tail)
-    return out[()]
 
 
 def _gram(q1, q2, c, D):
@@ -93,7 +53,7 @@ def phi(x):
     Generated body: 1 named temporaries, 7 operations.
     """
     x0 = (1/2)*x
-    return x0*(_erf(numpy.sqrt(2)*x0) + 1)
+    return x0*(scipy.special.erf(numpy.sqrt(2)*x0) + 1)
 
 
 def dphi(x):
@@ -102,7 +62,7 @@ def dphi(x):
     Generated body: 1 named temporaries, 16 operations.
     """
     x0 = (1/2)*numpy.sqrt(2)*x
-    return x0*numpy.exp(-1/2*x**2)/numpy.sqrt(numpy.pi) + (1/2)*_erf(x0) + 1/2
+    return x0*numpy.exp(-1/2*x**2)/numpy.sqrt(numpy.pi) + (1/2)*scipy.special.erf(x0) + 1/2
 
 
 def F(q1, q2, c, D=None):

@@ -206,8 +206,8 @@ def build_module(name: str, expr: sp.Expr, dual, backend: str) -> ModuleSpec:
         functions.append(_codegen("kernels", (stab["F"], stab["Fdot"]), _ARGS["F"], printer))
         layer, helper = _layer(stab["F"], stab["Fdot"], stab["V"], degree, printer, backend)
         functions += [layer] + ([helper] if helper else [])
-    helpers = tuple(h for h in ("_erf", "_erfc", "_heaviside") if any(
-        h + "(" in code for f in functions for _, code in f.assignments + tuple(zip(f.outputs, f.outputs))))
+    helpers = tuple(h for h in ("scipy.special.", "_heaviside(") if any(
+        h in code for f in functions for _, code in f.assignments + tuple(zip(f.outputs, f.outputs))))
     odd = sp.expand(expr.subs(X, -X) + expr) == 0
     return ModuleSpec(
         name=name, backend=backend, expr=sp.sstr(expr), dphi=sp.sstr(dphi), method=dual.method,

@@ -1,7 +1,7 @@
 """Strict code printers: SymPy's NumPy and mpmath printers, refusing anything they cannot print exactly.
 
-The generated modules may import only ``numpy``, ``mpmath`` and ``math``, so the NumPy
-printer maps ``erf``/``erfc`` to module-level helpers defined by the template, prints
+The generated NumPy modules import ``numpy`` and, where a special function is needed,
+``scipy.special`` (erf, erfc, ...: SymPy's SciPy printer); the NumPy printer also prints
 ``Max``/``Min`` as nested ``numpy.maximum``/``numpy.minimum``, ``log(1 + exp(y))`` as
 ``numpy.logaddexp(0, y)`` (no overflow), and ``Piecewise`` as nested ``numpy.where``.
 Any node without an exact translation raises :class:`UnsupportedNode`.
@@ -10,7 +10,7 @@ Example:
     >>> import sympy as sp
     >>> x = sp.Symbol("x", real=True)
     >>> NumpyPrinter().doprint(sp.Max(x, 0) + sp.erf(x))
-    '_erf(x) + numpy.maximum(0, x)'
+    'scipy.special.erf(x) + numpy.maximum(0, x)'
     >>> MpmathPrinter().doprint(sp.atan2(sp.sqrt(x), x) / 3)
     '(mpmath.mpf(1)/mpmath.mpf(3))*mpmath.atan2(mpmath.sqrt(x), x)'
 """
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sympy as sp
 from sympy.printing.codeprinter import PrintMethodNotImplementedError
-from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.numpy import SciPyPrinter
 from sympy.printing.pycode import MpmathPrinter as _SympyMpmathPrinter
 
 
@@ -48,8 +48,11 @@ class _Strict:
         return self._print_not_supported(expr)
 
 
-class NumpyPrinter(_Strict, NumPyPrinter):
+class NumpyPrinter(_Strict, SciPyPrinter):
     """Vectorised float64 code over ``numpy`` arrays (see module docstring)."""
+
+    def _print_Pi(self, expr):
+        return "numpy.pi"
 
     def _nested(self, fn, args):
         out = self._print(args[0])
@@ -62,12 +65,6 @@ class NumpyPrinter(_Strict, NumPyPrinter):
 
     def _print_Min(self, expr):
         return self._nested("numpy.minimum", sorted(expr.args, key=sp.default_sort_key))
-
-    def _print_erf(self, expr):
-        return f"_erf({self._print(expr.args[0])})"
-
-    def _print_erfc(self, expr):
-        return f"_erfc({self._print(expr.args[0])})"
 
     def _print_Heaviside(self, expr):
         h0 = expr.args[1] if len(expr.args) > 1 else sp.S.Half

@@ -44,9 +44,7 @@ def module_filename(name: str, backend: str) -> str:
 
 def render(spec: ModuleSpec) -> str:
     """Source text of one generated module (templates see only plain data)."""
-    from symndk.codegen.special import ERF_SMALL, ERFC_LARGE
-
-    text = _ENV.get_template(f"{spec.backend}.py.j2").render(spec=spec, erf_small=ERF_SMALL, erfc_large=ERFC_LARGE)
+    text = _ENV.get_template(f"{spec.backend}.py.j2").render(spec=spec)
     return "\n".join(line.rstrip() for line in text.splitlines()).rstrip("\n") + "\n"
 
 
