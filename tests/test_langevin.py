@@ -148,14 +148,3 @@ def test_bad_shapes_raise_symndk_error():
     with pytest.raises(SymndkError, match="X_test"):
         simulate(X, y, Xt[:, :2], times=[0.0], progress=False)
 
-
-def test_fast_elementwise_keeps_the_generated_values():
-    from symndk.numerics.langevin_net import fast_elementwise
-
-    gen = duals.load("erf").phi
-    fast = fast_elementwise(gen)
-    x = np.random.default_rng(0).standard_normal(1000) * 3
-    assert fast is not gen  # numpy.vectorize(math.erf) rebound to scipy.special.erf
-    np.testing.assert_allclose(fast(x), gen(x), rtol=1e-14, atol=1e-15)
-    relu = duals.load("relu").phi
-    assert fast_elementwise(relu) is relu  # nothing to rebind

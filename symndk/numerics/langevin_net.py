@@ -26,47 +26,8 @@ Example (two linear networks; f is exactly linear in the readout):
 from __future__ import annotations
 
 import math
-import types
 
 import numpy as np
-
-
-def _ufunc_equivalents():
-    from scipy import special
-
-    return {math.erf: special.erf, math.erfc: special.erfc, math.gamma: special.gamma, math.lgamma: special.gammaln}
-
-
-def fast_elementwise(fn):
-    """``fn`` with its ``numpy.vectorize(math.f)`` globals rebound to the scipy ufunc of f.
-
-    The generated kernels may import only numpy/mpmath/math, so e.g. erf is emitted as
-    ``numpy.vectorize(math.erf)`` (~0.7 us per element); the simulator evaluates phi about 1e8
-    times per run. The rebinding acts on a copy of the function (the generated module is not
-    touched) and is kept only if it agrees with ``fn`` to 1e-14 on a probe grid.
-
-    Example:
-        >>> import math, numpy as np
-        >>> _e = np.vectorize(math.erf, otypes=[float])
-        >>> def phi(x):
-        ...     return _e(x)
-        >>> fast = fast_elementwise(phi)
-        >>> fast is not phi, float(fast(np.array([0.5]))[0]) == math.erf(0.5)
-        (True, True)
-    """
-    code_globals = getattr(fn, "__globals__", None)
-    if code_globals is None:
-        return fn
-    table = _ufunc_equivalents()
-    swap = {name: table[v.pyfunc] for name in fn.__code__.co_names
-            if isinstance(v := code_globals.get(name), np.vectorize) and v.pyfunc in table}
-    if not swap:
-        return fn
-    fast = types.FunctionType(fn.__code__, {**code_globals, **swap}, fn.__name__, fn.__defaults__, fn.__closure__)
-    probe = np.linspace(-6.0, 6.0, 241)
-    with np.errstate(all="ignore"):
-        ok = np.allclose(fast(probe), fn(probe), rtol=1e-14, atol=1e-15, equal_nan=True)
-    return fast if ok else fn
 
 
 class Ensemble:
@@ -80,8 +41,7 @@ class Ensemble:
     """
 
     def __init__(self, V, a, phi, dphi, antithetic=False):
-        self.V, self.a = list(V), a
-        self.phi, self.dphi = fast_elementwise(phi), fast_elementwise(dphi)
+        self.V, self.a, self.phi, self.dphi = list(V), a, phi, dphi
         self.antithetic = bool(antithetic)
         self.scale = [1.0 / math.sqrt(v.shape[1]) for v in self.V]
         self.readout_scale = 1.0 / math.sqrt(a.shape[1])
