@@ -57,3 +57,9 @@ def test_catalogue_ids_are_unique_and_selectable():
         verify("no-such-identity")
     with pytest.raises(SymndkError, match="unknown activation"):
         catalogue(["nope"])
+
+
+@pytest.mark.slow
+def test_full_catalogue_passes():
+    results = verify()
+    assert all(r.passed for r in results), [(r.id, r.detail) for r in results if not r.passed]
