@@ -50,7 +50,7 @@ def _rule(a, b, degree):
 R_PANELS = (0, 3.5, 7, 10.5, 14)
 
 
-def gaussian_expectation_2d(g, h, q1, q2, c, degree: int = 5, rdegree: int = 5):
+def gaussian_expectation_2d(g, h, q1, q2, c, degree: int = 5):
     """E[g(u) h(v)] for a centred Gaussian pair (Var q1, q2; Cov c), at the working precision."""
     q1, q2, c = mp.mpmathify(q1), mp.mpmathify(q2), mp.mpmathify(c)
     rho = c / mp.sqrt(q1 * q2)
@@ -60,7 +60,7 @@ def gaussian_expectation_2d(g, h, q1, q2, c, degree: int = 5, rdegree: int = 5):
     sectors = [mp.mpf(0), *[x for x in cuts if 0 < x < 2 * mp.pi], 2 * mp.pi]
     panels = [mp.mpf(r) for r in R_PANELS]
     tiny = mp.mpf(10) ** (-mp.mp.dps - 10)
-    radial = [(r, w * r * mp.exp(-r * r / 2)) for a, b in zip(panels, panels[1:]) for r, w in _rule(a, b, rdegree)]
+    radial = [(r, w * r * mp.exp(-r * r / 2)) for a, b in zip(panels, panels[1:]) for r, w in _rule(a, b, degree)]
     radial = [(r, w) for r, w in radial if w > tiny]
     total = mp.mpf(0)
     for a, b in zip(sectors, sectors[1:]):
