@@ -85,7 +85,7 @@ class Solution:
         panel_of = np.searchsorted(self.edges, times, side="left") - 1
         for p in np.unique(panel_of[panel_of >= 0]):
             idx = np.nonzero(panel_of == p)[0]
-            Z = _history(self, times[idx], p, with_current=True)
+            Z = _history(self, times[idx], p)
             out[idx] = _apply(self.ck.basis[:, 0], Z)
         return out
 
@@ -145,15 +145,12 @@ def _far(sol, targets, p):
     return ((beta * w[None, :, None]).transpose(0, 2, 1).reshape(n_t * r, s.size) @ u).reshape(n_t, r, -1)
 
 
-def _history(sol, targets, p, with_current):
-    """Z[i, k] = sum_q w_q beta_k(t_i, s_q) r_h(s_q) over [0, t_i] for targets t_i in panel p.
-
-    The part in panel p itself is included only ``with_current`` (i.e. once it is solved).
-    """
+def _history(sol, targets, p):
+    """Z[i, k] = sum_q w_q beta_k(t_i, s_q) r_h(s_q) over [0, t_i] for targets t_i in (solved) panel p."""
     ck = sol.ck
     Z = _far(sol, targets, p)
     I, S, W, panel = _near(sol, targets, p)
-    use = (panel >= 0) & ((panel < p) | with_current)
+    use = panel >= 0
     if np.any(use):
         beta = ck.weights(targets[I[use]], S[use]) * W[use, None]
         u = sol.r_at(S[use], panel[use])
