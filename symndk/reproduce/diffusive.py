@@ -213,8 +213,8 @@ def _plot_train(ctx, jobs, runs, ratios):
         a = ax[0, col]
         a.plot(res["times"], res["train"][:, 0], color=cols[key[3]], label=rf"$\sigma_0^2/\sigma^2$={key[3]:g}")
         a.plot(res["times"], res["test"][:, 0], color=cols[key[3]], ls="--", lw=1)
-        a.set_title(f"{key[0]}: {cfg.label()} (solid: train $x_1$, dashed: test)")
+        a.set_title(f"(a) {key[0]}: {cfg.label()}")
         plotting.log_time(a, gamma=cfg.gamma)
-        a.set_ylabel("predictor")
+        a.set_ylabel(r"predictor (solid: train $x_1$, dashed: test)", fontsize=8)
         a.legend(loc="center left", fontsize=7)
     ctx.figure(fig, "diffusive_train")
