@@ -7,7 +7,7 @@
   induction argument; limit point: same input, t - s -> 0 (the ReLU cusp);
 * ``transient.induction_step`` (symbolic): for sigma0 != sigma the exact extra term E_l of
   d/ds K_l - gamma (Theta_l - K_l) obeys the derived recursion (:func:`transient_terms`);
-* ``transient.<act>``: that recursion against mpmath.diff, L = 1..5;
+* ``transient.<act>``: that recursion against mpmath.diff, L = 1..5, and same input at t - s -> 0;
 * ``transient.<act>.limits``: E_L = 0 at sigma0 = sigma, E_L / (sigma0^2 - sigma^2) finite as
   sigma0 -> sigma, and E_L exp(2 gamma s) / (sigma0^2 - sigma^2) tends to a constant as s grows;
 * ``ntk.<act>``: K^d(0,0) equals the NTK (static recursion with weight variance sigma0^2);
@@ -116,7 +116,10 @@ def _transient(name, duals):
 
     def check():
         rng = rng_for(f"transient.{name}")
-        return sampled(evaluate, [(_point(rng, False), L) for L in DEPTHS])
+        pts = [(_point(rng, False), L) for L in DEPTHS]
+        p0 = pts[0][0]
+        same = lambda: ({**p0, "kss": p0["ktt"], "kts": p0["ktt"], "t": p0["s"] + mp.mpf("1e-12")}, 3)  # noqa: E731
+        return sampled(evaluate, pts, [same])
 
     return custom_identity(f"transient.{name}", f"{name}: exact transient term of d/ds K_L, L=1..5",
                            r"\partial_s K_L - \gamma(\Theta_L - K_L) = E_L", check)
