@@ -90,11 +90,11 @@ def test_collocation_converges_exponentially_on_sqrt_kernel():
 
 def test_linear_matches_exact_ode():
     """Linear activation: the collocation solver against mpmath.odefun on the equivalent ODE."""
-    kw = dict(depth=2, sigma0_sq=0.5, sigma_sq=1.0, T=0.5)
-    times = [0.5, 3.0]
+    kw = dict(depth=1, sigma0_sq=0.5, sigma_sq=1.0, T=0.5)
+    times = [0.5, 2.0]
     res = reference("linear", r=0.5, times=times, dps=12, **kw)
     with mpmath.workdps(30):
-        exact = linear_g(times=times, dps=20, **kw)
+        exact = linear_g(times=times, dps=16, **kw)
         for g, f, e in zip(res.g, res.f_test, exact):
             assert abs(g - e) < 1e-12 * abs(e)
             assert abs(f - e / 2) < 1e-12 * abs(e)  # f* = r g for the linear activation
@@ -102,7 +102,7 @@ def test_linear_matches_exact_ode():
 
 
 def test_certificate_and_metadata():
-    res = reference("erf", depth=1, sigma0_sq=2.0, sigma_sq=1.0, T=0.2, r=0.3, times=[0, 0.5, 3], dps=10)
+    res = reference("erf", depth=1, sigma0_sq=2.0, sigma_sq=1.0, T=0.2, r=0.3, times=[0, 0.5, 2], dps=10)
     assert res.g[0] == 0 and res.f_test[0] == 0
     assert min(res.digits) >= 10 and "warning" not in res.meta
     d = json.loads(json.dumps(res.to_dict()))
@@ -130,12 +130,12 @@ def test_unknown_activation():
 def test_cli_one_configuration(tmp_path):
     out = tmp_path / "ref.json"
     cmd = [sys.executable, "-m", "symndk", "reference", "--activation", "erf", "--depth", "1", "--T", "0.5",
-           "--times", "0.5,1", "--dps", "8", "-o", str(out)]
+           "--times", "0.5,1", "--dps", "6", "-o", str(out)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(out.read_text())
     assert data["meta"]["activation"] == "erf" and len(data["g"]) == 2
-    assert min(data["certified_digits"]) >= 8
+    assert min(data["certified_digits"]) >= 6
 
 
 @pytest.mark.parametrize("args", [["--times", "1,abc"], ["--T", "-1"], ["--times", "2,1"], ["--dps", "2"],

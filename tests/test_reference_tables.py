@@ -1,0 +1,56 @@
+"""The shipped reference tables: complete metadata, consistency with fresh low-precision solves."""
+import json
+
+import mpmath
+import pytest
+
+from symndk.numerics import ref_tables
+from symndk.numerics.ref_linear import linear_g
+from symndk.numerics.reference import reference
+
+ROWS = ref_tables.load_table()
+DIR = ref_tables.table_dir()
+
+
+def _entry(activation, depth, ratio):
+    path = DIR / ref_tables.file_name(dict(activation=activation, depth=depth, sigma0_sq=ratio))
+    if not path.is_file():
+        pytest.skip(f"{path.name} not shipped")
+    return json.loads(path.read_text())
+
+
+def test_tables_shipped_with_metadata():
+    assert ROWS, "synthetic.csv is shipped"
+    files = sorted(p.name for p in DIR.iterdir() if p.name.endswith(".json"))
+    assert len(files) >= 3
+    for name in files:
+        data = json.loads((DIR / name).read_text())
+        meta = data["meta"]
+        for key in ("activation", "depth", "sigma0_sq", "sigma_sq", "T", "gamma", "r", "dps", "method",
+                    "order", "certificate_order", "symndk_version"):
+            assert key in meta, (name, key)
+        assert len(data["times"]) == len(data["g"]) == len(data["f_test"]) == len(ref_tables.GAMMA_TIMES)
+        assert min(data["certified_digits"]) >= meta["dps"], name
+        assert ref_tables.file_name(dict(activation=meta["activation"], depth=meta["depth"],
+                                         sigma0_sq=meta["sigma0_sq"])) == name
+    # every CSV row comes from a shipped JSON
+    assert len(ROWS) == len(files) * len(ref_tables.GAMMA_TIMES)
+
+
+def test_linear_table_matches_exact_ode():
+    """Independent route: the linear entries against mpmath.odefun (first two probe times)."""
+    data = _entry("linear", 1, "1")
+    times = [float(t) for t in data["times"][:2]]
+    with mpmath.workdps(30):
+        exact = linear_g(1, 1, 1, ref_tables.T, times, dps=25)
+        for g, e in zip(data["g"][:2], exact):
+            assert abs(mpmath.mpf(g) - e) < mpmath.mpf(10) ** -(data["meta"]["dps"]) * abs(e)
+
+
+def test_relu_table_recomputed_at_low_precision():
+    data = _entry("relu", 1, "1")
+    times = [float(t) for t in data["times"][:2]]
+    res = reference("relu", depth=1, sigma0_sq=1, sigma_sq=1, T=ref_tables.T, r=ref_tables.R, times=times, dps=8)
+    with mpmath.workdps(30):
+        for new, old in zip(res.g + res.f_test, data["g"][:2] + data["f_test"][:2]):
+            assert abs(new - mpmath.mpf(old)) < 1e-8 * abs(mpmath.mpf(old))
