@@ -4,7 +4,8 @@
   section 5 (compressed kernel + Radau IIA panel collocation), with an error estimate.
 * :func:`ntk_dynamics`, :func:`ntk_equilibrium`, :func:`nngp_equilibrium` -- section 5/6
   closed forms.
-* :func:`drift` -- section 7: general t0 formula, equilibrium-lag formula, decorrelated limit.
+* :func:`drift` -- section 7, general t0 formula; :func:`drift_equilibrium` -- the
+  equilibrium-lag formula and (lag = inf) the decorrelated limit with Kbar.
 * :func:`temporal_correlation` -- section 8, g(x; t_a, t_w).
 
 Example (ReLU, L = 2: the trajectory approaches the NNGP equilibrium):
