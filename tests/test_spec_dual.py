@@ -68,7 +68,7 @@ def test_no_closed_form_gives_none():
 
 
 def _numerics_table(name, q1, q2, c):
-    """NUMERICS.md closed-form table, typed independently of the engine."""
+    """NUMERICS.md closed-form table (+ Cho & Saul J_2), typed independently of the engine."""
     th = mp.acos(c / mp.sqrt(q1 * q2))
     S = q1 + q2
     if name in ("leaky", "abs"):
@@ -76,6 +76,10 @@ def _numerics_table(name, q1, q2, c):
         return (a - b) ** 2 / (2 * mp.pi) * mp.sqrt(q1 * q2 - c**2) + ((a**2 + b**2) / 2 - (a - b) ** 2 * th / (2 * mp.pi)) * c
     if name == "sign":
         return 1 - 2 * th / mp.pi
+    if name == "step":
+        return (mp.pi - th) / (2 * mp.pi)
+    if name == "relu2":  # Cho & Saul arc-cosine kernel J_2
+        return q1 * q2 / (2 * mp.pi) * (3 * mp.sin(th) * mp.cos(th) + (mp.pi - th) * (1 + 2 * mp.cos(th) ** 2))
     if name in ("sin", "cos"):  # A sin(Bx + p): A = 1, B = 2, p = 0 or pi/2
         B, p = 2, (0 if name == "sin" else mp.pi / 2)
         return (mp.exp(B**2 * (c - S / 2)) - mp.exp(-(B**2) * (c + S / 2)) * mp.cos(2 * p)) / 2
@@ -88,7 +92,8 @@ def _numerics_table(name, q1, q2, c):
 
 
 TABLE = {"leaky": sp.Max(X, 0) + sp.Min(X, 0) / 10, "abs": sp.Abs(X), "sign": sp.sign(X), "sin": sp.sin(2 * X),
-         "cos": sp.cos(2 * X), "exp": sp.exp(X), "gauss": sp.exp(-X**2 / 2)}
+         "cos": sp.cos(2 * X), "exp": sp.exp(X), "gauss": sp.exp(-X**2 / 2), "step": sp.Heaviside(X),
+         "relu2": X**2 * sp.Heaviside(X)}
 
 
 @pytest.mark.parametrize("name", sorted(TABLE))
