@@ -157,3 +157,15 @@ def test_relu_depth2_thirty_digits():
     elapsed = time.perf_counter() - start
     print(f"30-digit ReLU L=2 reference: {elapsed:.1f} s, certified digits {res.digits}")
     assert min(res.digits) >= 30
+
+
+@pytest.mark.parametrize("modname", ["symndk.numerics.ref_quad", "symndk.numerics.ref_kernel",
+                                     "symndk.numerics.ref_volterra", "symndk.numerics.ref_linear",
+                                     "symndk.numerics.reference", "symndk.numerics.ref_tables",
+                                     "symndk.commands.reference"])
+def test_doctests(modname):
+    import doctest
+    import importlib
+
+    res = doctest.testmod(importlib.import_module(modname), optionflags=doctest.ELLIPSIS)
+    assert res.failed == 0 and res.attempted >= 1

@@ -10,12 +10,15 @@ collocation (:mod:`symndk.numerics.ref_volterra`) in mpmath at ``dps + GUARD`` w
 twice: at collocation order p and p + 6 on the same mesh. The two answers must agree to the
 requested number of significant digits; the agreement is the certificate, reported per time.
 
-Example (erf, L = 1, 12 digits; the certificate is the agreement of the two orders):
-    >>> res = reference("erf", depth=1, sigma0_sq=1.0, sigma_sq=1.0, T=0.5, r=0.5, times=[1, 4], dps=12)
-    >>> [round(float(v), 10) for v in res.g]
-    [0.5164963597, 0.7083657163]
-    >>> min(res.digits) >= 12
+Example (erf, L = 1, 8 digits; the certificate is the agreement of the two orders):
+    >>> res = reference("erf", depth=1, sigma0_sq=1.0, sigma_sq=1.0, T=0.5, r=0.5, times=[1, 4], dps=8)
+    >>> res.g_str, res.f_test_str
+    (['0.41759249', '0.4813019'], ['0.19015175', '0.22409283'])
+    >>> min(res.digits) >= 8
     True
+    >>> t, g, f = res.arrays  # float64 copies
+    >>> g.dtype.name
+    'float64'
 """
 from __future__ import annotations
 
@@ -57,6 +60,13 @@ class ReferenceResult:
     @property
     def f_test_str(self):
         return [mpmath.nstr(v, self.meta["dps"], min_fixed=-math.inf, max_fixed=math.inf) for v in self.f_test]
+
+    @property
+    def arrays(self):
+        """(times, g, f_test) as float64 numpy arrays (for comparing a float64 solver)."""
+        import numpy as np
+
+        return tuple(np.array([float(v) for v in vals]) for vals in (self.times, self.g, self.f_test))
 
     def to_dict(self):
         """JSON-ready dictionary (values as decimal strings)."""
