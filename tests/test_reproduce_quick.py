@@ -35,7 +35,7 @@ def _check_outputs(folder, name):
 @pytest.mark.parametrize("name", sorted(MUST_PASS))
 def test_quick_reproduction(tmp_path, name):
     lines = []
-    rep = run_reproduction(name, tmp_path, quick=True, jobs=2, echo=lines.append)
+    rep = run_reproduction(name, tmp_path, quick=True, jobs=1, echo=lines.append)  # pools: framework tests
     meta = _check_outputs(tmp_path / name, name)
     status = {c["name"]: c["status"] for c in meta["claims"]}
     for claim in MUST_PASS[name]:
