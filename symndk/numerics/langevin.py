@@ -199,17 +199,13 @@ def _run_batch(net, rng, sched, Xtr, ytr, X_all, dt, gamma, T, bar):
 
 
 def _one_blas_thread():
-    """Context limiting BLAS to one thread while simulating (when threadpoolctl is installed).
+    """Context limiting BLAS to one thread while simulating.
 
     The per-network products are small; multi-threaded BLAS on them mostly spins, badly so on a
     loaded machine (measured: 5-10x slower at width 512).
     """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - optional dependency
-        import contextlib
+    from threadpoolctl import threadpool_limits
 
-        return contextlib.nullcontext()
     return threadpool_limits(limits=1, user_api="blas")
 
 
