@@ -30,7 +30,10 @@ def test_tables_shipped_with_metadata():
                     "order", "certificate_order", "symndk_version"):
             assert key in meta, (name, key)
         assert len(data["times"]) == len(data["g"]) == len(data["f_test"]) == len(ref_tables.GAMMA_TIMES)
-        assert min(data["certified_digits"]) >= meta["dps"], name
+        assert min(data["certified_digits"]) >= 12, name
+        for value, digits in zip(data["g"] + data["f_test"], 2 * data["certified_digits"]):
+            mant = value.lstrip("-").replace(".", "").lstrip("0")
+            assert len(mant) <= min(digits, meta["dps"]), (name, value, digits)  # only certified digits shipped
         assert ref_tables.file_name(dict(activation=meta["activation"], depth=meta["depth"],
                                          sigma0_sq=meta["sigma0_sq"])) == name
     # every CSV row comes from a shipped JSON
@@ -54,3 +57,23 @@ def test_relu_table_recomputed_at_low_precision():
     with mpmath.workdps(30):
         for new, old in zip(res.g + res.f_test, data["g"][:2] + data["f_test"][:2]):
             assert abs(new - mpmath.mpf(old)) < 1e-8 * abs(mpmath.mpf(old))
+
+
+def test_late_values_reach_the_nngp_equilibrium():
+    """gamma t = 30: g no longer depends on sigma0^2 (THEORY section 6); linear: g = s^(2L) / (s^(2L) + gamma).
+
+    Up to the remaining diffusive transient (~e^{-gamma t} = 1e-13), so to 1e-10.
+    """
+    by_cfg = {}
+    for row in ROWS:
+        if float(row["t"]) * float(row["gamma"]) > 29:
+            by_cfg.setdefault((row["activation"], row["depth"]), []).append(row)
+    assert by_cfg
+    with mpmath.workdps(30):
+        for (act, depth), rows in by_cfg.items():
+            vals = [mpmath.mpf(r["g"]) for r in rows]
+            assert max(vals) - min(vals) <= 1e-10, (act, depth)
+            if act == "linear":
+                k = mpmath.mpf(ref_tables.SIGMA_SQ) ** int(depth)
+                gamma = mpmath.mpf(ref_tables.T) / mpmath.mpf(ref_tables.SIGMA_SQ)
+                assert abs(vals[0] - k / (k + gamma)) <= 1e-10

@@ -50,9 +50,24 @@ def compute_entry(cfg, dps=DPS, progress=False):
     return reference(times=_times(), dps=dps, progress=progress, **cfg).to_dict()
 
 
+def trim_entry(data):
+    """Cap certified digits at the working precision and round values to the certified digits."""
+    import mpmath
+
+    meta = data["meta"]
+    digits = [min(int(d), int(meta["working_dps"])) for d in data["certified_digits"]]
+    keep = [max(1, min(int(meta["dps"]), d)) for d in digits]
+    with mpmath.workdps(int(meta["working_dps"])):
+        for key in ("g", "f_test"):
+            data[key] = [mpmath.nstr(mpmath.mpf(v), k, min_fixed=-mpmath.inf, max_fixed=mpmath.inf)
+                         for v, k in zip(data[key], keep)]
+    data["certified_digits"] = digits
+    return data
+
+
 def _job(args):
     cfg, outdir, dps = args
-    data = compute_entry(cfg, dps)
+    data = trim_entry(compute_entry(cfg, dps))
     (Path(outdir) / file_name(cfg)).write_text(json.dumps(data, indent=2) + "\n")
     return file_name(cfg)
 

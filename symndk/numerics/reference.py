@@ -44,7 +44,7 @@ class ReferenceResult:
 
     ``g``: training-predictor factor (fbar_train,mu = y_mu g); ``f_test``: test predictor f*;
     ``digits``: certified significant digits per time (min over g and f*); ``g_str``/``f_test_str``
-    give the values as decimal strings with ``dps`` significant digits.
+    give the values as decimal strings with min(dps, certified digits) significant digits.
     """
 
     times: list
@@ -53,13 +53,17 @@ class ReferenceResult:
     digits: list
     meta: dict = field(default_factory=dict)
 
+    def _strings(self, values):
+        return [mpmath.nstr(v, max(1, min(self.meta["dps"], d)), min_fixed=-math.inf, max_fixed=math.inf)
+                for v, d in zip(values, self.digits)]
+
     @property
     def g_str(self):
-        return [mpmath.nstr(v, self.meta["dps"], min_fixed=-math.inf, max_fixed=math.inf) for v in self.g]
+        return self._strings(self.g)
 
     @property
     def f_test_str(self):
-        return [mpmath.nstr(v, self.meta["dps"], min_fixed=-math.inf, max_fixed=math.inf) for v in self.f_test]
+        return self._strings(self.f_test)
 
     @property
     def arrays(self):
@@ -124,10 +128,11 @@ def _run(kern, probes, r, order, mesh, singularity, digits, progress):
 
 
 def _agreement(a, b):
+    """Significant digits to which a and b agree (at most the working precision)."""
     diff = abs(a - b)
     if diff == 0:
-        return 99
-    return int(mpmath.floor(-mpmath.log10(diff / max(abs(b), mpmath.mpf(10) ** -300))))
+        return mpmath.mp.dps
+    return min(mpmath.mp.dps, int(mpmath.floor(-mpmath.log10(diff / max(abs(b), mpmath.mpf(10) ** -300)))))
 
 
 def reference(activation="relu", depth=2, sigma0_sq=0.5, sigma_sq=1.0, T=0.01, r=0.5,
