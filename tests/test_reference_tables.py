@@ -77,3 +77,12 @@ def test_late_values_reach_the_nngp_equilibrium():
                 k = mpmath.mpf(ref_tables.SIGMA_SQ) ** int(depth)
                 gamma = mpmath.mpf(ref_tables.T) / mpmath.mpf(ref_tables.SIGMA_SQ)
                 assert abs(vals[0] - k / (k + gamma)) <= 1e-10
+
+
+def test_write_csv_and_trim_are_consistent(tmp_path):
+    src = sorted(p for p in DIR.iterdir() if p.name.endswith(".json"))[0]
+    data = json.loads(src.read_text())
+    (tmp_path / src.name).write_text(json.dumps(ref_tables.trim_entry(json.loads(src.read_text()))))
+    assert ref_tables.trim_entry(json.loads(json.dumps(data))) == data  # shipped entries are already trimmed
+    rows = list(__import__("csv").DictReader(ref_tables.write_csv(tmp_path).open()))
+    assert [r["g"] for r in rows] == data["g"] and [r["f_test"] for r in rows] == data["f_test"]
