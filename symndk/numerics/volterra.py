@@ -164,18 +164,20 @@ class _StiffSolver:
     """Solves (I + sum_k G^k (x) B_k) x = rhs for one panel (m P unknowns, stage-major).
 
     GMRES, preconditioned by either (a) the LU of an earlier panel's operator (consecutive
-    uniform panels differ only through the slow drift of the kernel), or (b) the separable
-    operator I + A (x) Kbar nearest to the panel operator (A ~ the Radau IIA matrix carrying the
-    lag modulation of the kernel, Kbar ~ K(t_c, t_c)), inverted exactly in the eigenbases of A
-    and Kbar (NUMERICS.md, "Stiff panel solves"). A dense LU of the panel operator is the
-    fallback, and becomes the new preconditioner. Small systems are solved directly.
+    uniform panels differ only through the slow drift of the kernel), or (b) the block-diagonal
+    operator I + sum_k G^k (x) diag(V^T B_k V) in a fixed orthonormal basis V (eigenvectors of
+    the symmetric part of Kbar ~ K(t_c, t_c); NUMERICS.md, "Stiff panel solves"): one m x m
+    inverse per mode, keeping the full stage coupling of every G^k. V and the diagonals are
+    computed once and reused by later panels while GMRES converges quickly with them. A dense
+    LU of the panel operator is the fallback, and becomes the new preconditioner. Small
+    systems are solved directly.
     """
 
     def __init__(self, B, m, tol=1e-13, max_iter=60):
         self.B, self.m, self.P = B, m, B.shape[1]
         self.Bmat = B.reshape(B.shape[0], -1)
         self.BT = B.transpose(0, 2, 1).reshape(-1, B.shape[1])
-        self.lu = self.eig = None
+        self.lu = self.basis = None
         self.tol, self.max_iter = tol, max_iter
         self.stats = {"lu": 0, "eig": 0, "iterations": 0}
 
@@ -191,22 +193,25 @@ class _StiffSolver:
         M[np.diag_indices_from(M)] += 1.0
         return M
 
-    def _separable(self, G):
-        """Best separable approximation G^k_ij ~ A_ij beta_k: preconditioner I + A (x) Kbar,
-        Kbar = sum_k beta_k B_k, inverted in the eigenbases of A and of Kbar's symmetric part."""
-        r, m = G.shape[0], self.m
-        U, S, Vt = np.linalg.svd(G.reshape(r, m * m), full_matrices=False)
-        A, beta = Vt[0].reshape(m, m), U[:, 0] * S[0]
-        Kbar = np.tensordot(beta, self.B, 1)
-        lam, V = np.linalg.eigh((Kbar + Kbar.T) / 2)
-        mu, Sa = np.linalg.eig(A)
+    def _basis(self, G):
+        """Eigenbasis V of the symmetric part of Kbar = sum_k beta_k B_k (beta from the best
+        separable approximation G^k ~ A beta_k) and the diagonals D[k] = diag(V^T B_k V)."""
+        r = G.shape[0]
+        U, S, _ = np.linalg.svd(G.reshape(r, -1), full_matrices=False)
+        Kbar = np.tensordot(U[:, 0] * S[0], self.B, 1)
+        V = np.linalg.eigh((Kbar + Kbar.T) / 2)[1]
+        D = np.einsum("kpi,pi->ki", (self.Bmat.reshape(r * self.P, self.P) @ V).reshape(r, self.P, self.P), V)
         self.stats["eig"] += 1
-        return V, lam, mu, Sa, np.linalg.inv(Sa)
+        return V, D
 
-    def _eig_apply(self, y):
-        V, lam, mu, Sa, Sainv = self.eig
-        Yt = Sainv @ (y.reshape(self.m, self.P) @ V)
-        return np.real(Sa @ (Yt / (1.0 + mu[:, None] * lam[None, :])) @ V.T).ravel()
+    def _blockdiag(self, G):
+        """Preconditioner I + sum_k G^k (x) diag(V^T B_k V) in the basis V: one m x m inverse
+        per mode (exact when the B_k share the eigenbasis V)."""
+        V, D = self.basis
+        M = np.einsum("kab,ki->iab", G, D)
+        M += np.eye(self.m)
+        Minv = np.linalg.inv(M)
+        return lambda y: (np.einsum("iab,bi->ai", Minv, y.reshape(self.m, self.P) @ V) @ V.T).ravel()
 
     def _gmres(self, G, rhs, precond, max_iter):
         import scipy.sparse.linalg as spla
@@ -230,12 +235,12 @@ class _StiffSolver:
             x = self._gmres(G, rhs, lambda v: scipy.linalg.lu_solve(self.lu, v, check_finite=False), 10)
             if x is not None:
                 return x
-        if self.eig is not None:                         # the last separable preconditioner
-            x = self._gmres(G, rhs, self._eig_apply, 20)
+        if self.basis is not None:                       # block-diagonal in the last basis
+            x = self._gmres(G, rhs, self._blockdiag(G), 20)
             if x is not None:
                 return x
-        self.eig = self._separable(G)
-        x = self._gmres(G, rhs, self._eig_apply, self.max_iter)
+        self.basis = self._basis(G)
+        x = self._gmres(G, rhs, self._blockdiag(G), self.max_iter)
         if x is not None:
             self.lu = None
             return x
