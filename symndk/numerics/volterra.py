@@ -254,6 +254,10 @@ class _StiffSolver:
 def solve(ck, Y, edges, m: int = 12, n_far: int | None = None, lag: LagOptions | None = None) -> Solution:
     """Solve r + int K r = Y panel by panel on ``edges`` with m Radau IIA points per panel.
 
+    BLAS runs on one thread here: the per-panel products have only m (or m r) columns, and
+    threaded BLAS mostly spins on them, badly so on a loaded machine (measured on digits,
+    P = 300: 63 s with 2 threads, 5 s with 1).
+
     Args:
         ck: compressed kernel (``basis`` (r, 1, R, P) with the training rows first,
             ``weights(t, s) -> (n, r)``).
@@ -265,9 +269,14 @@ def solve(ck, Y, edges, m: int = 12, n_far: int | None = None, lag: LagOptions |
             so few far points would limit the order for kinked activations.
         lag: near-field quadrature options.
     """
-    Y = np.asarray(Y, float)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _solve(ck, np.asarray(Y, float), np.asarray(edges, float), m, n_far, lag)
+
+
+def _solve(ck, Y, edges, m, n_far, lag) -> Solution:
     P, c = Y.size, radau_nodes(m)
-    edges = np.asarray(edges, float)
     N = edges.size - 1
     xg, wg = gauss(n_far or max(m + 2, 10))
     Lg = lagrange(c, xg)
