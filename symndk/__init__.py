@@ -12,8 +12,27 @@ Example:
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import sys
+from pathlib import Path
 
 __version__ = "0.1.0"
+
+
+def _source_checkout_generated() -> None:
+    """Make ``generated/`` importable as ``symndk_generated`` when running from an uninstalled checkout."""
+    if "symndk_generated" in sys.modules or importlib.util.find_spec("symndk_generated") is not None:
+        return
+    folder = Path(__file__).resolve().parent.parent / "generated"
+    if (folder / "__init__.py").is_file():
+        spec = importlib.util.spec_from_file_location(
+            "symndk_generated", folder / "__init__.py", submodule_search_locations=[str(folder)])
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["symndk_generated"] = module
+        spec.loader.exec_module(module)
+
+
+_source_checkout_generated()
 
 #: public name -> "module:attribute"
 _LAZY = {
