@@ -38,7 +38,6 @@ def test_synthetic_rejects_bad_input(P, r):
 
 
 def test_digits_task():
-    pytest.importorskip("sklearn")
     ds = data.digits(4, 9)
     assert ds.X_train.shape == (100, 64) and ds.X_test.shape == (100, 64)
     assert (ds.y_train == 1).sum() == 50 and (ds.y_train == -1).sum() == 50
@@ -68,7 +67,6 @@ def test_digits_task():
 @pytest.mark.parametrize("kw", [dict(a=3, b=3), dict(a=10, b=1), dict(a=0, b=1, n_per_class=0),
                                 dict(a=0, b=1, n_per_class=500)])
 def test_digits_rejects_bad_input(kw):
-    pytest.importorskip("sklearn")
     with pytest.raises(SymndkError):
         data.digits(**kw)
 

@@ -1,6 +1,5 @@
 """mpmath reference solver: nodes, kernels, collocation order, certificate, linear ODE check, CLI, tables."""
 import json
-import math
 import subprocess
 import sys
 import time

@@ -73,8 +73,6 @@ def parse_pairs(text):
 
 def load_task(args):
     """The task named by ``--data`` (or the array files) as (X_train, y_train, X_test, name)."""
-    import numpy as np
-
     from symndk import data
     from symndk.errors import SymndkError
 
@@ -148,8 +146,6 @@ def _theory_curve(res, X, y, Xt, n=120):
 
 def plot(res, X, y, Xt, path, theory=True, max_curves=4):
     """PNG of the ensemble mean +- SE (error bars) over the theory curve (``symndk.predict``)."""
-    import numpy as np
-
     from symndk.errors import SymndkError
 
     try:

@@ -139,7 +139,7 @@ def sampled(evaluate, points, singular=(), digits: int = TOL_DIGITS, dps: int = 
     used for them) are evaluated with 40 extra digits.  Returns ``(tier, residual, detail)``
     with tier ``sampled`` or ``failed``.
     """
-    worst, where = mp.mpf(0), ""
+    worst = mp.mpf(0)
     tol = mp.mpf(10) ** -digits
     for kind, pts in (("point", points), ("limit", singular)):
         for p in pts:
@@ -147,7 +147,7 @@ def sampled(evaluate, points, singular=(), digits: int = TOL_DIGITS, dps: int = 
                 p = p() if callable(p) else p
                 r = rel_residual(*evaluate(p))
                 if not r <= worst:
-                    worst, where = r, f"{kind} {p}"
+                    worst = r
                 if not r <= tol:
                     return "failed", float(r), f"residual {mp.nstr(r, 5)} at {kind} {p}"
     return "sampled", float(worst), f"{len(points)} points + {len(singular)} limit points"

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import time as _time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import mpmath
 
