@@ -1,6 +1,6 @@
 """Solver benchmark: accuracy and speed of ``symndk.predict`` against targets and baselines.
 
-Run:  python benchmarks/solver.py [--quick] [--scale P] [--self-reference]
+Run:  python benchmarks/solver.py [--quick] [--scale P] [--self-reference]   (--scale 0 skips [3])
 
 1. Synthetic task (THEORY.md section 10; ReLU L = 2, sigma0^2 = 0.5, sigma^2 = 1, T = 0.01,
    r = 0.5), t in [0, 30/gamma]: absolute error against the independent mpmath reference
@@ -12,8 +12,9 @@ Run:  python benchmarks/solver.py [--quick] [--scale P] [--self-reference]
    convergence is measured on a short horizon and its cost at 1e-8 extrapolated (optimistic
    for the baseline: the error constant over the full horizon is at least as large).
    Targets: 1e-8 relative, <= 5 s, >= 100x faster than the baseline.
-3. ``--scale P``: P train + 100 test digits (all ten classes, label +1 for digit < 5), time
-   and peak memory.  Target: P = 1000 in <= 120 s, <= 4 GB.
+3. ``--scale P`` (default 1000): P train + 100 test digits (all ten classes, label +1 for
+   digit < 5), time, peak memory and relative error against an m = 16 solve.
+   Target: P = 1000 in <= 120 s, <= 4 GB.
 
 Times are wall clock and process CPU time (the machine may be shared: the load average is
 printed). BLAS threads follow the environment (e.g. OPENBLAS_NUM_THREADS=2 for "2 cores").
@@ -127,19 +128,24 @@ def scale(P: int):
     X *= np.sqrt(X.shape[1]) / np.linalg.norm(X, axis=1, keepdims=True)
     y = np.where(d[idx] < 5, 1.0, -1.0)
     kw = dict(activation="relu", depth=3, sigma0_sq=0.5, sigma_sq=1.0, T=1e-3)
-    res, wall, cpu = timed(symndk.predict, X[:P], y[:P], X[P:], times=[10.0, 1000.0, 2e4], rtol=1e-8, **kw)
+    args, times = (X[:P], y[:P], X[P:]), [10.0, 1000.0, 2e4]
+    res, wall, cpu = timed(symndk.predict, *args, times=times, rtol=1e-8, **kw)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+    ref, rw, _ = timed(symndk.predict, *args, times=times, m=16, max_refine=0, **kw)
+    f, fr = np.hstack([res.train, res.test]), np.hstack([ref.train, ref.test])
+    rel = np.abs(f - fr).max() / np.abs(fr).max()
     print(f"\n[3] scale: P={P} train + 100 test digits, ReLU L=3, gamma=1e-3, t <= 20/gamma")
     print(f"    time           wall {wall:.1f} s, cpu {cpu:.1f} s   (target <= 120 s)   "
-          f"error estimate {res.error_estimate:.1e}")
-    print(f"    peak memory    {peak:.2f} GB   (target <= 4 GB)")
+          f"[{res.info['panels']} panels x m={res.info['m']}, stiff solves {res.info['stiff']}]")
+    print(f"    peak memory    {peak:.2f} GB   (target <= 4 GB; process peak RSS)")
+    print(f"    rel error      {rel:.2e} against an m = 16 solve ({rw:.0f} s)   error estimate {res.error_estimate:.1e}")
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller baseline grids")
     ap.add_argument("--self-reference", action="store_true", help="synthetic: m=16 fast solve as reference")
-    ap.add_argument("--scale", type=int, default=0, metavar="P", help="also run the scale test with P points")
+    ap.add_argument("--scale", type=int, default=1000, metavar="P", help="scale test with P points (0: skip)")
     a = ap.parse_args()
     print(f"symndk {symndk.__version__}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus; "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'default')}")
