@@ -11,20 +11,13 @@ Example:
 """
 from __future__ import annotations
 
+from symndk.commands._task import add_task_arguments, load_task, parse_times
+
 HELP = "solve for the mean predictor of the infinitely wide network (NDK Volterra equations)"
 
 
 def add_arguments(parser):
-    parser.add_argument("--task", dest="data", default="synthetic:4,0.5", metavar="SPEC",
-                        help="synthetic:P,r | digits:a,b[,n_per_class] | files (with --x-train/--y-train)")
-    parser.add_argument("--x-train", metavar="FILE", help="training inputs (.npy/.csv), with --task files")
-    parser.add_argument("--y-train", metavar="FILE", help="training targets (.npy/.csv)")
-    parser.add_argument("--x-test", metavar="FILE", help="test inputs (.npy/.csv), optional")
-    parser.add_argument("--activation", default="relu")
-    parser.add_argument("--depth", type=int, default=2)
-    parser.add_argument("--sigma0-sq", type=float, default=0.5)
-    parser.add_argument("--sigma-sq", type=float, default=1.0)
-    parser.add_argument("--T", type=float, default=0.01, help="temperature (gamma = T / sigma^2; 0 = NTK)")
+    add_task_arguments(parser, T=0.01)
     parser.add_argument("--times", default="0:3000:31", metavar="LIST",
                         help="start:stop:num (evenly spaced) or a comma list, sorted, >= 0")
     parser.add_argument("--rtol", type=float, default=1e-10)
@@ -40,7 +33,6 @@ def run(args) -> int:
     import numpy as np
 
     import symndk
-    from symndk.commands.simulate import load_task, parse_times
     from symndk.errors import SymndkError
 
     if not (args.rtol > 0 and args.atol >= 0):
