@@ -9,6 +9,8 @@ come from atan2, and the outputs are real and finite at rho = +-1.
 """
 import numpy
 
+from symndk_generated._runtime import _full, _gram, _patch
+
 NAME = "cube"
 EXPR = "x**3"
 DPHI = "3*x**2"
@@ -22,28 +24,6 @@ SPEC_HASH = "b02af5b740aceb44"
 GENERATOR = "symndk-codegen 1.0"
 
 
-def _gram(q1, q2, c, D):
-    """D = q1 q2 - c^2 unless given, clipped at 0."""
-    if D is None:
-        D = q1 * q2 - c * c
-        if isinstance(D, numpy.ndarray):
-            return numpy.maximum(D, 0.0, out=D)
-    return numpy.maximum(D, 0.0)
-
-
-def _full(value, *args):
-    """Broadcast a value that does not depend on every argument to the arguments' shape."""
-    return value + numpy.zeros(numpy.broadcast(*args).shape)
-
-
-def _patch(value, mask, helper, q1, q2, c, D):
-    """Where ``mask`` holds, replace ``value`` by ``helper(q1, q2, c, D)`` (evaluated there only)."""
-    if not numpy.any(mask):
-        return value
-    value, mask, q1, q2, c, D = numpy.broadcast_arrays(value, mask, q1, q2, c, D)
-    value = numpy.array(value, dtype=numpy.float64)
-    value[mask] = helper(q1[mask], q2[mask], c[mask], D[mask])
-    return value
 
 
 def phi(x):

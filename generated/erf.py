@@ -10,6 +10,8 @@ come from atan2, and the outputs are real and finite at rho = +-1.
 import numpy
 import scipy.special
 
+from symndk_generated._runtime import _full, _gram
+
 NAME = "erf"
 EXPR = "erf(x)"
 DPHI = "2*exp(-x**2)/sqrt(pi)"
@@ -23,28 +25,6 @@ SPEC_HASH = "7ec4459922a72093"
 GENERATOR = "symndk-codegen 1.0"
 
 
-def _gram(q1, q2, c, D):
-    """D = q1 q2 - c^2 unless given, clipped at 0."""
-    if D is None:
-        D = q1 * q2 - c * c
-        if isinstance(D, numpy.ndarray):
-            return numpy.maximum(D, 0.0, out=D)
-    return numpy.maximum(D, 0.0)
-
-
-def _full(value, *args):
-    """Broadcast a value that does not depend on every argument to the arguments' shape."""
-    return value + numpy.zeros(numpy.broadcast(*args).shape)
-
-
-def _patch(value, mask, helper, q1, q2, c, D):
-    """Where ``mask`` holds, replace ``value`` by ``helper(q1, q2, c, D)`` (evaluated there only)."""
-    if not numpy.any(mask):
-        return value
-    value, mask, q1, q2, c, D = numpy.broadcast_arrays(value, mask, q1, q2, c, D)
-    value = numpy.array(value, dtype=numpy.float64)
-    value[mask] = helper(q1[mask], q2[mask], c[mask], D[mask])
-    return value
 
 
 def phi(x):

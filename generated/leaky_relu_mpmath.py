@@ -8,6 +8,8 @@ Functions take mpf-convertible scalars and work at the caller's precision (wrap 
 """
 import mpmath
 
+from symndk_generated._runtime_mpmath import GUARD, _gram, _heaviside, _real
+
 NAME = "leaky_relu"
 EXPR = "Max(0, x) + Min(0, x)/10"
 DPHI = "Heaviside(-x)/10 + Heaviside(x)"
@@ -19,29 +21,6 @@ METHOD = "F: Price k=2: E[phi^(2) phi^(2)], 2x integrated in c; Fdot: Price k=1:
 NUMERIC = ()
 SPEC_HASH = "c420a8ed28108812"
 GENERATOR = "symndk-codegen 1.0"
-
-#: guard digits added internally (the layer map's Gram determinant gets twice the precision)
-GUARD = 15
-
-
-def _gram(q1, q2, c, D):
-    """D = q1 q2 - c^2 unless given, clipped at 0."""
-    D = q1 * q2 - c * c if D is None else mpmath.mpf(D)
-    return max(D, mpmath.mpf(0))
-
-
-def _real(value):
-    """Round to the caller's precision; refuse a complex value with a non-negligible imaginary part."""
-    value = mpmath.mpmathify(value)
-    if isinstance(value, mpmath.mpc):
-        if abs(value.imag) > mpmath.eps * 100 * max(1, abs(value.real)):
-            raise ArithmeticError(f"complex kernel value {value}")
-        value = value.real
-    return +value
-
-
-def _heaviside(x, h0):
-    return mpmath.mpf(1) if x > 0 else mpmath.mpf(0) if x < 0 else mpmath.mpf(h0)
 
 
 def phi(x):

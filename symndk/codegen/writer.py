@@ -42,10 +42,32 @@ def module_filename(name: str, backend: str) -> str:
     return f"{name}.py" if backend == "numpy" else f"{name}_{backend}.py"
 
 
+def _tidy(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.splitlines()).rstrip("\n") + "\n"
+
+
+def runtime_imports(spec: ModuleSpec) -> tuple[str, ...]:
+    """Names a module takes from its backend's shared runtime module (sorted, only those it uses)."""
+    fs = spec.functions
+    if spec.backend == "numpy":
+        used = {"_gram": any(f.uses_D for f in fs), "_patch": any(f.patches for f in fs),
+                "_full": any(any(f.constant) for f in fs)}
+    else:
+        used = {"GUARD": True, "_real": True, "_gram": any(f.uses_D for f in fs),
+                "_heaviside": "_heaviside(" in spec.helpers}
+    return tuple(sorted(name for name, u in used.items() if u))
+
+
 def render(spec: ModuleSpec) -> str:
     """Source text of one generated module (templates see only plain data)."""
-    text = _ENV.get_template(f"{spec.backend}.py.j2").render(spec=spec)
-    return "\n".join(line.rstrip() for line in text.splitlines()).rstrip("\n") + "\n"
+    return _tidy(_ENV.get_template(f"{spec.backend}.py.j2").render(spec=spec, runtime=runtime_imports(spec)))
+
+
+def render_runtime(backend: str) -> str:
+    """Source text of the helpers shared by all modules of ``backend`` (``_runtime[_mpmath].py``)."""
+    from symndk.codegen.kernelspec import GENERATOR_VERSION
+
+    return _tidy(_ENV.get_template(f"runtime_{backend}.py.j2").render(generator_version=GENERATOR_VERSION))
 
 
 def render_activation(name: str, backend: str, expr=None, dual=None) -> str:
@@ -81,7 +103,7 @@ def write_activation(name: str, outdir: Path, expr=None, dual=None) -> list[Path
 
 
 def generate_all(outdir: Path = GENERATED_DIR, names=None) -> list[Path]:
-    """Write the modules of the built-in activations (sorted) into ``outdir``.
+    """Write the shared runtime modules and the modules of the built-in activations (sorted) into ``outdir``.
 
     Activations registered at runtime (``symndk kernel``) go to the cache, never into
     ``generated/``.  Activations are derived and rendered in parallel worker processes; the
@@ -90,10 +112,11 @@ def generate_all(outdir: Path = GENERATED_DIR, names=None) -> list[Path]:
     from symndk.spec.activations import BUILTIN
 
     names = sorted(names or BUILTIN)
+    runtime = {"_" + module_filename("runtime", b): render_runtime(b) for b in BACKENDS}
     workers = min(len(names), os.cpu_count() or 1)
     if workers > 1:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
             rendered = list(pool.map(_render_both, names))
     else:
         rendered = [_render_both(n) for n in names]
-    return [p for texts in rendered for p in _write(outdir, texts)]
+    return _write(outdir, runtime) + [p for texts in rendered for p in _write(outdir, texts)]

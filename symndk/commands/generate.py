@@ -27,7 +27,7 @@ def run(args) -> int:
     target = Path(args.out) if args.out else GENERATED_DIR
     if args.update:
         paths = generate_all(target)
-        stale = sorted(p for p in target.glob("*.py") if not p.name.startswith("_") and p not in paths)
+        stale = sorted(p for p in target.glob("*.py") if p.name != "__init__.py" and p not in paths)
         for p in stale:
             p.unlink()
         print(f"wrote {len(paths)} modules to {target}" + (f"; removed {len(stale)} stale" if stale else ""))
@@ -52,7 +52,7 @@ def compare(target, fresh: dict[str, str]) -> tuple[int, str]:
     import difflib
     from pathlib import Path
 
-    shipped = {p.name: p.read_text() for p in Path(target).glob("*.py") if not p.name.startswith("_")}
+    shipped = {p.name: p.read_text() for p in Path(target).glob("*.py") if p.name != "__init__.py"}
     bad, out = 0, []
     for name in sorted(set(fresh) | set(shipped)):
         a, b = shipped.get(name, ""), fresh.get(name, "")
