@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from symndk.codegen.printers import MpmathPrinter, NumpyPrinter, UnsupportedNode
+from symndk.codegen.printers import MpfrPrinter, MpmathPrinter, NumpyPrinter, UnsupportedNode
 from symndk.codegen.stable import D, stabilise
 from symndk.codegen.writer import GENERATED_DIR, render_activation
 from symndk.commands.generate import compare
@@ -23,7 +23,7 @@ def _run(*args, env=None):
                           env={**os.environ, **(env or {})})
 
 
-@pytest.mark.parametrize("printer", [NumpyPrinter(), MpmathPrinter()])
+@pytest.mark.parametrize("printer", [NumpyPrinter(), MpmathPrinter(), MpfrPrinter()])
 @pytest.mark.parametrize("expr", [sp.Function("f")(x), sp.Integral(x, x), sp.DiracDelta(x)])
 def test_strict_printers_refuse_what_they_cannot_print(printer, expr):
     with pytest.raises(UnsupportedNode):
@@ -76,10 +76,10 @@ def test_generated_modules_are_up_to_date_under_another_hash_seed():
 
 def test_rendering_is_byte_identical_under_hash_seed_zero():
     code = ("from symndk.codegen.writer import render_activation as r; import sys; "
-            "sys.stdout.write(r('leaky_relu', 'numpy') + r('erf', 'mpmath'))")
+            "sys.stdout.write(r('leaky_relu', 'numpy') + r('erf', 'mpmath') + r('gelu', 'mpfr'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                          env={**os.environ, "PYTHONHASHSEED": "0"}).stdout
-    assert out == (GENERATED_DIR / "leaky_relu.py").read_text() + (GENERATED_DIR / "erf_mpmath.py").read_text()
+    assert out == "".join((GENERATED_DIR / f).read_text() for f in ("leaky_relu.py", "erf_mpmath.py", "gelu_mpfr.py"))
     assert render_activation("cube", "numpy") == (GENERATED_DIR / "cube.py").read_text()
 
 

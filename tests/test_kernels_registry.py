@@ -15,7 +15,7 @@ def test_registry_check(name, check):
 
 @pytest.mark.parametrize("name", list_activations())
 def test_contract_api_exists(name):
-    for backend in ("numpy", "mpmath"):
+    for backend in ("numpy", "mpmath", "mpfr"):
         mod = load(name, backend)
         for attr in ("NAME", "CLOSED_FORM", "ODD", "phi", "dphi", "F", "Fdot", "Fbar", "V", "Vdot", "kernels", "layer"):
             assert hasattr(mod, attr), (name, backend, attr)

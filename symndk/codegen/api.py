@@ -5,7 +5,7 @@
 1. the text goes through the restricted parser (:mod:`symndk.spec.parser`);
 2. phi' is derived by SymPy; the closed-form engine (:func:`symndk.spec.dual.derive_dual` with a timeout)
    is tried for F, Fdot, the mean and V;
-3. the activation is registered, its numpy and mpmath modules are generated into the cache
+3. the activation is registered, its numpy, mpmath and mpfr modules are generated into the cache
    (:func:`symndk.numerics.duals.cache_dir`) and loaded; what has no closed form is evaluated
    numerically (Hermite series with a Parseval error bound; mpmath polar quadrature);
 4. the registry checks (:mod:`symndk.codegen.checks`) run on the result.
@@ -74,8 +74,10 @@ class ActivationKernel:
 def _validate_name(name: str) -> None:
     import importlib.util
 
-    if not isinstance(name, str) or not name.isidentifier() or name.startswith("_") or name.endswith("_mpmath"):
-        raise SymndkError(f"--name must be a Python identifier (no leading '_', no '_mpmath' suffix), got {name!r}")
+    if (not isinstance(name, str) or not name.isidentifier() or name.startswith("_")
+            or name.endswith(("_mpmath", "_mpfr"))):
+        raise SymndkError(f"--name must be a Python identifier (no leading '_', no '_mpmath'/'_mpfr' suffix), "
+                          f"got {name!r}")
     if importlib.util.find_spec(f"symndk_generated.{name}") is not None:
         raise SymndkError(f"{name!r} is a shipped activation; choose another --name")
 

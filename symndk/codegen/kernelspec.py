@@ -22,12 +22,13 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+import re
 from dataclasses import dataclass
 
 import mpmath
 import sympy as sp
 
-from symndk.codegen.printers import MpmathPrinter, NumpyPrinter, UnsupportedNode
+from symndk.codegen.printers import MpfrPrinter, MpmathPrinter, NumpyPrinter, UnsupportedNode
 from symndk.codegen.stable import D, THETA, gram_factors, homogeneous_profile, stabilise
 from symndk.spec.activations import X
 from symndk.spec.dual import C, Q, Q1, Q2
@@ -68,11 +69,12 @@ class ModuleSpec:
     spec_hash: str
     generator_version: str
     helpers: tuple[str, ...]
+    constants: tuple[tuple[str, str], ...]  # (name, code) module-level constants the functions use, sorted
     functions: tuple[FunctionSpec, ...]
     numeric: tuple[str, ...]
 
 
-_PRINTERS = {"numpy": NumpyPrinter, "mpmath": MpmathPrinter}
+_PRINTERS = {"numpy": NumpyPrinter, "mpmath": MpmathPrinter, "mpfr": MpfrPrinter}
 _DOCS = {
     "phi": "phi(x), elementwise",
     "dphi": "phi'(x) (derived by sympy.diff), elementwise",
@@ -165,7 +167,7 @@ def _layer(F, Fdot, V, degree, printer, backend):
 
     For a positively homogeneous kernel in numpy, gram is recomputed without cancellation by
     ``_gram_near`` where |theta| or |pi - theta| < THETA_SERIES, i.e. where D < tan^2(THETA_SERIES) c^2
-    (mpmath evaluates gram with twice the working precision instead).
+    (the mpmath and mpfr backends evaluate gram with twice the working precision instead).
     """
     gram = sp.Max(V.subs(Q, Q1) * V.subs(Q, Q2) - F**2, 0, evaluate=False)
     spec = _codegen("layer", (F, Fdot, gram), (Q1, Q2, C), printer)
@@ -206,12 +208,13 @@ def build_module(name: str, expr: sp.Expr, dual, backend: str) -> ModuleSpec:
         functions.append(_codegen("kernels", (stab["F"], stab["Fdot"]), _ARGS["F"], printer))
         layer, helper = _layer(stab["F"], stab["Fdot"], stab["V"], degree, printer, backend)
         functions += [layer] + ([helper] if helper else [])
-    helpers = tuple(h for h in ("scipy.special.", "_heaviside(") if any(
-        h in code for f in functions for _, code in f.assignments + tuple(zip(f.outputs, f.outputs))))
+    code = "\n".join(c for f in functions for c in (*(c for _, c in f.assignments), *f.outputs))
+    helpers = tuple(h for h in ("scipy.special.", "_heaviside(") if h in code)
+    constants = tuple((n, c) for n, c in sorted(printer.constants.items()) if re.search(rf"\b{n}\b", code))
     odd = sp.expand(expr.subs(X, -X) + expr) == 0
     return ModuleSpec(
         name=name, backend=backend, expr=sp.sstr(expr), dphi=sp.sstr(dphi), method=dual.method,
         closed_form=not numeric, odd=bool(odd), homogeneous_degree=None if degree is None else str(degree),
         spec_hash=spec_hash(name, expr, dual), generator_version=GENERATOR_VERSION,
-        helpers=helpers, functions=tuple(functions), numeric=tuple(numeric),
+        helpers=helpers, constants=constants, functions=tuple(functions), numeric=tuple(numeric),
     )

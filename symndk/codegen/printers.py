@@ -1,9 +1,12 @@
-"""Strict code printers: SymPy's NumPy and mpmath printers, refusing anything they cannot print exactly.
+"""Strict code printers: SymPy's NumPy and mpmath printers and a gmpy2 (MPFR) printer, refusing anything
+they cannot print exactly.
 
 The generated NumPy modules import ``numpy`` and, where a special function is needed,
 ``scipy.special`` (erf, erfc, ...: SymPy's SciPy printer); the NumPy printer also prints
 ``Max``/``Min`` as nested ``numpy.maximum``/``numpy.minimum``, ``log(1 + exp(y))`` as
 ``numpy.logaddexp(0, y)`` (no overflow), and ``Piecewise`` as nested ``numpy.where``.
+The gmpy2 printer prints rationals (and Floats, by their exact binary value) as names of exact
+module constants that it collects in ``constants``.
 Any node without an exact translation raises :class:`UnsupportedNode`.
 
 Example:
@@ -13,8 +16,15 @@ Example:
     'scipy.special.erf(x) + numpy.maximum(0, x)'
     >>> MpmathPrinter().doprint(sp.atan2(sp.sqrt(x), x) / 3)
     '(mpmath.mpf(1)/mpmath.mpf(3))*mpmath.atan2(mpmath.sqrt(x), x)'
+    >>> p = MpfrPrinter()
+    >>> p.doprint(sp.atan2(sp.sqrt(x), x) / 3 - sp.pi / 2)
+    '_Q1_3*gmpy2.atan2(gmpy2.sqrt(x), x) - _Q1_2*gmpy2.const_pi()'
+    >>> p.constants
+    {'_Q1_3': 'gmpy2.mpq(1, 3)', '_Q1_2': 'gmpy2.mpfr(gmpy2.mpq(1, 2), 2)'}
 """
 from __future__ import annotations
+
+import re
 
 import sympy as sp
 from sympy.printing.codeprinter import PrintMethodNotImplementedError
@@ -29,6 +39,8 @@ class UnsupportedNode(TypeError):
 class _Strict:
     def __init__(self, settings=None):
         super().__init__({"strict": True, "fully_qualified_modules": True, **(settings or {})})
+        #: module-level constants the printed code refers to (name -> code defining it)
+        self.constants: dict[str, str] = {}
 
     def doprint(self, expr, assign_to=None):
         try:
@@ -95,3 +107,91 @@ class MpmathPrinter(_Strict, _SympyMpmathPrinter):
     def _print_Heaviside(self, expr):
         h0 = expr.args[1] if len(expr.args) > 1 else sp.S.Half
         return f"_heaviside({self._print(expr.args[0])}, {self._print(h0)})"
+
+
+_GMPY2_FUNCTIONS = {
+    "Abs": "abs", "Max": "max", "Min": "min", "ceiling": "gmpy2.ceil", "Sqrt": "gmpy2.sqrt",
+    **{f: f"gmpy2.{f}" for f in (
+        "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "cos", "cosh", "cot", "coth", "csc", "csch",
+        "erf", "erfc", "exp", "expm1", "floor", "gamma", "hypot", "log", "log10", "log1p", "log2", "sec", "sech",
+        "sign", "sin", "sinh", "tan", "tanh")},
+}
+_GMPY2_CONSTANTS = {"Pi": "gmpy2.const_pi()", "EulerGamma": "gmpy2.const_euler()", "Catalan": "gmpy2.const_catalan()",
+                    "Exp1": "gmpy2.exp(1)", "Infinity": "gmpy2.inf()", "NegativeInfinity": "gmpy2.inf(-1)"}
+_FOREIGN = re.compile(r"\b(?:mpmath|math|cmath|numpy|scipy)\.")
+
+
+def _print_gmpy2_function(self, expr):
+    return f"{self.known_functions[type(expr).__name__]}({', '.join(self._print(a) for a in expr.args)})"
+
+
+def _print_gmpy2_constant(self, expr):
+    return self.known_constants[type(expr).__name__]
+
+
+class MpfrPrinter(MpmathPrinter):
+    """Scalar code over ``gmpy2.mpfr`` (MPFR) numbers at the caller's working precision.
+
+    Functions print as their gmpy2 namesakes, ``pi`` as ``gmpy2.const_pi()``.  A rational ``p/q``
+    prints as the name ``_Qp_q`` (``_Qmp_q`` when negative) of an exact module constant recorded
+    in ``constants``: an mpfr where ``q`` is a power of 2 (exact, and fast to operate with), else
+    the ``gmpy2.mpq``, so it is rounded only where used, at the working precision.  Powers
+    ``x**2`` and ``x**(n/2)`` print as ``gmpy2.square`` and one (reciprocal) square root
+    of ``x**|n|``: MPFR's general power is about ten times slower.  What gmpy2 has no exact
+    counterpart for (``zeta``, Bessel functions, ``I``, ...) raises :class:`UnsupportedNode`.
+
+    Example:
+        >>> x = sp.Symbol("x", real=True)
+        >>> p = MpfrPrinter()
+        >>> p.doprint(sp.Heaviside(x) * sp.exp(-x**2) / 3 + sp.Float(0.25) * (1 + x)**sp.Rational(-3, 2))
+        '_Q1_3*gmpy2.exp(-gmpy2.square(x))*_heaviside(x, _Q1_2) + _Q1_4/gmpy2.sqrt((x + 1)**3)'
+        >>> p.constants["_Q1_3"], p.constants["_Q1_4"]
+        ('gmpy2.mpq(1, 3)', 'gmpy2.mpfr(gmpy2.mpq(1, 4), 2)')
+        >>> p.doprint(sp.zeta(x))
+        Traceback (most recent call last):
+        ...
+        symndk.codegen.printers.UnsupportedNode: MpfrPrinter cannot print zeta: zeta(x)
+    """
+
+    _kf = _GMPY2_FUNCTIONS
+    _kc = _GMPY2_CONSTANTS
+
+    def doprint(self, expr, assign_to=None):
+        code = super().doprint(expr, assign_to)
+        if _FOREIGN.search(code):  # a SymPy method that hard-codes another module
+            raise UnsupportedNode(f"MpfrPrinter cannot print {expr} without leaving gmpy2: {code}")
+        return code
+
+    def _print_Rational(self, expr):
+        p, q = expr.p, expr.q
+        name = f"_Q{'m' if p < 0 else ''}{abs(p)}_{q}"
+        dyadic = q & (q - 1) == 0
+        self.constants[name] = f"gmpy2.mpfr(gmpy2.mpq({p}, {q}), {max(2, abs(p).bit_length())})" if dyadic \
+            else f"gmpy2.mpq({p}, {q})"
+        return name
+
+    def _print_Float(self, expr):
+        return self._print(sp.Rational(expr))  # the Float's exact binary value
+
+    def parenthesize(self, item, level, strict=False):
+        if isinstance(item, (sp.Rational, sp.Float)) and not sp.Rational(item).is_Integer:  # printed as a name
+            return self._print(item)
+        return super().parenthesize(item, level, strict)
+
+    def _print_Pow(self, expr, rational=False):
+        base, exp = expr.base, expr.exp
+        if exp == 2:
+            return f"gmpy2.square({self._print(base)})"
+        if exp.is_Rational and exp.q == 2:
+            odd = base if abs(exp.p) == 1 else sp.Pow(base, abs(exp.p), evaluate=False)
+            return f"gmpy2.{'sqrt' if exp > 0 else 'rec_sqrt'}({self._print(odd)})"
+        return self._hprint_Pow(expr, rational=rational, sqrt="gmpy2.sqrt")
+
+
+for _name in set(_SympyMpmathPrinter._kf) | set(_SympyMpmathPrinter._kc) | {
+        "uppergamma", "lowergamma", "Derivative_zeta", "ImaginaryUnit", "NaN", "ComplexInfinity", "Sum"}:
+    setattr(MpfrPrinter, f"_print_{_name}", _Strict._print_not_supported)
+for _name in _GMPY2_FUNCTIONS:
+    setattr(MpfrPrinter, f"_print_{_name}", _print_gmpy2_function)
+for _name in _GMPY2_CONSTANTS:
+    setattr(MpfrPrinter, f"_print_{_name}", _print_gmpy2_constant)

@@ -1,6 +1,7 @@
 """Render kernel specs through the Jinja2 templates and write the generated modules.
 
-One numpy module ``<name>.py`` and one mpmath twin ``<name>_mpmath.py`` per activation.
+One numpy module ``<name>.py`` and scalar twins ``<name>_mpmath.py`` (mpmath) and ``<name>_mpfr.py``
+(gmpy2) per activation.
 Output is deterministic: no timestamps, sorted names, cse in canonical order.
 
 Example:
@@ -23,7 +24,7 @@ import jinja2
 
 from symndk.codegen.kernelspec import ModuleSpec, build_module
 
-BACKENDS = ("numpy", "mpmath")
+BACKENDS = ("numpy", "mpmath", "mpfr")
 #: the folder installed as the package ``symndk_generated`` (``generated/`` in the source tree)
 GENERATED_DIR = Path(importlib.util.find_spec("symndk_generated").submodule_search_locations[0])
 
@@ -38,7 +39,7 @@ _ENV = jinja2.Environment(
 
 
 def module_filename(name: str, backend: str) -> str:
-    """``relu.py`` (numpy) or ``relu_mpmath.py``."""
+    """``relu.py`` (numpy), ``relu_mpmath.py`` or ``relu_mpfr.py``."""
     return f"{name}.py" if backend == "numpy" else f"{name}_{backend}.py"
 
 
@@ -53,7 +54,8 @@ def runtime_imports(spec: ModuleSpec) -> tuple[str, ...]:
         used = {"_gram": any(f.uses_D for f in fs), "_patch": any(f.patches for f in fs),
                 "_full": any(any(f.constant) for f in fs)}
     else:
-        used = {"GUARD": True, "_real": True, "_gram": any(f.uses_D for f in fs),
+        mpfr = spec.backend == "mpfr"
+        used = {"GUARD": not mpfr, "GUARD_BITS": mpfr, "_num": mpfr, "_real": True, "_gram": any(f.uses_D for f in fs),
                 "_heaviside": "_heaviside(" in spec.helpers}
     return tuple(sorted(name for name, u in used.items() if u))
 
@@ -64,7 +66,7 @@ def render(spec: ModuleSpec) -> str:
 
 
 def render_runtime(backend: str) -> str:
-    """Source text of the helpers shared by all modules of ``backend`` (``_runtime[_mpmath].py``)."""
+    """Source text of the helpers shared by all modules of ``backend`` (``_runtime[_mpmath|_mpfr].py``)."""
     from symndk.codegen.kernelspec import GENERATOR_VERSION
 
     return _tidy(_ENV.get_template(f"runtime_{backend}.py.j2").render(generator_version=GENERATOR_VERSION))
@@ -81,7 +83,7 @@ def render_activation(name: str, backend: str, expr=None, dual=None) -> str:
     return render(build_module(name, expr, dual, backend))
 
 
-def _render_both(name: str, expr=None, dual=None) -> dict[str, str]:
+def _render_backends(name: str, expr=None, dual=None) -> dict[str, str]:
     return {module_filename(name, b): render_activation(name, b, expr, dual) for b in BACKENDS}
 
 
@@ -98,8 +100,8 @@ def _write(outdir: Path, texts: dict[str, str]) -> list[Path]:
 
 
 def write_activation(name: str, outdir: Path, expr=None, dual=None) -> list[Path]:
-    """Write both backends of one activation into ``outdir``; returns the paths."""
-    return _write(outdir, _render_both(name, expr, dual))
+    """Write every backend's module of one activation into ``outdir``; returns the paths."""
+    return _write(outdir, _render_backends(name, expr, dual))
 
 
 def generate_all(outdir: Path = GENERATED_DIR, names=None) -> list[Path]:
@@ -116,7 +118,7 @@ def generate_all(outdir: Path = GENERATED_DIR, names=None) -> list[Path]:
     workers = min(len(names), os.cpu_count() or 1)
     if workers > 1:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            rendered = list(pool.map(_render_both, names))
+            rendered = list(pool.map(_render_backends, names))
     else:
-        rendered = [_render_both(n) for n in names]
+        rendered = [_render_backends(n) for n in names]
     return _write(outdir, runtime) + [p for texts in rendered for p in _write(outdir, texts)]

@@ -8,7 +8,7 @@ Example:
 """
 from __future__ import annotations
 
-HELP = "Generate the numpy/mpmath dual-kernel modules in generated/ (--update) or diff them (--check)."
+HELP = "Generate the numpy/mpmath/mpfr dual-kernel modules in generated/ (--update) or diff them (--check)."
 
 
 def add_arguments(parser) -> None:

@@ -1,9 +1,10 @@
-"""Load the generated dual kernels of an activation (numpy or mpmath backend).
+"""Load the generated dual kernels of an activation (numpy, mpmath or mpfr backend).
 
-Modules shipped in ``generated/`` import as ``symndk_generated.<name>`` (numpy) and
-``symndk_generated.<name>_mpmath``; modules generated at runtime for user activations live in
-:func:`cache_dir` and are loaded from there (shipped names take precedence).  Functions a module lists in ``NUMERIC`` (no
-closed form) are supplied by :mod:`symndk.numerics.quadrature`.
+Modules shipped in ``generated/`` import as ``symndk_generated.<name>`` (numpy),
+``symndk_generated.<name>_mpmath`` and ``symndk_generated.<name>_mpfr`` (gmpy2); modules generated at
+runtime for user activations live in :func:`cache_dir` and are loaded from there (shipped names take
+precedence).  Functions a module lists in ``NUMERIC`` (no closed form) are supplied by
+:mod:`symndk.numerics.quadrature`; the mpfr backend refuses such modules (closed forms only).
 
 Example:
     >>> from symndk.numerics.duals import load
@@ -14,6 +15,10 @@ Example:
     >>> with mpmath.workdps(30):
     ...     print(load("erf", "mpmath").Fdot(1, 1, 0))
     0.424413181578387562050356702327
+    >>> import gmpy2
+    >>> with gmpy2.context(precision=100):
+    ...     print(load("erf", "mpfr").Fdot(1, 1, 0))
+    0.4244131815783875620503567023268
 """
 from __future__ import annotations
 
@@ -25,7 +30,7 @@ from pathlib import Path
 
 from symndk.errors import SymndkError
 
-BACKENDS = ("numpy", "mpmath")
+BACKENDS = ("numpy", "mpmath", "mpfr")
 API = ("NAME", "CLOSED_FORM", "ODD", "phi", "dphi", "F", "Fdot", "Fbar", "V", "Vdot", "kernels", "layer")
 _LOADED: dict[tuple[str, str], object] = {}
 
@@ -53,8 +58,9 @@ def _import(name: str, backend: str):
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         return module
+    suffixes = tuple(f"_{b}" for b in BACKENDS if b != "numpy")
     known = sorted(p.stem for p in Path(importlib.import_module("symndk_generated").__file__).parent.glob("*.py")
-                   if not p.stem.startswith("_") and not p.stem.endswith("_mpmath"))
+                   if not p.stem.startswith("_") and not p.stem.endswith(suffixes))
     raise SymndkError(f"no generated kernels for activation {name!r}; generated: {', '.join(known)} "
                       f"(new activations: symndk kernel EXPR --name NAME)")
 
@@ -70,6 +76,9 @@ def load(name: str, backend: str = "numpy", tol: float = 1e-12):
     key = (name, backend, tol)
     if key not in _LOADED:
         module = _import(name, backend)
+        if module.NUMERIC and backend == "mpfr":
+            raise SymndkError(f"the mpfr backend needs closed-form kernels; {name!r} has none for "
+                              f"{', '.join(module.NUMERIC)} (use the mpmath backend)")
         if module.NUMERIC:
             from symndk.numerics.quadrature import numeric_duals
 
