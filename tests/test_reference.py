@@ -1,9 +1,10 @@
-"""mpmath reference solver: nodes, kernels, collocation order, certificate, linear ODE check, CLI, tables."""
+"""High-precision reference solver: nodes, kernels, collocation order, certificate, linear ODE check, CLI, tables."""
 import json
 import subprocess
 import sys
 import time
 
+import gmpy2
 import mpmath
 import numpy as np
 import pytest
@@ -13,16 +14,18 @@ from symndk.numerics import duals
 from symndk.numerics.recursion import layer_kernels, prior_C
 from symndk.numerics.ref_kernel import SyntheticKernel
 from symndk.numerics.ref_linear import linear_g
+from symndk.numerics.ref_numbers import lu_solve, mpfr, to_mpf, working_digits
 from symndk.numerics.ref_quad import bary_weights, gauss_legendre, lagrange_row, radau_iia
 from symndk.numerics.ref_volterra import PanelSolver
 from symndk.numerics.reference import reference
 
 
 def test_quadrature_rules():
-    with mpmath.workdps(40):
+    with working_digits(40):
         x, w = gauss_legendre(12)
+        assert all(v.precision == gmpy2.get_context().precision for v in x + w)
         for k in (0, 7, 23):  # exact to degree 2n - 1
-            assert abs(mpmath.fsum(wi * xi**k for xi, wi in zip(x, w)) - mpmath.mpf(1) / (k + 1)) < 1e-38
+            assert abs(gmpy2.fsum(wi * xi**k for xi, wi in zip(x, w)) - mpfr(1) / (k + 1)) < 1e-38
         c = radau_iia(6)
         assert c[-1] == 1
         # Radau IIA abscissae: zeros of P_m(2x-1) - P_{m-1}(2x-1), checked against numpy's roots
@@ -30,40 +33,55 @@ def test_quadrature_rules():
         coef[6], coef[5] = 1, -1
         roots = np.sort((np.polynomial.legendre.legroots(coef) + 1) / 2)
         np.testing.assert_allclose([float(v) for v in c], roots, atol=1e-13)
-        nodes = [mpmath.mpf(v) for v in c]
-        row = lagrange_row(nodes, bary_weights(nodes), mpmath.mpf("0.3"))
-        assert abs(mpmath.fsum(l * n**5 for l, n in zip(row, nodes)) - mpmath.mpf("0.3") ** 5) < 1e-37
+        row = lagrange_row(c, bary_weights(c), mpfr("0.3"))
+        assert abs(gmpy2.fsum(l * n**5 for l, n in zip(row, c)) - mpfr("0.3") ** 5) < 1e-37
+
+
+def test_lu_solve_matches_mpmath():
+    """The MPFR Gaussian elimination against mpmath's LU on a random nonsymmetric system needing pivoting."""
+    rng = np.random.default_rng(0)
+    A, b = rng.standard_normal((9, 9)), rng.standard_normal(9)
+    A[0, 0] = 0.0
+    with working_digits(40):
+        mine = lu_solve([[mpfr(float(v)) for v in row] for row in A], [mpfr(float(v)) for v in b])
+        ref = mpmath.lu_solve(mpmath.matrix(A.tolist()), mpmath.matrix(b.tolist()))
+        assert max(abs(to_mpf(x) - y) for x, y in zip(mine, ref)) < 1e-36
+    with working_digits(20), pytest.raises(ZeroDivisionError):
+        lu_solve([[mpfr(1), mpfr(2)], [mpfr(2), mpfr(4)]], [mpfr(1), mpfr(1)])
 
 
 @pytest.mark.parametrize("activation", ["relu", "erf", "linear"])
 def test_kernel_matches_layer_recursion(activation):
     """The fused, cancellation-free evaluation equals recursion.layer_kernels (THEORY section 3)."""
-    mod = duals.load(activation, "mpmath")
+    """(MPFR kernels through the fused cancellation-free path, vs mpmath kernels through the generic one.)"""
+    mod, ref_mod = duals.load(activation, "mpfr"), duals.load(activation, "mpmath")
     rng = np.random.default_rng(3)
-    with mpmath.workdps(40):
+    with working_digits(40):
         s0, s2, g = mpmath.mpf("0.3"), mpmath.mpf(1), mpmath.mpf("0.02")
         for depth in (1, 2, 3):
-            k = SyntheticKernel(mod, depth, s0, s2, g)
+            k = SyntheticKernel(mod, depth, "0.3", 1, "0.02")
             for _ in range(3):
                 t = mpmath.mpf(rng.uniform(0, 200))
                 s = t * mpmath.mpf(rng.uniform())
                 for a in (1, 0, mpmath.mpf("0.4")):
-                    mine = k.thetas(t, s, t - s, (a,))[0]
+                    mine = to_mpf(k.thetas(mpfr(t), mpfr(s), mpfr(t - s), (mpfr(a),))[0])
                     C = lambda u, v: prior_C(u, v, s0, s2, g, mpmath.exp)
-                    ref = mpmath.exp(-g * (t - s)) * layer_kernels(1, 1, a, C(t, t), C(s, s), C(t, s), depth, mod)[3]
+                    ref = mpmath.exp(-g * (t - s)) * layer_kernels(1, 1, a, C(t, t), C(s, s), C(t, s), depth,
+                                                                   ref_mod)[3]
                     assert abs(mine - ref) <= 1e-30 * max(1, abs(ref))
 
 
 def test_relu_cusp_coefficient():
     """ReLU, L = 1, stationary: (K(t,t) - K(t,t-tau)) / sqrt(tau) -> sqrt(2 gamma)/(2 pi) (NUMERICS.md 3)."""
-    mod = duals.load("relu", "mpmath")
-    with mpmath.workdps(40):
-        g, tau = mpmath.mpf("0.1"), mpmath.mpf("1e-16")
+    mod = duals.load("relu", "mpfr")
+    with working_digits(40):
+        g, tau, one = mpfr("0.1"), mpfr("1e-16"), mpfr(1)
         k = SyntheticKernel(mod, 1, 1, 1, g)
-        t = mpmath.mpf(5)
+        t = mpfr(5)
         # Theta_1 = K_1 + C Kdot; the K_1 part is smooth, the cusp sits in C Kdot = C (pi - theta)/(2 pi)
-        diff = (k.thetas(t, t, 0, (1,))[0] - k.thetas(t, t - tau, tau, (1,))[0] * mpmath.exp(g * tau)) / mpmath.sqrt(tau)
-        assert abs(diff - mpmath.sqrt(2 * g) / (2 * mpmath.pi)) < 1e-6
+        diff = (k.thetas(t, t, mpfr(0), (one,))[0] - k.thetas(t, t - tau, tau, (one,))[0] * gmpy2.exp(g * tau))
+        diff /= gmpy2.sqrt(tau)
+        assert abs(diff - gmpy2.sqrt(2 * g) / (2 * gmpy2.const_pi())) < 1e-6
 
 
 def _mittag_leffler(a, t):
@@ -74,14 +92,13 @@ def _mittag_leffler(a, t):
 
 def test_collocation_converges_exponentially_on_sqrt_kernel():
     """Pure sqrt(t - s) kernel (the cusp plus the t^(3/2) start-up term): log error falls linearly in p."""
-    with mpmath.workdps(30):
-        mesh = [(0, mpmath.mpf("0.25"), True), (mpmath.mpf("0.25"), mpmath.mpf("0.75"), False),
-                (mpmath.mpf("0.75"), 2, False)]
+    with working_digits(30):
+        mesh = [(0, "0.25", True), ("0.25", "0.75", False), ("0.75", 2, False)]
         exact = _mittag_leffler(mpmath.gamma(1.5), mpmath.mpf(2))
         orders, errs = (4, 8, 12), []
         for p in orders:
-            sol = PanelSolver(mesh, order=p, near=p + 4, digits=25).solve(lambda t, s, d: mpmath.sqrt(d))
-            errs.append(float(abs(sol.value_at_end(2) - exact)))
+            sol = PanelSolver(mesh, order=p, near=p + 4, digits=25).solve(lambda t, s, d: gmpy2.sqrt(d))
+            errs.append(float(abs(to_mpf(sol.value_at_end(2)) - exact)))
     slope = np.polyfit(orders, np.log10(errs), 1)[0]
     assert slope < -0.5, (errs, slope)
     assert errs[-1] < 1e-13
@@ -159,6 +176,7 @@ def test_relu_depth2_thirty_digits():
 
 
 @pytest.mark.parametrize("modname", ["symndk.numerics.ref_quad", "symndk.numerics.ref_kernel",
+                                     "symndk.numerics.ref_numbers",
                                      "symndk.numerics.ref_volterra", "symndk.numerics.ref_linear",
                                      "symndk.numerics.reference", "symndk.numerics.ref_tables",
                                      "symndk.commands.reference"])

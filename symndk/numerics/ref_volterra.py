@@ -1,4 +1,4 @@
-"""Radau IIA panel collocation for scalar Volterra equations in mpmath (the reference solver's core).
+"""Radau IIA panel collocation for scalar Volterra equations in high precision (the reference solver's core).
 
 Solves ``u(t) = 1 - int_0^t k(t, s) u(s) ds`` for kernels analytic in (t, s) except for a
 square-root cusp k = A + B sqrt(t - s) on the diagonal, and applies a second kernel to the
@@ -18,19 +18,26 @@ Discretisation (NUMERICS.md, "Methods that fit"):
   ``sum_j k(t, sigma_j) W_j`` with Gauss-Legendre nodes sigma_j on [a, b] and moments
   ``W_j = int_a^b l_j(s) u(s) ds`` of the Lagrange basis l_j, computed once per range.
 
+Arithmetic is on gmpy2 mpfr numbers at the precision set by
+:func:`symndk.numerics.ref_numbers.working_digits`; kernels take and return mpfr.
+
 Example (k = 1: u = e^{-t}):
-    >>> import mpmath
-    >>> with mpmath.workdps(30):
+    >>> import gmpy2
+    >>> from symndk.numerics.ref_numbers import working_digits
+    >>> with working_digits(30):
     ...     mesh = [(0, 0.1, True), (0.1, 1, False), (1, 2, False)]
-    ...     sol = PanelSolver(mesh, order=12, near=16, digits=30).solve(lambda t, s, d: mpmath.mpf(1))
-    ...     err = abs(sol.value_at_end(2) - mpmath.exp(-2))
+    ...     sol = PanelSolver(mesh, order=12, near=16, digits=30).solve(lambda t, s, d: gmpy2.mpfr(1))
+    ...     err = abs(sol.value_at_end(2) - gmpy2.exp(-2))
     >>> err < 1e-25
     True
 """
 from __future__ import annotations
 
-import mpmath
+import math
 
+import gmpy2
+
+from symndk.numerics.ref_numbers import lu_solve, mpfr
 from symndk.numerics.ref_quad import bary_weights, gauss_legendre, lagrange_row, radau_iia
 
 
@@ -38,8 +45,8 @@ class Panel:
     """One mesh panel [a, b] with its collocation points and (after solving) values."""
 
     def __init__(self, a, b, order, sqrt_var):
-        self.a, self.b, self.m, self.sqrt_var = mpmath.mpf(a), mpmath.mpf(b), order, sqrt_var
-        lo, hi = (mpmath.mpf(0), mpmath.sqrt(self.b)) if sqrt_var else (self.a, self.b)
+        self.a, self.b, self.m, self.sqrt_var = mpfr(a), mpfr(b), order, sqrt_var
+        lo, hi = (mpfr(0), gmpy2.sqrt(self.b)) if sqrt_var else (self.a, self.b)
         self.xi = [lo + (hi - lo) * c for c in radau_iia(order)]
         self.bw = bary_weights(self.xi)
         self.times = [x * x for x in self.xi] if sqrt_var else list(self.xi)
@@ -49,35 +56,35 @@ class Panel:
         return lagrange_row(self.xi, self.bw, xi)
 
     def value(self, xi):
-        return mpmath.fdot(self.basis(xi), self.values)
+        return gmpy2.fsum(l * v for l, v in zip(self.basis(xi), self.values))
 
     def quad(self, t, n):
         """Nodes (s, d = t - s, weight, xi) integrating over [a, min(b, t)] for target t >= a."""
         x, w = gauss_legendre(n)
         out = []
         if not self.sqrt_var:
-            v0, v1 = mpmath.sqrt(t - min(self.b, t)), mpmath.sqrt(t - self.a)
+            v0, v1 = gmpy2.sqrt(t - min(self.b, t)), gmpy2.sqrt(t - self.a)
             for xk, wk in zip(x, w):
                 v = v0 + (v1 - v0) * xk
                 s = t - v * v
                 out.append((s, v * v, 2 * v * (v1 - v0) * wk, s))
             return out
         if t <= self.b:  # s = t cos^2(theta): both the cusp and sqrt(s) become analytic
-            rt, half_pi = mpmath.sqrt(t), mpmath.pi / 2
+            rt, half_pi = gmpy2.sqrt(t), gmpy2.const_pi() / 2
             for xk, wk in zip(x, w):
-                c, s_ = mpmath.cos(half_pi * xk), mpmath.sin(half_pi * xk)
+                s_, c = gmpy2.sin_cos(half_pi * xk)
                 out.append((t * c * c, t * s_ * s_, 2 * t * s_ * c * half_pi * wk, rt * c))
             return out
         mid = self.b / 2  # [0, b/2] in xi = sqrt(s); [b/2, b] in v = sqrt(t - s)
-        r = mpmath.sqrt(mid)
+        r = gmpy2.sqrt(mid)
         for xk, wk in zip(x, w):
             xi = r * xk
             out.append((xi * xi, t - xi * xi, 2 * xi * r * wk, xi))
-        v0, v1 = mpmath.sqrt(t - self.b), mpmath.sqrt(t - mid)
+        v0, v1 = gmpy2.sqrt(t - self.b), gmpy2.sqrt(t - mid)
         for xk, wk in zip(x, w):
             v = v0 + (v1 - v0) * xk
             s = t - v * v
-            out.append((s, v * v, 2 * v * (v1 - v0) * wk, mpmath.sqrt(s)))
+            out.append((s, v * v, 2 * v * (v1 - v0) * wk, gmpy2.sqrt(s)))
         return out
 
 
@@ -101,10 +108,10 @@ class _Node:
         x, _ = gauss_legendre(n)
         sigma = [self.a + (self.b - self.a) * xk for xk in x]
         bw = bary_weights(sigma)
-        total = [mpmath.mpf(0)] * n
+        total = [mpfr(0)] * n
         for p in panels[self.i0:self.i1]:
             xq, wq = gauss_legendre(n + p.m // 2 + 1)
-            lo, hi = (mpmath.mpf(0), mpmath.sqrt(p.b)) if p.sqrt_var else (p.a, p.b)
+            lo, hi = (mpfr(0), gmpy2.sqrt(p.b)) if p.sqrt_var else (p.a, p.b)
             for xk, wk in zip(xq, wq):
                 xi = lo + (hi - lo) * xk
                 s, jac = (xi * xi, 2 * xi * (hi - lo)) if p.sqrt_var else (xi, hi - lo)
@@ -125,28 +132,27 @@ class PanelSolver:
         digits: accuracy target of the far-field interpolation (sets its node counts).
         eta: admissibility ratio (range length / distance); a range at relative distance
             z = 1 + 2 dist / length gets ceil(digits ln 10 / ln(z + sqrt(z^2 - 1))) + 2 nodes.
-        singularity: a complex point near which the kernel is singular (range lengths are also
-            kept below ``eta`` times their distance to it), or None.
+        singularity: a complex point (Python complex) near which the kernel is singular (range
+            lengths are also kept below ``eta`` times their distance to it), or None.
     """
 
-    def __init__(self, mesh, order, near, digits, eta=0.5, singularity=None):
+    def __init__(self, mesh, order, near, digits, eta=2.0, singularity=None):
         self.panels = [Panel(a, b, order, sq) for a, b, sq in mesh]
-        self.near, self.eta, self.singularity = near, mpmath.mpf(eta), singularity
-        self.log_eps = digits * mpmath.log(10)
+        self.near, self.eta, self.singularity = near, float(eta), singularity
+        self.log_eps = digits * math.log(10)
         self.root = _Node(self.panels, 0, len(self.panels))
 
     def _far_nodes(self, node, t):
         """Node count for interpolating k(t, .) on the range, or 0 if it is not admissible."""
-        length = node.b - node.a
-        dist = t - node.b
+        a, b = float(node.a), float(node.b)
+        length, dist = b - a, float(t) - b
         if self.singularity is not None:
             z = self.singularity
-            dx = max(node.a - z.real, mpmath.mpf(0), z.real - node.b)
-            dist = min(dist, mpmath.sqrt(dx * dx + z.imag * z.imag))
+            dist = min(dist, math.hypot(max(a - z.real, 0.0, z.real - b), z.imag))
         if length > self.eta * dist:
             return 0
         z = 1 + 2 * dist / length
-        n = int(mpmath.ceil(self.log_eps / mpmath.log(z + mpmath.sqrt(z * z - 1)))) + 2
+        n = math.ceil(self.log_eps / math.log(z + math.sqrt(z * z - 1))) + 2
         return n + (-n) % 8
 
     def history(self, kernel, t, n):
@@ -168,23 +174,22 @@ class PanelSolver:
                     visit(c)
 
         visit(self.root)
-        return mpmath.fsum(terms)
+        return gmpy2.fsum(terms)
 
     def solve(self, kernel, progress=None):
         """Solve u = 1 - int k u panel by panel; returns self with panel values set."""
         for n, p in enumerate(self.panels):
             rows, rhs = [], []
             for t in p.times:
-                row = [mpmath.mpf(0)] * p.m
+                row = [mpfr(0)] * p.m
                 for s, d, w, xi in p.quad(t, self.near):
                     f = kernel(t, s, d) * w
                     row = [r + f * l for r, l in zip(row, p.basis(xi))]
                 rows.append(row)
                 rhs.append(1 - self.history(kernel, t, n))
-            A = mpmath.matrix(rows)
             for i in range(p.m):
-                A[i, i] += 1
-            p.values = list(mpmath.lu_solve(A, mpmath.matrix(rhs)))
+                rows[i][i] += 1
+            p.values = lu_solve(rows, rhs)
             if progress is not None:
                 progress(n)
         return self
@@ -197,12 +202,12 @@ class PanelSolver:
 
     def value_at_end(self, t):
         """u at a panel end point (the last Radau node)."""
-        return self.panels[self.panel_ending_at(mpmath.mpf(t))].values[-1]
+        return self.panels[self.panel_ending_at(mpfr(t))].values[-1]
 
     def apply(self, kernel, t):
         """int_0^t k(t, s) u(s) ds at a panel end point t."""
-        t = mpmath.mpf(t)
+        t = mpfr(t)
         n = self.panel_ending_at(t)
         p = self.panels[n]
-        near = mpmath.fsum(kernel(t, s, d) * w * p.value(xi) for s, d, w, xi in p.quad(t, self.near))
+        near = gmpy2.fsum(kernel(t, s, d) * w * p.value(xi) for s, d, w, xi in p.quad(t, self.near))
         return near + self.history(kernel, t, n)

@@ -6,8 +6,9 @@
     f*(t) = int_0^t ds e^{-gamma (t-s)} [Theta_r - Theta_o](t, s) (1 - g(s)),
 
 (training predictor ``fbar_train,mu(t) = y_mu g(t)``, test predictor ``f*(t)``) by Radau IIA panel
-collocation (:mod:`symndk.numerics.ref_volterra`) in mpmath at ``dps + GUARD`` working digits,
-twice: at collocation order p and p + 6 on the same mesh. The two answers must agree to the
+collocation (:mod:`symndk.numerics.ref_volterra`) on gmpy2/MPFR numbers at ``dps + GUARD`` working
+digits, with the generated ``mpfr`` kernels, twice: at collocation order p and p + 6 on the same
+mesh (the two solves run in parallel processes when ``jobs`` > 1). The two answers must agree to the
 requested number of significant digits; the agreement is the certificate, reported per time.
 
 Example (erf, L = 1, 8 digits; the certificate is the agreement of the two orders):
@@ -23,18 +24,22 @@ Example (erf, L = 1, 8 digits; the certificate is the agreement of the two order
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
 import time as _time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import mpmath
 
 from symndk.errors import SymndkError
 from symndk.numerics.ref_kernel import SyntheticKernel
+from symndk.numerics.ref_numbers import mpfr, to_mpf, working_digits
 from symndk.numerics.ref_volterra import PanelSolver
 
 #: working digits beyond the requested ones
 GUARD = 10
-METHOD = ("Radau IIA panel collocation in mpmath (sqrt(t) first panel, s = t - v^2 near field, "
+METHOD = ("Radau IIA panel collocation on MPFR numbers (sqrt(t) first panel, s = t - v^2 near field, "
           "interpolated far field); certificate: orders p and p + 6 on the same mesh")
 
 
@@ -95,7 +100,6 @@ def _check(activation, depth, sigma0_sq, sigma_sq, T, r, times, dps):
         raise SymndkError("times must be strictly increasing")
     if isinstance(dps, bool) or int(dps) != dps or not 5 <= dps <= 60:
         raise SymndkError(f"dps (requested significant digits) must be an integer in 5..60, got {dps!r}")
-    return ts
 
 
 def build_mesh(gamma, lam, probes, reach):
@@ -109,24 +113,57 @@ def build_mesh(gamma, lam, probes, reach):
     Every probe time is a panel end point. The certificate (orders p and p + 6) checks the resolution.
     """
     h0 = min(2 / lam, reach / 4, probes[0])
-    mesh, t, h = [(mpmath.mpf(0), h0, True)], h0, h0
+    mesh, t, h = [(mpfr(0), h0, True)], h0, h0
     for p in probes:
         while t < p:
             hn = min(2 * h, t / 2 + reach, 1 / gamma)
             rem = p - t
-            b = p if rem <= hn * (1 + mpmath.mpf(10) ** -6) else (t + rem / 2 if rem < 2 * hn else t + hn)
+            b = p if rem <= hn * (1 + mpfr("1e-6")) else (t + rem / 2 if rem < 2 * hn else t + hn)
             mesh.append((t, b, False))
             h, t = b - t, b
     return mesh
 
 
-def _run(kern, probes, r, order, mesh, singularity, digits, progress):
-    kg, kr = kern(1, 0), kern(r, 0)
-    solver = PanelSolver(mesh, order=order, near=order + 4, digits=digits, singularity=singularity)
-    solver.solve(kg, progress=progress)
-    g = [1 - solver.value_at_end(t) for t in probes]
-    f = [solver.apply(kr, t) for t in probes]
-    return g, f
+class _Problem:
+    """Everything one certificate run needs, at the working precision (picklable by value)."""
+
+    def __init__(self, activation, depth, sigma0_sq, sigma_sq, T, r, times, working_dps):
+        from symndk.numerics import duals
+
+        self.gamma = mpfr(T) / mpfr(sigma_sq)
+        self.kern = SyntheticKernel(duals.load(activation, "mpfr"), depth, sigma0_sq, sigma_sq, self.gamma)
+        self.r = mpfr(r)
+        self.probes = [mpfr(t) for t in times if mpfr(t) > 0]
+        zero = mpfr(0)
+        self.lam = self.kern(1, 0)(zero, zero, zero)
+        self.singularity = self.kern.origin_singularity()
+        reach = 1 / self.gamma
+        if self.singularity is not None:
+            reach = min(mpfr(abs(self.singularity)), reach)
+        self.mesh = build_mesh(self.gamma, self.lam, self.probes, reach) if self.probes else []
+
+
+def _solve_order(args, order, digits, position=None):
+    """(g at the probes, f* at the probes, kernel evaluations) for collocation order ``order``.
+
+    Runs in a worker process when the two orders go in parallel (``args`` rebuilds the problem
+    there, at the working precision); ``position`` places its progress bar.
+    """
+    with working_digits(args[-1]):
+        prob = _Problem(*args)
+        bar = None
+        if position is not None:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(prob.mesh), desc=f"reference p={order}", position=position, leave=False)
+        solver = PanelSolver(prob.mesh, order=order, near=order + 4, digits=digits, singularity=prob.singularity)
+        solver.solve(prob.kern(1, 0), progress=bar.update if bar else None)
+        if bar:
+            bar.close()
+        kr = prob.kern(prob.r, 0)
+        g = [1 - solver.value_at_end(t) for t in prob.probes]
+        f = [solver.apply(kr, t) for t in prob.probes]
+        return [str(v) for v in g], [str(v) for v in f], prob.kern.evaluations
 
 
 def _agreement(a, b):
@@ -138,65 +175,64 @@ def _agreement(a, b):
 
 
 def reference(activation="relu", depth=2, sigma0_sq=0.5, sigma_sq=1.0, T=0.01, r=0.5,
-              times=(1.0, 10.0, 100.0, 1000.0, 3000.0), dps=30, order=None, progress=False):
+              times=(1.0, 10.0, 100.0, 1000.0, 3000.0), dps=30, order=None, progress=False, jobs=None):
     """Certified high-precision g(t) and f*(t) of the synthetic task (THEORY.md section 10).
 
     Args:
-        activation: registered activation with generated mpmath kernels ("relu", "erf", "linear", ...).
+        activation: registered activation with closed-form generated kernels ("relu", "erf", "linear", ...).
         depth: hidden layers L. sigma0_sq, sigma_sq, T: initial variance, prior variance, temperature
-            (all > 0; gamma = T / sigma_sq). r: overlap of the test point with x_1.
+            (all > 0; gamma = T / sigma_sq); numbers or decimal strings (floats are taken exactly,
+            so 0.01 means the double nearest 0.01; pass "0.01" for the decimal). r: overlap of the
+            test point with x_1.
         times: strictly increasing probe times >= 0.
         dps: requested significant digits (working precision dps + GUARD).
         order: collocation order p (default from dps); the certificate run uses p + 6.
-        progress: show a tqdm bar over panels.
+        progress: show a tqdm bar over panels per order.
+        jobs: processes for the two orders (default: 2 if the machine has 2 cores, else 1).
 
     Returns:
         :class:`ReferenceResult`; ``digits`` gives the agreement of orders p and p + 6 at each time.
         Raises SymndkError if bad input is given.
     """
-    ts = _check(activation, depth, sigma0_sq, sigma_sq, T, r, times, dps)
+    _check(activation, depth, sigma0_sq, sigma_sq, T, r, times, dps)
     from symndk.numerics import duals
 
-    mod = duals.load(activation, "mpmath")
+    duals.load(activation, "mpfr")  # an unknown or numeric-only activation fails here, in one line
     start = _time.perf_counter()
     p = int(order) if order is not None else max(8, int(dps) + 2)
-    with mpmath.workdps(int(dps) + GUARD):
-        gamma = mpmath.mpf(T) / mpmath.mpf(sigma_sq)
-        kern = SyntheticKernel(mod, depth, sigma0_sq, sigma_sq, gamma)
-        lam = kern(1, 0)(mpmath.mpf(0), mpmath.mpf(0), mpmath.mpf(0))
-        sing = kern.origin_singularity()
-        probes = [t for t in ts if t > 0]
-        results = []
-        if probes:
-            reach = 1 / gamma if sing is None else min(abs(sing), 1 / gamma)
-            mesh = build_mesh(gamma, lam, probes, reach)
-            bar = None
-            for q in (p, p + 6):
-                if progress:
-                    from tqdm import tqdm
-
-                    bar = tqdm(total=len(mesh), desc=f"reference p={q}", leave=False)
-                results.append(_run(kern, probes, r, q, mesh, sing, int(dps) + 6 + q - p, bar.update if bar else None))
-                if bar:
-                    bar.close()
+    working = int(dps) + GUARD
+    args = (activation, int(depth), sigma0_sq, sigma_sq, T, r, list(times), working)
+    with working_digits(working):
+        prob = _Problem(*args)
+        runs = [(q, int(dps) + 6 + q - p) for q in (p, p + 6)]
+        if not prob.probes:
+            results = []
+        elif (jobs or min(2, os.cpu_count() or 1)) > 1:
+            with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
+                futures = [pool.submit(_solve_order, args, q, d, k if progress else None)
+                           for k, (q, d) in enumerate(runs)]
+                results = [fut.result() for fut in futures]
+        else:
+            results = [_solve_order(args, q, d, 0 if progress else None) for q, d in runs]
+        evaluations = sum(res[2] for res in results)
+        lo_g, lo_f, hi_g, hi_f = ([to_mpf(mpfr(v)) for v in vals] for vals in
+                                  (results[0][:2] + results[1][:2] if results else ([], [], [], [])))
         zero = mpmath.mpf(0)
-        lo_g, lo_f = results[0] if results else ([], [])
-        hi_g, hi_f = results[1] if results else ([], [])
         g, f, digits, k = [], [], [], 0
-        for t in ts:
-            if t == 0:
-                g.append(zero), f.append(zero), digits.append(int(dps) + GUARD)
+        for t in times:
+            if mpfr(t) == 0:
+                g.append(zero), f.append(zero), digits.append(working)
                 continue
-            g.append(+hi_g[k]), f.append(+hi_f[k])
+            g.append(hi_g[k]), f.append(hi_f[k])
             digits.append(min(_agreement(lo_g[k], hi_g[k]), _agreement(lo_f[k], hi_f[k])))
             k += 1
+        ts = [to_mpf(mpfr(t)) for t in times]
     from symndk import __version__
 
     meta = dict(activation=activation, depth=int(depth), sigma0_sq=str(sigma0_sq), sigma_sq=str(sigma_sq),
-                T=str(T), gamma=mpmath.nstr(gamma, 20), r=str(r), dps=int(dps), working_dps=int(dps) + GUARD,
-                order=p, certificate_order=p + 6, panels=len(mesh) if probes else 0,
-                kernel_evaluations=kern.evaluations, seconds=round(_time.perf_counter() - start, 3),
-                method=METHOD, symndk_version=__version__)
+                T=str(T), gamma=mpmath.nstr(to_mpf(prob.gamma), 20), r=str(r), dps=int(dps), working_dps=working,
+                order=p, certificate_order=p + 6, panels=len(prob.mesh), kernel_evaluations=evaluations,
+                seconds=round(_time.perf_counter() - start, 3), method=METHOD, symndk_version=__version__)
     if min(digits) < int(dps):
         meta["warning"] = f"certificate reached only {min(digits)} of {int(dps)} requested digits"
     return ReferenceResult(ts, g, f, digits, meta)
