@@ -115,11 +115,10 @@ def layer(q1, q2, c, D=None):
 def _gram_near(q1, q2, c, D=None):
     """V(q1) V(q2) - F^2 without cancellation near rho = +-1 (kernel positively homogeneous of degree 1).
 
-    Generated body: 4 named temporaries, 92 operations.
+    Generated body: 3 named temporaries, 88 operations.
     """
     D = _gram(q1, q2, c, D)
     th = numpy.arctan2(numpy.sqrt(D), c)
-    th_pi = numpy.arctan2(numpy.sqrt(D), -c)
     x0 = 2/(numpy.pi*numpy.sqrt(q1)*numpy.sqrt(q2))
     x1 = numpy.sqrt(D)*x0 + c*x0*(-th + (1/2)*numpy.pi)
     return q1*q2*(x1 + 1)*numpy.where(numpy.less(th, 0.3), th**2*(th*(th*(th*(th*(th*(th*(th*(th*(th*(th*(th*(th*(th*(th*(th*(th*(th*(th*(th*(th*(th*(th*(th*(th*(th*(th*(th*(th*(th*(th*(2.3460886276494424e-36*th - 3.8003907548547436e-36) - 2.322627741372948e-33) + 3.7699876288159056e-33) + 2.0160408795117189e-30) - 3.2798892370698379e-30) - 1.520094823151836e-27) + 2.4795962632247975e-27) + 9.8502144540238974e-25) - 1.6117375710961183e-24) - 5.4176179497131436e-22) + 8.8967913924505733e-22) + 2.492104256868046e-19) - 4.1103176233121649e-19) - 9.4201540909612141e-17) + 1.5619206968586226e-16) + 2.8637268436522091e-14) - 4.7794773323873853e-14) - 6.8156698878922576e-12) + 1.1470745597729725e-11) + 1.2268205798206064e-9) - 2.0876756987868099e-9) - 1.5948667537667883e-7) + 2.7557319223985891e-7) + 1.4034827433147737e-5) - 2.4801587301587302e-5) - 0.00075788068138997779) + 0.0013888888888888889) + 0.021220659078919378) - 0.041666666666666667) - 0.21220659078919378) + 0.5), 1 - x1)

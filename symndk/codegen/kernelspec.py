@@ -157,7 +157,8 @@ def _gram_near(F, degree, printer):
         u = th if at == 0 else th_pi  # distance from the pole
         poly = sp.horner(sp.expand(series.subs(THETA, u if at == 0 else sp.pi - u)).evalf(17))
         pieces.append(sp.Piecewise((poly, u < THETA_SERIES), (direct, True)))
-    prelude = [(th, sp.atan2(sp.sqrt(D), C)), (th_pi, sp.atan2(sp.sqrt(D), -C))]
+    used = set().union(*(p.free_symbols for p in pieces))
+    prelude = [(u, e) for u, e in ((th, sp.atan2(sp.sqrt(D), C)), (th_pi, sp.atan2(sp.sqrt(D), -C))) if u in used]
     return _codegen("_gram_near", ((Q1 * Q2) ** degree * pieces[0] * pieces[1],), (Q1, Q2, C), printer, prelude=prelude,
                     extra_doc=f" (kernel positively homogeneous of degree {degree})")
 
