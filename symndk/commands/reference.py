@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 HELP = "certified mpmath reference values of the synthetic task (g, f*) with metadata; --table for the published grid"
@@ -34,7 +35,9 @@ def add_arguments(parser):
     parser.add_argument("-o", "--output", default="-", help="JSON output file (default: stdout)")
     parser.add_argument("--table", metavar="DIR", default=None,
                         help="compute the published grid into DIR (CSV + JSON); ignores the single-case options")
-    parser.add_argument("--jobs", type=int, default=1, help="parallel processes for --table (default 1)")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="parallel processes: the two certificate orders of one configuration, or the "
+                             "configurations of --table (default: 2 on a machine with 2+ cores)")
     parser.add_argument("--progress", action="store_true", help="show progress bars")
 
 
@@ -53,7 +56,7 @@ def run(args) -> int:
     if args.table is not None:
         from symndk.numerics.ref_tables import write_tables
 
-        write_tables(args.table, jobs=args.jobs, progress=args.progress)
+        write_tables(args.table, jobs=args.jobs or min(2, os.cpu_count() or 1), progress=args.progress)
         return 0
     from symndk.numerics.reference import reference
 
@@ -63,7 +66,7 @@ def run(args) -> int:
         except ValueError:
             raise SymndkError(f"--{name.replace('_', '-')} must be a number, got {getattr(args, name)!r}") from None
     res = reference(args.activation, args.depth, args.sigma0_sq, args.sigma_sq, args.T, args.r,
-                    _times(args.times), args.dps, order=args.order, progress=args.progress)
+                    _times(args.times), args.dps, order=args.order, progress=args.progress, jobs=args.jobs)
     text = json.dumps(res.to_dict(), indent=2)
     if args.output == "-":
         sys.stdout.write(text + "\n")

@@ -23,7 +23,7 @@ DEPTHS = (1, 2, 3)
 RATIOS = ("0.25", "1", "2")
 SIGMA_SQ, T, R = "1", "0.1", "0.5"
 GAMMA_TIMES = ("0.1", "1", "3", "10", "30")
-DPS = 16
+DPS = 30
 CSV_FIELDS = ("activation", "depth", "sigma0_sq", "sigma_sq", "T", "gamma", "r", "t", "g", "f_test",
               "certified_digits", "dps")
 
@@ -43,11 +43,11 @@ def _times():
     return [float(v) / gamma for v in GAMMA_TIMES]
 
 
-def compute_entry(cfg, dps=DPS, progress=False):
-    """Reference result (JSON dictionary) of one grid configuration."""
+def compute_entry(cfg, dps=DPS, progress=False, jobs=None):
+    """Reference result (JSON dictionary) of one grid configuration (``jobs``: see :func:`reference`)."""
     from symndk.numerics.reference import reference
 
-    return reference(times=_times(), dps=dps, progress=progress, **cfg).to_dict()
+    return reference(times=_times(), dps=dps, progress=progress, jobs=jobs, **cfg).to_dict()
 
 
 def trim_entry(data):
@@ -66,8 +66,8 @@ def trim_entry(data):
 
 
 def _job(args):
-    cfg, outdir, dps = args
-    data = trim_entry(compute_entry(cfg, dps))
+    cfg, outdir, dps, jobs = args
+    data = trim_entry(compute_entry(cfg, dps, jobs=jobs))
     (Path(outdir) / file_name(cfg)).write_text(json.dumps(data, indent=2) + "\n")
     return file_name(cfg)
 
@@ -92,13 +92,17 @@ def write_csv(outdir) -> Path:
 
 
 def write_tables(outdir, jobs=1, dps=DPS, progress=False, skip_existing=True):
-    """Compute the grid into ``outdir`` (one JSON per configuration, then ``synthetic.csv``)."""
+    """Compute the grid into ``outdir`` (one JSON per configuration, then ``synthetic.csv``).
+
+    With ``jobs`` > 1 configurations run in parallel worker processes (each solving its two
+    certificate orders in turn); with ``jobs`` = 1 each configuration runs its two orders in parallel.
+    """
     from tqdm import tqdm
 
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     todo = [c for c in grid() if not (skip_existing and (outdir / file_name(c)).exists())]
-    args = [(c, str(outdir), dps) for c in todo]
+    args = [(c, str(outdir), dps, 1 if jobs > 1 else None) for c in todo]
     if jobs > 1:
         from multiprocessing import get_context
 

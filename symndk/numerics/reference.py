@@ -188,13 +188,15 @@ def reference(activation="relu", depth=2, sigma0_sq=0.5, sigma_sq=1.0, T=0.01, r
         dps: requested significant digits (working precision dps + GUARD).
         order: collocation order p (default from dps); the certificate run uses p + 6.
         progress: show a tqdm bar over panels per order.
-        jobs: processes for the two orders (default: 2 if the machine has 2 cores, else 1).
+        jobs: processes for the two orders (default: 2 if the machine has 2+ cores, else 1).
 
     Returns:
         :class:`ReferenceResult`; ``digits`` gives the agreement of orders p and p + 6 at each time.
         Raises SymndkError if bad input is given.
     """
     _check(activation, depth, sigma0_sq, sigma_sq, T, r, times, dps)
+    if jobs is not None and (isinstance(jobs, bool) or int(jobs) != jobs or jobs < 1):
+        raise SymndkError(f"jobs must be a positive integer, got {jobs!r}")
     from symndk.numerics import duals
 
     duals.load(activation, "mpfr")  # an unknown or numeric-only activation fails here, in one line
