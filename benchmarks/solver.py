@@ -3,7 +3,7 @@
 Run:  python benchmarks/solver.py [--quick] [--scale P] [--self-reference]   (--scale 0 skips [3])
 
 1. Synthetic task (THEORY.md section 10; ReLU L = 2, sigma0^2 = 0.5, sigma^2 = 1, T = 0.01,
-   r = 0.5), t in [0, 30/gamma]: absolute error against the independent mpmath reference
+   r = 0.5), t in [0, 30/gamma]: absolute error against the independent high-precision reference
    (``symndk.reference``, 16 digits; ``--self-reference`` uses an m = 16 fast solve instead),
    number of time nodes, time.  Targets: 1e-10, <= 400 nodes, <= 0.5 s.
 2. Digits 0 vs 1, P = 100 train + 100 test, L = 3, ReLU, gamma = 1e-3, t <= 20/gamma:
@@ -53,7 +53,7 @@ def synthetic(self_reference: bool):
         ref, rw, _ = timed(symndk.reference, r=0.5, times=times, dps=16, **kw)
         g = np.array([float(v) for v in ref.g])
         f = np.array([float(v) for v in ref.f_test])
-        how = f"mpmath reference, certified digits {ref.digits} ({rw:.0f} s)"
+        how = f"high-precision reference (MPFR), certified digits {ref.digits} ({rw:.0f} s)"
     err = max(np.abs(res.train - np.outer(g, ds.y_train)).max(), np.abs(res.test[:, 0] - f).max())
     print("\n[1] synthetic task, ReLU L=2, t in [0, 30/gamma]   (reference: %s)" % how)
     print(f"    abs error      {err:.2e}   (target <= 1e-10)   error estimate {res.error_estimate:.1e}")
