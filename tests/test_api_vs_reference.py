@@ -1,4 +1,4 @@
-"""The fast float64 solver against the independent mpmath reference (symndk.reference).
+"""The fast float64 solver against the independent high-precision (MPFR) reference (symndk.reference).
 
 The reference (REFERENCE engineer's Radau IIA collocation in mpmath, certified by two orders)
 solves the scalar reduction of THEORY.md section 10; the fast solver solves the full P-vector
