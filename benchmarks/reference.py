@@ -22,7 +22,7 @@ import numpy as np
 
 import symndk
 from symndk.numerics import duals
-from symndk.numerics.ref_kernel import SyntheticKernel
+from symndk.numerics.ref_kernel import NDKernel
 from symndk.numerics.ref_numbers import mpfr, working_digits
 from symndk.numerics.reference import GUARD
 
@@ -40,11 +40,11 @@ def kernel_cost(backend, pairs, dps):
 
             saved, rk.mpfr, rk.gmpy2 = (rk.mpfr, rk.gmpy2), mpmath.mpf, mpmath
         try:
-            k = SyntheticKernel(mod, TASK["depth"], conv(TASK["sigma0_sq"]), conv(TASK["sigma_sq"]), conv("0.01"))
+            k = NDKernel(mod, TASK["depth"], conv(TASK["sigma0_sq"]), conv(TASK["sigma_sq"]), conv("0.01"))
             kg = k(1, 0)
             args = [(conv(t), conv(s), conv(t) - conv(s)) for t, s in pairs]
             start = time.perf_counter()
-            vals = [kg(*a) for a in args]
+            vals = [kg(*a)[0][0] for a in args]
             elapsed = (time.perf_counter() - start) / len(pairs)
         finally:
             if backend == "mpmath":

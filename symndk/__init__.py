@@ -56,6 +56,7 @@ _LAZY = {
     "drift_equilibrium": "symndk.numerics.api:drift_equilibrium",
     "temporal_correlation": "symndk.numerics.api:temporal_correlation",
     "reference": "symndk.numerics.reference:reference",
+    "reference_predict": "symndk.numerics.ref_predict:reference_predict",
     # simulation
     "simulate": "symndk.numerics.langevin:simulate",
     # data

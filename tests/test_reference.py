@@ -11,7 +11,7 @@ import pytest
 from symndk.errors import SymndkError
 from symndk.numerics import duals
 from symndk.numerics.recursion import layer_kernels, prior_C
-from symndk.numerics.ref_kernel import SyntheticKernel
+from symndk.numerics.ref_kernel import NDKernel
 from symndk.numerics.ref_linear import linear_g
 from symndk.numerics.ref_numbers import lu_solve, mpfr, to_mpf, working_digits
 from symndk.numerics.ref_quad import bary_weights, gauss_legendre, lagrange_row, radau_iia
@@ -58,12 +58,12 @@ def test_kernel_matches_layer_recursion(activation):
     with working_digits(40):
         s0, s2, g = mpmath.mpf("0.3"), mpmath.mpf(1), mpmath.mpf("0.02")
         for depth in (1, 2, 3):
-            k = SyntheticKernel(mod, depth, "0.3", 1, "0.02")
+            k = NDKernel(mod, depth, "0.3", 1, "0.02")
             for _ in range(3):
                 t = mpmath.mpf(rng.uniform(0, 200))
                 s = t * mpmath.mpf(rng.uniform())
                 for a in (1, 0, mpmath.mpf("0.4")):
-                    mine = to_mpf(k.thetas(mpfr(t), mpfr(s), mpfr(t - s), (mpfr(a),))[0])
+                    mine = to_mpf(k.thetas(mpfr(t), mpfr(s), mpfr(t - s), (k.entry(0, 0, a),))[0])
                     C = lambda u, v: prior_C(u, v, s0, s2, g, mpmath.exp)
                     ref = mpmath.exp(-g * (t - s)) * layer_kernels(1, 1, a, C(t, t), C(s, s), C(t, s), depth,
                                                                    ref_mod)[3]
@@ -75,10 +75,11 @@ def test_relu_cusp_coefficient():
     mod = duals.load("relu", "mpfr")
     with working_digits(40):
         g, tau, one = mpfr("0.1"), mpfr("1e-16"), mpfr(1)
-        k = SyntheticKernel(mod, 1, 1, 1, g)
+        k = NDKernel(mod, 1, 1, 1, g)
         t = mpfr(5)
         # Theta_1 = K_1 + C Kdot; the K_1 part is smooth, the cusp sits in C Kdot = C (pi - theta)/(2 pi)
-        diff = (k.thetas(t, t, mpfr(0), (one,))[0] - k.thetas(t, t - tau, tau, (one,))[0] * gmpy2.exp(g * tau))
+        same = (k.entry(0, 0, one),)
+        diff = (k.thetas(t, t, mpfr(0), same)[0] - k.thetas(t, t - tau, tau, same)[0] * gmpy2.exp(g * tau))
         diff /= gmpy2.sqrt(tau)
         assert abs(diff - gmpy2.sqrt(2 * g) / (2 * gmpy2.const_pi())) < 1e-6
 
@@ -96,8 +97,8 @@ def test_collocation_converges_exponentially_on_sqrt_kernel():
         exact = _mittag_leffler(mpmath.gamma(1.5), mpmath.mpf(2))
         orders, errs = (4, 8, 12), []
         for p in orders:
-            sol = PanelSolver(mesh, order=p, near=p + 4, digits=25).solve(lambda t, s, d: gmpy2.sqrt(d))
-            errs.append(float(abs(to_mpf(sol.value_at_end(2)) - exact)))
+            sol = PanelSolver(mesh, order=p, near=p + 4, digits=25).solve(lambda t, s, d: [[gmpy2.sqrt(d)]], [1])
+            errs.append(float(abs(to_mpf(sol.value_at_end(2)[0]) - exact)))
     slope = np.polyfit(orders, np.log10(errs), 1)[0]
     assert slope < -0.5, (errs, slope)
     assert errs[-1] < 1e-13
@@ -185,7 +186,8 @@ def test_relu_depth2_thirty_digits_and_fast_solver():
 @pytest.mark.parametrize("modname", ["symndk.numerics.ref_quad", "symndk.numerics.ref_kernel",
                                      "symndk.numerics.ref_numbers",
                                      "symndk.numerics.ref_volterra", "symndk.numerics.ref_linear",
-                                     "symndk.numerics.reference", "symndk.numerics.ref_tables",
+                                     "symndk.numerics.reference", "symndk.numerics.ref_predict",
+                                     "symndk.numerics.ref_tables",
                                      "symndk.commands.reference"])
 def test_doctests(modname):
     import doctest

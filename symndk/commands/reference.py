@@ -1,16 +1,22 @@
-"""``symndk reference``: certified high-precision values of the synthetic task (mpmath).
+"""``symndk reference``: certified high-precision values of the mean predictor (MPFR).
 
 One configuration:  ``symndk reference --activation relu --depth 2 --times 1,10,100 --dps 30 -o ref.json``
 writes g(t) (training predictor factor), f*(t) (test predictor) and the certificate digits with full
-metadata as JSON. ``--table DIR`` computes the published grid (see
+metadata as JSON. ``--task digits:0,1`` (or ``synthetic:P,r``) solves the full vector system on that
+small data set instead (:func:`symndk.numerics.ref_predict.reference_predict`; ``--n-per-class``
+training points per digit, default 2, and ``--n-test`` test inputs, default 2) and writes the
+training and test predictors. ``--table DIR`` computes the published grid (see
 ``symndk/reference_tables/README.md``) into DIR as CSV + JSON.
 
 Example:
     >>> import argparse
     >>> p = argparse.ArgumentParser(); add_arguments(p)
     >>> a = p.parse_args(["--times", "1,2", "--dps", "12"])
-    >>> a.times, a.dps, a.activation
-    ('1,2', 12, 'relu')
+    >>> a.times, a.dps, a.activation, a.task
+    ('1,2', 12, 'relu', None)
+    >>> X, y, Xt, name = _load(p.parse_args(["--task", "digits:0,1", "--n-test", "3"]))
+    >>> X.shape, Xt.shape, name
+    ((4, 64), (3, 64), 'digits(0 vs 1, n=2, seed=0)')
 """
 from __future__ import annotations
 
@@ -18,7 +24,8 @@ import json
 import os
 import sys
 
-HELP = "certified mpmath reference values of the synthetic task (g, f*) with metadata; --table for the published grid"
+HELP = ("certified high-precision reference values of the synthetic task (g, f*) or, with --task, of a small "
+        "data set, with metadata; --table for the published grid")
 
 
 def add_arguments(parser):
@@ -28,6 +35,13 @@ def add_arguments(parser):
     parser.add_argument("--sigma-sq", dest="sigma_sq", default="1.0", help="prior variance (default 1.0)")
     parser.add_argument("--T", dest="T", default="0.01", help="temperature T > 0 (default 0.01)")
     parser.add_argument("--r", dest="r", default="0.5", help="test-point overlap r with x_1 (default 0.5)")
+    parser.add_argument("--task", default=None, metavar="SPEC",
+                        help="solve the full vector system on a small data set instead of the scalar synthetic "
+                             "reduction: synthetic:P,r | digits:a,b[,n_per_class] (P <= 8 training points)")
+    parser.add_argument("--n-per-class", type=int, default=2,
+                        help="digits training points per class when SPEC gives none (default 2)")
+    parser.add_argument("--n-test", type=int, default=2,
+                        help="test inputs kept, evenly spread over the task's test set (default 2)")
     parser.add_argument("--times", default="1,10,100,1000,3000",
                         help="comma-separated increasing probe times (default 1,10,100,1000,3000)")
     parser.add_argument("--dps", type=int, default=30, help="requested significant digits (default 30)")
@@ -50,6 +64,26 @@ def _times(text):
         raise SymndkError(f"--times must be comma-separated numbers, got {text!r}") from None
 
 
+def _load(args):
+    """(X_train, y_train, X_test, name) of ``--task`` (shared parser of ``symndk.commands._task``)."""
+    import argparse
+
+    import numpy as np
+
+    from symndk.commands._task import load_task
+    from symndk.errors import SymndkError
+
+    kind, _, rest = args.task.partition(":")
+    if kind not in ("synthetic", "digits"):
+        raise SymndkError(f"--task must be synthetic:P,r or digits:a,b[,n_per_class], got {args.task!r}")
+    spec = f"{args.task},{args.n_per_class}" if kind == "digits" and rest.count(",") == 1 else args.task
+    if args.n_test < 0:
+        raise SymndkError(f"--n-test must be >= 0, got {args.n_test}")
+    X, y, Xt, name = load_task(argparse.Namespace(data=spec))
+    keep = np.unique(np.linspace(0, len(Xt) - 1, min(args.n_test, len(Xt))).round().astype(int))
+    return X, y, Xt[keep], name
+
+
 def run(args) -> int:
     from symndk.errors import SymndkError
 
@@ -58,16 +92,25 @@ def run(args) -> int:
 
         write_tables(args.table, jobs=args.jobs or min(2, os.cpu_count() or 1), progress=args.progress)
         return 0
-    from symndk.numerics.reference import reference
-
     for name in ("sigma0_sq", "sigma_sq", "T", "r"):
         try:
             float(getattr(args, name))
         except ValueError:
             raise SymndkError(f"--{name.replace('_', '-')} must be a number, got {getattr(args, name)!r}") from None
-    res = reference(args.activation, args.depth, args.sigma0_sq, args.sigma_sq, args.T, args.r,
-                    _times(args.times), args.dps, order=args.order, progress=args.progress, jobs=args.jobs)
-    text = json.dumps(res.to_dict(), indent=2)
+    common = dict(activation=args.activation, depth=args.depth, sigma0_sq=args.sigma0_sq, sigma_sq=args.sigma_sq,
+                  T=args.T, times=_times(args.times), dps=args.dps, order=args.order, progress=args.progress,
+                  jobs=args.jobs)
+    if args.task is None:
+        from symndk.numerics.reference import reference
+
+        out = reference(r=args.r, **common).to_dict()
+    else:
+        from symndk.numerics.ref_predict import reference_predict
+
+        X, y, Xt, name = _load(args)
+        out = reference_predict(X, y, Xt, **common).to_dict()
+        out["meta"]["task"] = name
+    text = json.dumps(out, indent=2)
     if args.output == "-":
         sys.stdout.write(text + "\n")
     else:

@@ -1,18 +1,21 @@
-"""Scalar kernels of the synthetic task (THEORY.md section 10) in high precision, for the reference solver.
+"""Two-time NDK entries e^{-gamma (t-s)} Theta_L(t, s; x, x') in high precision, for the reference solver.
 
-With P orthonormal unit-norm inputs the NDK blocks reduce to three scalar functions Theta_L at
-input overlaps 1 (same input, ``d``), 0 (``o``) and r (test point, ``r``). The mean predictor obeys
+:class:`NDKernel` evaluates the recursion of THEORY.md section 3 (the same as
+:func:`symndk.numerics.recursion.layer_kernels`, which a test compares it with) for inputs given by
+their squared norms ``|x|^2 / N0`` and overlaps ``K_0 = x.x'/N0``, through the generated fused layer
+map ``duals.layer(q1, q2, c, D)`` of the ``mpfr`` backend (gmpy2 numbers at the working precision of
+:func:`symndk.numerics.ref_numbers.working_digits`). The Gram determinant D = q1 q2 - c^2 is carried
+from layer to layer without cancellation, starting from the exact first-layer form
 
-    g(t)  = int_0^t ds e^{-gamma (t-s)} [Theta_d - Theta_o](t, s) (1 - g(s))
-    f*(t) = int_0^t ds e^{-gamma (t-s)} [Theta_r - Theta_o](t, s) (1 - g(s)).
+    D_1 = n n' (C_tt C_ss - C_ts^2) + C_ts^2 (n n' - K_0^2)      (n = |x|^2/N0, n' = |x'|^2/N0),
 
-:class:`SyntheticKernel` evaluates ``e^{-gamma (t-s)} [Theta_a - Theta_b](t, s)`` with the recursion
-of THEORY.md section 3 (the same as :func:`symndk.numerics.recursion.layer_kernels`, which a test
-compares it with) through the generated fused layer map ``duals.layer(q1, q2, c, D)`` of the ``mpfr`` backend
-(gmpy2 numbers at the working precision of :func:`symndk.numerics.ref_numbers.working_digits`). The Gram
-determinant D = q1 q2 - c^2 is carried from layer to layer without cancellation, starting from the
-exact first-layer form of NUMERICS.md, and the lag ``d = t - s`` is passed separately: the ReLU cusp
-on the diagonal keeps full relative precision.
+whose first term is computed without cancellation at s -> t (NUMERICS.md) and whose second vanishes
+exactly for x = x'; the lag ``d = t - s`` is passed separately: the ReLU cusp on the same-input
+diagonal keeps full relative precision.
+
+Two uses: the synthetic task of THEORY.md section 10 (unit-norm inputs at overlaps 1, 0, r; the scalar
+difference kernels ``kernel(1, 0)``, ``kernel(r, 0)``) and general small data sets (:meth:`NDKernel.matrix`:
+all entries of K^d(t, s; X_rows, X_cols) at once).
 
 Example (linear activation, L = 1: Theta = 2 C(t,s) K_0, so the g-kernel at t = s = 0 is 2 sigma0^2):
     >>> import gmpy2
@@ -21,9 +24,12 @@ Example (linear activation, L = 1: Theta = 2 C(t,s) K_0, so the g-kernel at t = 
     ...     V = staticmethod(lambda q: q)
     ...     layer = staticmethod(lambda q1, q2, c, D: (c, gmpy2.mpfr(1), D))
     >>> with working_digits(30):
-    ...     k = SyntheticKernel(Linear, 1, 0.5, 1.0, 0.1)
-    ...     print(float(k(1, 0)(0, 0, 0)))
+    ...     k = NDKernel(Linear, 1, 0.5, 1.0, 0.1)
+    ...     print(float(k(1, 0)(0, 0, 0)[0][0]))
+    ...     k2 = NDKernel(Linear, 1, 0.5, 1.0, 0.1, norms=[1, 2])
+    ...     print([[float(v) for v in row] for row in k2.matrix([[(0, 0, 1), (0, 1, 1)]])(0, 0, 0)])
     1.0
+    [[1.0, 1.0]]
 """
 from __future__ import annotations
 
@@ -34,40 +40,57 @@ import gmpy2
 from symndk.numerics.ref_numbers import mpfr
 
 
-class SyntheticKernel:
-    """Difference kernels e^{-gamma(t-s)} [Theta_L(a) - Theta_L(b)] at unit-norm input overlaps a, b.
+class NDKernel:
+    """Entries e^{-gamma(t-s)} Theta_L(t, s; x, x') for inputs with given squared norms.
 
     Args:
         duals: mpfr dual-kernel module (``symndk.numerics.duals.load(name, "mpfr")``).
         depth: number of hidden layers L.
         sigma0_sq, sigma_sq, gamma: prior parameters (THEORY.md section 2): int, float, decimal
             string or mpmath/gmpy2 number.
+        norms: the distinct squared input norms |x|^2/N0 (one same-input variance chain each);
+            the default (1,) is the unit-norm synthetic task.
     """
 
-    def __init__(self, duals, depth, sigma0_sq, sigma_sq, gamma):
+    def __init__(self, duals, depth, sigma0_sq, sigma_sq, gamma, norms=(1,)):
         self.duals, self.depth = duals, int(depth)
         self.s2 = mpfr(sigma_sq)
         self.delta = mpfr(sigma0_sq) - self.s2
         self.gamma = mpfr(gamma)
+        self.norms = [mpfr(n) for n in norms]
         self.evaluations = 0
         self._cache = {}
 
+    def entry(self, i, j, overlap):
+        """(i, j, K_0, n_i n_j, n_i n_j - K_0^2): the pair of inputs with norm indices i (at time t),
+        j (at time s) and overlap K_0 = x.x'/N0 (exactly zero determinant when x = x')."""
+        c0 = mpfr(overlap)
+        nn = self.norms[i] * self.norms[j]
+        return i, j, c0, nn, nn - c0 * c0
+
+    def _chains(self, c):
+        """Same-input variances q_l = C K_{l-1}(x, x) per norm, layers 1..L, at C = C(t, t)."""
+        out = []
+        for n in self.norms:
+            chain = [c * n]
+            for _ in range(self.depth - 1):
+                chain.append(c * self.duals.V(chain[-1]))
+            out.append(chain)
+        return out
+
     def _single(self, t):
-        """(e^{-gamma t}, C(t, t), same-input variances q_l(t)), cached per time."""
+        """(e^{-gamma t}, C(t, t), variance chains at t), cached per time."""
         hit = self._cache.get(t)
         if hit is None:
             x = gmpy2.exp(-self.gamma * t)
             ctt = self.s2 + self.delta * x * x
-            chain = [ctt]
-            for _ in range(self.depth - 1):
-                chain.append(ctt * self.duals.V(chain[-1]))
-            hit = self._cache[t] = (x, ctt, chain)
+            hit = self._cache[t] = (x, ctt, self._chains(ctt))
         return hit
 
-    def thetas(self, t, s, d, overlaps):
-        """e^{-gamma d} Theta_L(t, s) at each input overlap (unit-norm inputs), d = t - s."""
+    def thetas(self, t, s, d, entries):
+        """e^{-gamma d} Theta_L(t, s) at each :meth:`entry`, d = t - s."""
         self.evaluations += 1
-        x, ctt, chain_t = self._single(t)
+        x, ctt, chains_t = self._single(t)
         z = gmpy2.exp(-self.gamma * d)
         y = x / z
         css = self.s2 + self.delta * y * y
@@ -77,30 +100,39 @@ class SyntheticKernel:
         gd = self.gamma * d
         one_z = -gmpy2.expm1(-gd) if gd < 0.25 else 1 - z
         dC = self.s2 * (self.s2 * one_z * (1 + z) + self.delta * ((x - y) ** 2 + 2 * x * y * one_z))
-        chain_s = [css]
-        for _ in range(self.depth - 1):
-            chain_s.append(css * self.duals.V(chain_s[-1]))
+        chains_s = self._chains(css)
         out = []
-        for a in overlaps:
-            q1, q2, c = ctt, css, cts * a
-            D = dC + (1 - a * a) * cts * cts
-            theta = a
+        for i, j, c0, nn, det0 in entries:
+            q1, q2, c = chains_t[i][0], chains_s[j][0], cts * c0
+            D = nn * dC + det0 * cts * cts
+            theta = c0
             for layer in range(self.depth):
                 F, Fdot, gram = self.duals.layer(q1, q2, c, D)
                 theta = F + cts * Fdot * theta
                 if layer + 1 < self.depth:
-                    q1, q2, c = chain_t[layer + 1], chain_s[layer + 1], cts * F
+                    q1, q2, c = chains_t[i][layer + 1], chains_s[j][layer + 1], cts * F
                     D = ctt * css * gram + dC * F * F
             out.append(z * theta)
         return out
 
     def __call__(self, a, b):
-        """The kernel function ``k(t, s, d)`` (d = t - s >= 0) for overlaps a (minus) b."""
-        pair = (mpfr(a), mpfr(b))
+        """Synthetic task: the 1 x 1 kernel ``k(t, s, d)`` (d = t - s >= 0) of unit-norm overlaps a minus b."""
+        pair = (self.entry(0, 0, a), self.entry(0, 0, b))
 
         def kernel(t, s, d):
             ta, tb = self.thetas(t, s, d, pair)
-            return ta - tb
+            return [[ta - tb]]
+
+        return kernel
+
+    def matrix(self, rows):
+        """The matrix kernel ``k(t, s, d)``: rows of (i, j, overlap) triples -> rows of entries."""
+        entries = [self.entry(*e) for row in rows for e in row]
+        width = len(rows[0])
+
+        def kernel(t, s, d):
+            flat = self.thetas(t, s, d, entries)
+            return [flat[k:k + width] for k in range(0, len(flat), width)]
 
         return kernel
 

@@ -10,6 +10,9 @@ collocation (:mod:`symndk.numerics.ref_volterra`) on gmpy2/MPFR numbers at ``dps
 digits, with the generated ``mpfr`` kernels, twice: at collocation order p and p + 6 on the same
 mesh (the two solves run in parallel processes when ``jobs`` > 1). The two answers must agree to the
 requested number of significant digits; the agreement is the certificate, reported per time.
+The same machinery (:func:`certified`, with a problem class giving the Volterra system and its
+outputs) serves :func:`symndk.numerics.ref_predict.reference_predict`, the full vector system on a
+small data set.
 
 Example (erf, L = 1, 8 digits; the certificate is the agreement of the two orders):
     >>> res = reference("erf", depth=1, sigma0_sq=1.0, sigma_sq=1.0, T=0.5, r=0.5, times=[1, 4], dps=8)
@@ -30,10 +33,11 @@ import time as _time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
+import gmpy2
 import mpmath
 
 from symndk.errors import SymndkError
-from symndk.numerics.ref_kernel import SyntheticKernel
+from symndk.numerics.ref_kernel import NDKernel
 from symndk.numerics.ref_numbers import mpfr, to_mpf, working_digits
 from symndk.numerics.ref_volterra import PanelSolver
 
@@ -125,53 +129,130 @@ def build_mesh(gamma, lam, probes, reach):
 
 
 class _Problem:
-    """Everything one certificate run needs, at the working precision (picklable by value)."""
+    """What one certificate run needs, at the working precision (picklable by value): the kernel,
+    the mesh, and (in subclasses) ``kernel``/``y`` of the Volterra system, the output ``sizes``
+    (train, test) and ``read(solver)`` (per probe: train values, test values)."""
 
-    def __init__(self, activation, depth, sigma0_sq, sigma_sq, T, r, times, working_dps):
+    def __init__(self, activation, depth, sigma0_sq, sigma_sq, T, times, norms, rho):
+        """``norms``: the distinct squared input norms; ``rho``: the largest |cosine| between distinct
+        input directions (sets the near-field grading, :class:`PanelSolver` ``branch``)."""
         from symndk.numerics import duals
 
         self.gamma = mpfr(T) / mpfr(sigma_sq)
-        self.kern = SyntheticKernel(duals.load(activation, "mpfr"), depth, sigma0_sq, sigma_sq, self.gamma)
-        self.r = mpfr(r)
+        self.kern = NDKernel(duals.load(activation, "mpfr"), depth, sigma0_sq, sigma_sq, self.gamma, norms)
         self.probes = [mpfr(t) for t in times if mpfr(t) > 0]
-        zero = mpfr(0)
-        self.lam = self.kern(1, 0)(zero, zero, zero)
         self.singularity = self.kern.origin_singularity()
+        # first-layer correlation rho e^{-gamma (t-s)} (stationary) reaches 1 at lag ln(rho) / gamma
+        self.branch = gmpy2.sqrt(-gmpy2.log(rho) / self.gamma) if 0 < rho < 1 else None
+
+    def build(self, lam):
+        """The mesh for the largest decay rate ``lam`` of the gradient phase."""
         reach = 1 / self.gamma
         if self.singularity is not None:
             reach = min(mpfr(abs(self.singularity)), reach)
-        self.mesh = build_mesh(self.gamma, self.lam, self.probes, reach) if self.probes else []
+        self.lam = lam
+        self.mesh = build_mesh(self.gamma, lam, self.probes, reach) if self.probes else []
 
 
-def _solve_order(args, order, digits, position=None):
-    """(g at the probes, f* at the probes, kernel evaluations) for collocation order ``order``.
+class _Synthetic(_Problem):
+    """The scalar reduction of the synthetic task: u = 1 - g, outputs ([g], [f*]) per probe."""
+
+    sizes = (1, 1)
+
+    def __init__(self, activation, depth, sigma0_sq, sigma_sq, T, r, times, working_dps):
+        super().__init__(activation, depth, sigma0_sq, sigma_sq, T, times, (1,), abs(mpfr(r)))
+        self.y, self.kernel, self.test = [1], self.kern(1, 0), self.kern(r, 0)
+        zero = mpfr(0)
+        self.build(self.kernel(zero, zero, zero)[0][0])
+
+    def read(self, solver):
+        return [([1 - solver.value_at_end(t)[0]], solver.apply(self.test, t)) for t in self.probes]
+
+
+def _solve_order(problem, args, order, digits, position=None):
+    """Per probe (train values, test values) as decimal strings, and the kernel evaluations, at
+    collocation order ``order`` for ``problem(*args)``.
 
     Runs in a worker process when the two orders go in parallel (``args`` rebuilds the problem
     there, at the working precision); ``position`` places its progress bar.
     """
     with working_digits(args[-1]):
-        prob = _Problem(*args)
+        prob = problem(*args)
         bar = None
         if position is not None:
             from tqdm import tqdm
 
             bar = tqdm(total=len(prob.mesh), desc=f"reference p={order}", position=position, leave=False)
-        solver = PanelSolver(prob.mesh, order=order, near=order + 4, digits=digits, singularity=prob.singularity)
-        solver.solve(prob.kern(1, 0), progress=bar.update if bar else None)
+        solver = PanelSolver(prob.mesh, order=order, near=order + 4, digits=digits, singularity=prob.singularity,
+                             branch=prob.branch)
+        solver.solve(prob.kernel, prob.y, progress=bar.update if bar else None)
         if bar:
             bar.close()
-        kr = prob.kern(prob.r, 0)
-        g = [1 - solver.value_at_end(t) for t in prob.probes]
-        f = [solver.apply(kr, t) for t in prob.probes]
-        return [str(v) for v in g], [str(v) for v in f], prob.kern.evaluations
+        out = [[[str(v) for v in vals] for vals in probe] for probe in prob.read(solver)]
+        return out, prob.kern.evaluations
 
 
 def _agreement(a, b):
-    """Significant digits to which a and b agree (at most the working precision)."""
-    diff = abs(a - b)
+    """Significant digits to which the vectors a and b agree, relative to max |b| (at most the
+    working precision; an empty vector agrees to it)."""
+    diff = max((abs(x - y) for x, y in zip(a, b)), default=0)
     if diff == 0:
         return mpmath.mp.dps
-    return min(mpmath.mp.dps, int(mpmath.floor(-mpmath.log10(diff / max(abs(b), mpmath.mpf(10) ** -300)))))
+    scale = max(max(abs(y) for y in b), mpmath.mpf(10) ** -300)
+    return min(mpmath.mp.dps, int(mpmath.floor(-mpmath.log10(diff / scale))))
+
+
+def certified(problem, args, dps, order=None, jobs=None, progress=False, **task):
+    """Solve ``problem(*args, working_dps)`` at orders p and p + 6 (in parallel processes when jobs > 1).
+
+    ``args`` = (activation, depth, sigma0_sq, sigma_sq, T, <task data>, times); ``task``: metadata
+    of the task (or callables of the built problem giving it). Returns (times, values, digits, meta):
+    values[k] = (train, test) lists of mpf at times[k] (the order p + 6 answer; zeros at t = 0),
+    digits[k] = min over train and test of their agreement (:func:`_agreement`).
+    """
+    if jobs is not None and (isinstance(jobs, bool) or int(jobs) != jobs or jobs < 1):
+        raise SymndkError(f"jobs must be a positive integer, got {jobs!r}")
+    from symndk import __version__
+    from symndk.numerics import duals
+
+    activation, depth, sigma0_sq, sigma_sq, T = args[:5]
+    duals.load(activation, "mpfr")  # an unknown or numeric-only activation fails here, in one line
+    start = _time.perf_counter()
+    p = int(order) if order is not None else max(8, int(dps) + 2)
+    working = int(dps) + GUARD
+    args = (*args, working)
+    runs = [(q, int(dps) + 6 + q - p) for q in (p, p + 6)]
+    with working_digits(working):
+        prob = problem(*args)
+        if not prob.probes:
+            results = [([], 0)] * 2
+        elif (jobs or min(2, os.cpu_count() or 1)) > 1:
+            with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
+                futures = [pool.submit(_solve_order, problem, args, q, d, k if progress else None)
+                           for k, (q, d) in enumerate(runs)]
+                results = [fut.result() for fut in futures]
+        else:
+            results = [_solve_order(problem, args, q, d, 0 if progress else None) for q, d in runs]
+        lo, hi = ([[[to_mpf(mpfr(v)) for v in vals] for vals in probe] for probe in res[0]] for res in results)
+        values, digits, k = [], [], 0
+        for t in args[-2]:
+            if mpfr(t) == 0:
+                values.append(tuple([mpmath.mpf(0)] * n for n in prob.sizes))
+                digits.append(working)
+                continue
+            values.append(tuple(hi[k]))
+            digits.append(min(_agreement(a, b) for a, b in zip(lo[k], hi[k])))
+            k += 1
+        times = [to_mpf(mpfr(t)) for t in args[-2]]
+        meta = dict(activation=activation, depth=int(depth), sigma0_sq=str(sigma0_sq), sigma_sq=str(sigma_sq),
+                    T=str(T), gamma=mpmath.nstr(to_mpf(prob.gamma), 20),
+                    **{key: v(prob) if callable(v) else v for key, v in task.items()},
+                    dps=int(dps), working_dps=working, order=p, certificate_order=p + 6, panels=len(prob.mesh),
+                    kernel_evaluations=sum(res[1] for res in results),
+                    seconds=round(_time.perf_counter() - start, 3), method=METHOD, symndk_version=__version__)
+    if min(digits) < int(dps):
+        meta["warning"] = f"certificate reached only {min(digits)} of {int(dps)} requested digits"
+    return times, values, digits, meta
 
 
 def reference(activation="relu", depth=2, sigma0_sq=0.5, sigma_sq=1.0, T=0.01, r=0.5,
@@ -195,46 +276,7 @@ def reference(activation="relu", depth=2, sigma0_sq=0.5, sigma_sq=1.0, T=0.01, r
         Raises SymndkError if bad input is given.
     """
     _check(activation, depth, sigma0_sq, sigma_sq, T, r, times, dps)
-    if jobs is not None and (isinstance(jobs, bool) or int(jobs) != jobs or jobs < 1):
-        raise SymndkError(f"jobs must be a positive integer, got {jobs!r}")
-    from symndk.numerics import duals
-
-    duals.load(activation, "mpfr")  # an unknown or numeric-only activation fails here, in one line
-    start = _time.perf_counter()
-    p = int(order) if order is not None else max(8, int(dps) + 2)
-    working = int(dps) + GUARD
-    args = (activation, int(depth), sigma0_sq, sigma_sq, T, r, list(times), working)
-    with working_digits(working):
-        prob = _Problem(*args)
-        runs = [(q, int(dps) + 6 + q - p) for q in (p, p + 6)]
-        if not prob.probes:
-            results = []
-        elif (jobs or min(2, os.cpu_count() or 1)) > 1:
-            with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
-                futures = [pool.submit(_solve_order, args, q, d, k if progress else None)
-                           for k, (q, d) in enumerate(runs)]
-                results = [fut.result() for fut in futures]
-        else:
-            results = [_solve_order(args, q, d, 0 if progress else None) for q, d in runs]
-        evaluations = sum(res[2] for res in results)
-        lo_g, lo_f, hi_g, hi_f = ([to_mpf(mpfr(v)) for v in vals] for vals in
-                                  (results[0][:2] + results[1][:2] if results else ([], [], [], [])))
-        zero = mpmath.mpf(0)
-        g, f, digits, k = [], [], [], 0
-        for t in times:
-            if mpfr(t) == 0:
-                g.append(zero), f.append(zero), digits.append(working)
-                continue
-            g.append(hi_g[k]), f.append(hi_f[k])
-            digits.append(min(_agreement(lo_g[k], hi_g[k]), _agreement(lo_f[k], hi_f[k])))
-            k += 1
-        ts = [to_mpf(mpfr(t)) for t in times]
-    from symndk import __version__
-
-    meta = dict(activation=activation, depth=int(depth), sigma0_sq=str(sigma0_sq), sigma_sq=str(sigma_sq),
-                T=str(T), gamma=mpmath.nstr(to_mpf(prob.gamma), 20), r=str(r), dps=int(dps), working_dps=working,
-                order=p, certificate_order=p + 6, panels=len(prob.mesh), kernel_evaluations=evaluations,
-                seconds=round(_time.perf_counter() - start, 3), method=METHOD, symndk_version=__version__)
-    if min(digits) < int(dps):
-        meta["warning"] = f"certificate reached only {min(digits)} of {int(dps)} requested digits"
+    args = (activation, int(depth), sigma0_sq, sigma_sq, T, r, list(times))
+    ts, values, digits, meta = certified(_Synthetic, args, dps, order, jobs, progress, r=str(r))
+    g, f = ([v[k][0] for v in values] for k in (0, 1))
     return ReferenceResult(ts, g, f, digits, meta)

@@ -1,0 +1,153 @@
+"""High-precision reference of the mean predictor on a small data set, with an error certificate.
+
+:func:`reference_predict` solves the full vector Volterra system of THEORY.md section 5,
+
+    fbar_train(t) = int_0^t ds K^d(t,s;X,X) (Y - fbar_train(s))        (P-vector)
+    fbar(x,t)     = int_0^t ds K^d(t,s;x,X) (Y - fbar_train(s)),
+
+for u = Y - fbar_train with the same machinery as :func:`symndk.numerics.reference.reference` (the
+scalar synthetic task): Radau IIA panel collocation (:mod:`symndk.numerics.ref_volterra`, mP x mP
+panel systems) on MPFR numbers at ``dps + GUARD`` digits, with all P x P and Q x P kernel entries
+from :class:`symndk.numerics.ref_kernel.NDKernel` at the exact input Gram matrix of the float64
+inputs, at collocation orders p and p + 6 on the same mesh; their agreement is the certificate.
+
+Example (erf, L = 1, P = 2 digits inputs, one test point; 8 certified digits):
+    >>> from symndk import data
+    >>> ds = data.digits(0, 1, n_per_class=1, n_test_per_class=1)
+    >>> res = reference_predict(ds.X_train, ds.y_train, ds.X_test[:1], activation="erf", depth=1,
+    ...                         T=0.5, times=[0, 2], dps=8)
+    >>> res.train_str[1], res.test_str[1]
+    (['0.30840319', '-0.30840319'], ['0.15072506'])
+    >>> min(res.digits) >= 8
+    True
+    >>> [a.shape for a in res.arrays]
+    [(2,), (2, 2), (2, 1)]
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from operator import mul
+
+import gmpy2
+import mpmath
+
+from symndk.errors import SymndkError
+from symndk.numerics.ref_numbers import mpfr, to_mpf
+from symndk.numerics.reference import _check, _Problem, certified
+
+#: largest training set the reference accepts (the panel systems are mP x mP, solved in pure Python)
+MAX_P = 8
+
+
+@dataclass
+class ReferencePrediction:
+    """Reference mean predictor at the requested times.
+
+    ``train``: n lists of P mpf (fbar_train at each time); ``test``: n lists of Q mpf (fbar at the
+    test inputs); ``digits``: certified significant digits per time (agreement of orders p and
+    p + 6, relative to the largest entry, min over the train and test vectors); ``train_str`` /
+    ``test_str`` give decimal strings with min(dps, certified digits) significant digits.
+    """
+
+    times: list
+    train: list
+    test: list
+    digits: list
+    meta: dict = field(default_factory=dict)
+
+    def _strings(self, rows):
+        return [[mpmath.nstr(v, max(1, min(self.meta["dps"], d)), min_fixed=-math.inf, max_fixed=math.inf)
+                 for v in row] for row, d in zip(rows, self.digits)]
+
+    @property
+    def train_str(self):
+        return self._strings(self.train)
+
+    @property
+    def test_str(self):
+        return self._strings(self.test)
+
+    @property
+    def arrays(self):
+        """(times (n,), train (n, P), test (n, Q)) as float64 numpy arrays."""
+        import numpy as np
+
+        P, Q = self.meta["P"], self.meta["Q"]
+        return (np.array([float(t) for t in self.times]),
+                np.array([[float(v) for v in row] for row in self.train]).reshape(-1, P),
+                np.array([[float(v) for v in row] for row in self.test]).reshape(-1, Q))
+
+    def to_dict(self):
+        """JSON-ready dictionary (values as decimal strings)."""
+        return {"meta": self.meta, "times": [mpmath.nstr(t, 20) for t in self.times],
+                "train": self.train_str, "test": self.test_str, "certified_digits": list(self.digits)}
+
+
+class _Dataset(_Problem):
+    """The vector system for inputs X (P rows), labels y, test inputs Xt (Q rows), given as
+    float lists; the input Gram matrix x.x'/N0 is formed at the working precision."""
+
+    def __init__(self, activation, depth, sigma0_sq, sigma_sq, T, X, y, Xt, times, working_dps):
+        import numpy as np
+
+        rows = [[gmpy2.mpq(v) for v in x] for x in list(X) + list(Xt)]  # exact; one rounding per entry
+        n0 = len(rows[0])
+        gram = [[mpfr(0)] * len(rows) for _ in rows]
+        for i, a in enumerate(rows):
+            for j in range(i, len(rows)):
+                gram[i][j] = gram[j][i] = mpfr(sum(map(mul, a, rows[j]), gmpy2.mpq(0)) / n0)
+        norms = sorted({gram[i][i] for i in range(len(rows))})
+        index = [norms.index(gram[i][i]) for i in range(len(rows))]
+        P, Q = len(X), len(Xt)
+        rho2 = [gram[a][b] ** 2 / (gram[a][a] * gram[b][b]) for a in range(P + Q) for b in range(min(a, P))]
+        rho = gmpy2.sqrt(max((r for r in rho2 if r < 1), default=mpfr(0)))
+        super().__init__(activation, depth, sigma0_sq, sigma_sq, T, times, norms, rho)
+        self.sizes, self.y = (P, Q), list(y)
+        self.kernel = self.kern.matrix([[(index[a], index[b], gram[a][b]) for b in range(P)] for a in range(P)])
+        self.test = self.kern.matrix([[(index[q], index[b], gram[q][b]) for b in range(P)]
+                                      for q in range(P, P + Q)]) if Q else None
+        zero = mpfr(0)
+        k0 = np.array([[float(v) for v in row] for row in self.kernel(zero, zero, zero)])
+        self.build(mpfr(float(np.linalg.eigvalsh((k0 + k0.T) / 2)[-1])))
+
+    def read(self, solver):
+        out = []
+        for t in self.probes:
+            u = solver.value_at_end(t)
+            out.append(([mpfr(y) - v for y, v in zip(self.y, u)], solver.apply(self.test, t) if self.test else []))
+        return out
+
+
+def reference_predict(X_train, y_train, X_test=None, activation="relu", depth=2, sigma0_sq=0.5, sigma_sq=1.0,
+                      T=0.01, times=(1.0, 10.0, 100.0), dps=20, order=None, jobs=None, progress=False):
+    """Certified high-precision mean predictor on a small data set (THEORY.md section 5).
+
+    Args:
+        X_train: (P, N0) training inputs, P <= 8; y_train: (P,) targets; X_test: (Q, N0) or None.
+            Float64 arrays, taken exactly (the input kernel x.x'/N0 is formed at the working precision).
+        activation, depth: registered activation with closed-form generated kernels, hidden layers L (1..6).
+        sigma0_sq, sigma_sq, T: initial variance, prior variance, temperature (all > 0, gamma = T / sigma_sq);
+            numbers or decimal strings.
+        times: strictly increasing times >= 0.
+        dps: requested significant digits (working precision dps + GUARD).
+        order: collocation order p (default from dps); the certificate run uses p + 6.
+        jobs: processes for the two orders (default: 2 if the machine has 2+ cores, else 1).
+        progress: show a tqdm bar over panels per order.
+
+    Returns:
+        :class:`ReferencePrediction`; ``digits`` gives the agreement of orders p and p + 6 at each time.
+        Raises SymndkError on bad input.
+    """
+    from symndk.numerics.api import _check as check_data
+
+    _check(activation, depth, sigma0_sq, sigma_sq, T, 0, times, dps)
+    X, y, Xt, _ = check_data(X_train, y_train, X_test, activation, int(depth), float(sigma0_sq),
+                             float(sigma_sq), float(T))
+    if X.shape[0] > MAX_P:
+        raise SymndkError(f"reference_predict takes at most {MAX_P} training points (mP x mP panel systems "
+                          f"in pure Python), got P = {X.shape[0]}")
+    args = (activation, int(depth), sigma0_sq, sigma_sq, T, X.tolist(), y.tolist(), Xt.tolist(), list(times))
+    ts, values, digits, meta = certified(_Dataset, args, dps, order, jobs, progress, P=X.shape[0], Q=Xt.shape[0],
+                                         N0=X.shape[1], lambda_max=lambda prob: mpmath.nstr(to_mpf(prob.lam), 17))
+    return ReferencePrediction(ts, [v[0] for v in values], [v[1] for v in values], digits, meta)
