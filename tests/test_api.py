@@ -21,6 +21,8 @@ def _args(**over):
     (dict(y_train=np.ones(2)), "y_train"),
     (dict(X_test=np.ones((1, 2))), "X_test"),
     (dict(X_train=np.full((3, 4), np.nan)), "non-finite"),
+    (dict(X_train=[["a", "b"], ["c", "d"]]), "X_train must be an array of numbers"),
+    (dict(y_train=[None, {}, 1]), "y_train must be an array of numbers"),
     (dict(sigma_sq=-1.0), "sigma_sq"),
     (dict(sigma0_sq=-0.5), "sigma0_sq"),
     (dict(sigma0_sq=0.0), "sigma0_sq = 0"),

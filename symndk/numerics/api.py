@@ -47,14 +47,21 @@ class Prediction:
 
 # ----------------------------------------------------------------------------- validation
 
+def _numeric(name, a):
+    try:
+        return np.asarray(a, dtype=float)
+    except (TypeError, ValueError):
+        raise SymndkError(f"{name} must be an array of numbers") from None
+
+
 def _check(X_train, y_train, X_test, activation, depth, sigma0_sq, sigma_sq, T, times=None):
-    X = np.asarray(X_train, dtype=float)
+    X = _numeric("X_train", X_train)
     if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
         raise SymndkError(f"X_train must be a non-empty 2-D array (P, N0), got shape {X.shape}")
-    y = np.asarray(y_train, dtype=float)
+    y = _numeric("y_train", y_train)
     if y.ndim != 1 or y.size != X.shape[0]:
         raise SymndkError(f"y_train must have shape ({X.shape[0]},) to match X_train, got {y.shape}")
-    Xt = np.zeros((0, X.shape[1])) if X_test is None else np.asarray(X_test, dtype=float)
+    Xt = np.zeros((0, X.shape[1])) if X_test is None else _numeric("X_test", X_test)
     if Xt.ndim == 1:
         Xt = Xt[None, :]
     if Xt.ndim != 2 or Xt.shape[1] != X.shape[1]:

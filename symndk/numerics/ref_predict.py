@@ -88,7 +88,7 @@ class _Dataset(_Problem):
     """The vector system for inputs X (P rows), labels y, test inputs Xt (Q rows), given as
     float lists; the input Gram matrix x.x'/N0 is formed at the working precision."""
 
-    def __init__(self, activation, depth, sigma0_sq, sigma_sq, T, X, y, Xt, times, working_dps):
+    def __init__(self, activation, depth, sigma0_sq, sigma_sq, T, X, y, Xt, times):
         import numpy as np
 
         rows = [[gmpy2.mpq(v) for v in x] for x in list(X) + list(Xt)]  # exact; one rounding per entry

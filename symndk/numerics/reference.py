@@ -159,7 +159,7 @@ class _Synthetic(_Problem):
 
     sizes = (1, 1)
 
-    def __init__(self, activation, depth, sigma0_sq, sigma_sq, T, r, times, working_dps):
+    def __init__(self, activation, depth, sigma0_sq, sigma_sq, T, r, times):
         super().__init__(activation, depth, sigma0_sq, sigma_sq, T, times, (1,), abs(mpfr(r)))
         self.y, self.kernel, self.test = [1], self.kern(1, 0), self.kern(r, 0)
         zero = mpfr(0)
@@ -169,14 +169,14 @@ class _Synthetic(_Problem):
         return [([1 - solver.value_at_end(t)[0]], solver.apply(self.test, t)) for t in self.probes]
 
 
-def _solve_order(problem, args, order, digits, position=None):
+def _solve_order(problem, args, working, order, digits, position=None):
     """Per probe (train values, test values) as decimal strings, and the kernel evaluations, at
     collocation order ``order`` for ``problem(*args)``.
 
     Runs in a worker process when the two orders go in parallel (``args`` rebuilds the problem
-    there, at the working precision); ``position`` places its progress bar.
+    there, at ``working`` digits); ``position`` places its progress bar.
     """
-    with working_digits(args[-1]):
+    with working_digits(working):
         prob = problem(*args)
         bar = None
         if position is not None:
@@ -203,7 +203,7 @@ def _agreement(a, b):
 
 
 def certified(problem, args, dps, order=None, jobs=None, progress=False, **task):
-    """Solve ``problem(*args, working_dps)`` at orders p and p + 6 (in parallel processes when jobs > 1).
+    """Solve ``problem(*args)`` at orders p and p + 6 (in parallel processes when jobs > 1).
 
     ``args`` = (activation, depth, sigma0_sq, sigma_sq, T, <task data>, times); ``task``: metadata
     of the task (or callables of the built problem giving it). Returns (times, values, digits, meta):
@@ -220,7 +220,6 @@ def certified(problem, args, dps, order=None, jobs=None, progress=False, **task)
     start = _time.perf_counter()
     p = int(order) if order is not None else max(8, int(dps) + 2)
     working = int(dps) + GUARD
-    args = (*args, working)
     runs = [(q, int(dps) + 6 + q - p) for q in (p, p + 6)]
     with working_digits(working):
         prob = problem(*args)
@@ -228,14 +227,14 @@ def certified(problem, args, dps, order=None, jobs=None, progress=False, **task)
             results = [([], 0)] * 2
         elif (jobs or min(2, os.cpu_count() or 1)) > 1:
             with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
-                futures = [pool.submit(_solve_order, problem, args, q, d, k if progress else None)
+                futures = [pool.submit(_solve_order, problem, args, working, q, d, k if progress else None)
                            for k, (q, d) in enumerate(runs)]
                 results = [fut.result() for fut in futures]
         else:
-            results = [_solve_order(problem, args, q, d, 0 if progress else None) for q, d in runs]
+            results = [_solve_order(problem, args, working, q, d, 0 if progress else None) for q, d in runs]
         lo, hi = ([[[to_mpf(mpfr(v)) for v in vals] for vals in probe] for probe in res[0]] for res in results)
         values, digits, k = [], [], 0
-        for t in args[-2]:
+        for t in args[-1]:
             if mpfr(t) == 0:
                 values.append(tuple([mpmath.mpf(0)] * n for n in prob.sizes))
                 digits.append(working)
@@ -243,7 +242,7 @@ def certified(problem, args, dps, order=None, jobs=None, progress=False, **task)
             values.append(tuple(hi[k]))
             digits.append(min(_agreement(a, b) for a, b in zip(lo[k], hi[k])))
             k += 1
-        times = [to_mpf(mpfr(t)) for t in args[-2]]
+        times = [to_mpf(mpfr(t)) for t in args[-1]]
         meta = dict(activation=activation, depth=int(depth), sigma0_sq=str(sigma0_sq), sigma_sq=str(sigma_sq),
                     T=str(T), gamma=mpmath.nstr(to_mpf(prob.gamma), 20),
                     **{key: v(prob) if callable(v) else v for key, v in task.items()},
