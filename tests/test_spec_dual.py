@@ -67,6 +67,13 @@ def test_no_closed_form_gives_none():
     assert d.F is None and d.Fdot is None and "none" in d.method
 
 
+def test_exponent_outside_the_class_is_no_closed_form():
+    """ELU, written with exp(Min(0, x)): the exponent carries a Heaviside factor (once a PolynomialError
+    traceback from the derivation's child process); now 'no closed form' in one line."""
+    d = derive_dual(sp.Max(X, 0) + sp.exp(sp.Min(X, 0)) - 1)
+    assert d.F is None and d.Fdot is None and "none" in d.method
+
+
 def _numerics_table(name, q1, q2, c):
     """NUMERICS.md closed-form table (+ Cho & Saul J_2), typed independently of the engine."""
     th = mp.acos(c / mp.sqrt(q1 * q2))

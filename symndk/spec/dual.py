@@ -148,7 +148,11 @@ def derive_dual(expr, timeout: float | None = None) -> DualKernels:
 
 
 def _worker(expr, queue):  # pragma: no cover - runs in a child process
-    queue.put(derive_dual(expr))
+    try:
+        queue.put(derive_dual(expr))
+    except Exception as exc:  # a SymPy failure on a user expression: no closed form, said in one line
+        queue.put(DualKernels(None, None, None, None, None, None,
+                              f"derivation failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"))
 
 
 def _timeboxed(expr, timeout: float) -> DualKernels:

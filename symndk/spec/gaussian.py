@@ -71,7 +71,10 @@ def _smooth(factor: sp.Expr):
             exps += f.args[0] if isinstance(f, sp.exp) else e
         elif f != 1:
             raise NotInClass(f"factor {f} is not x**n or exp(quadratic)")
-    poly = sp.Poly(sp.expand(exps), X) if exps != 0 else sp.Poly(0, X)
+    try:
+        poly = sp.Poly(sp.expand(exps), X) if exps != 0 else sp.Poly(0, X)
+    except sp.PolynomialError:  # e.g. exp(Min(0, x)) -> an exponent with Heaviside(x) in it
+        raise NotInClass(f"exponent {exps} is not a polynomial in x") from None
     if poly.degree() > 2:
         raise NotInClass(f"exponent {exps} is not quadratic in x")
     a2, a1, a0 = (poly.coeff_monomial(X**k) for k in (2, 1, 0))
