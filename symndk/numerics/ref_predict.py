@@ -25,7 +25,6 @@ Example (erf, L = 1, P = 2 digits inputs, one test point; 8 certified digits):
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from operator import mul
 
@@ -34,7 +33,7 @@ import mpmath
 
 from symndk.errors import SymndkError
 from symndk.numerics.ref_numbers import mpfr, to_mpf
-from symndk.numerics.reference import _check, _Problem, certified
+from symndk.numerics.reference import _check, _Problem, certified, certified_str
 
 #: largest training set the reference accepts (the panel systems are mP x mP, solved in pure Python)
 MAX_P = 8
@@ -57,8 +56,7 @@ class ReferencePrediction:
     meta: dict = field(default_factory=dict)
 
     def _strings(self, rows):
-        return [[mpmath.nstr(v, max(1, min(self.meta["dps"], d)), min_fixed=-math.inf, max_fixed=math.inf)
-                 for v in row] for row, d in zip(rows, self.digits)]
+        return [[certified_str(v, d, self.meta["dps"]) for v in row] for row, d in zip(rows, self.digits)]
 
     @property
     def train_str(self):

@@ -47,6 +47,12 @@ METHOD = ("Radau IIA panel collocation on MPFR numbers (sqrt(t) first panel, s =
           "interpolated far field); certificate: orders p and p + 6 on the same mesh")
 
 
+def certified_str(value, digits, dps):
+    """``value`` as a positional decimal string (no exponent) with min(dps, digits), at least 1,
+    significant digits: only certified digits are printed."""
+    return mpmath.nstr(value, max(1, min(dps, digits)), min_fixed=-math.inf, max_fixed=math.inf)
+
+
 @dataclass
 class ReferenceResult:
     """Reference values of the synthetic task at the requested times.
@@ -63,8 +69,7 @@ class ReferenceResult:
     meta: dict = field(default_factory=dict)
 
     def _strings(self, values):
-        return [mpmath.nstr(v, max(1, min(self.meta["dps"], d)), min_fixed=-math.inf, max_fixed=math.inf)
-                for v, d in zip(values, self.digits)]
+        return [certified_str(v, d, self.meta["dps"]) for v, d in zip(values, self.digits)]
 
     @property
     def g_str(self):
