@@ -25,6 +25,7 @@ import numpy as np
 import sympy as sp
 
 from symndk.errors import SymndkError
+from symndk.names import check_name
 
 KINDS = ("F", "Fdot", "mean", "V", "Vdot")
 
@@ -74,10 +75,7 @@ class ActivationKernel:
 def _validate_name(name: str) -> None:
     import importlib.util
 
-    if (not isinstance(name, str) or not name.isidentifier() or name.startswith("_")
-            or name.endswith(("_mpmath", "_mpfr"))):
-        raise SymndkError(f"--name must be a Python identifier (no leading '_', no '_mpmath'/'_mpfr' suffix), "
-                          f"got {name!r}")
+    check_name(name)
     if importlib.util.find_spec(f"symndk_generated.{name}") is not None:
         raise SymndkError(f"{name!r} is a shipped activation; choose another --name")
 
@@ -112,7 +110,7 @@ def activation_kernel(expr, name: str, tol: float = 1e-10, timeout: float = 60.0
     _validate_name(name)
     if not tol > 0:
         raise SymndkError(f"--tol must be > 0, got {tol}")
-    expr = parse_activation(expr) if isinstance(expr, str) else sp.sympify(expr)
+    expr = parse_activation(expr) if isinstance(expr, str) else sp.sympify(expr, strict=True)
     act = register_activation(name, expr)
     dual = derive_dual(act.expr, timeout=timeout)
     paths = write_activation(name, duals_mod.cache_dir(), act.expr, dual)

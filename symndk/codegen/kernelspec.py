@@ -116,7 +116,7 @@ def homogeneity_degree(F: sp.Expr) -> sp.Rational | None:
 
 def _covers(expr, args) -> bool:
     """True when ``expr`` depends on every argument (D and theta stand for q1, q2, c)."""
-    free = sp.sympify(expr).free_symbols
+    free = sp.sympify(expr, strict=True).free_symbols
     if free & {D, THETA}:
         free |= {Q1, Q2, C}
     return set(args) <= free
@@ -129,7 +129,7 @@ def _codegen(name, exprs, args, printer, prelude=(), extra_doc=""):
     body = [e for _, e in prelude] + list(exprs)
     return FunctionSpec(
         name=name, args=tuple(str(a) for a in args), doc=_DOCS[name] + extra_doc,
-        uses_D=any(sp.sympify(e).has(D) for e in body), assignments=assignments, patches=(),
+        uses_D=any(sp.sympify(e, strict=True).has(D) for e in body), assignments=assignments, patches=(),
         outputs=tuple(printer.doprint(e) for e in reduced),
         constant=tuple(not _covers(e, args) for e in exprs),
         ops=int(sum(sp.count_ops(e) for _, e in (*prelude, *reps)) + sum(sp.count_ops(e) for e in reduced)),

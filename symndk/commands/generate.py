@@ -22,14 +22,12 @@ def run(args) -> int:
     import tempfile
     from pathlib import Path
 
-    from symndk.codegen.writer import GENERATED_DIR, generate_all
+    from symndk.codegen.writer import GENERATED_DIR, generate_all, remove_stale
 
     target = Path(args.out) if args.out else GENERATED_DIR
     if args.update:
         paths = generate_all(target)
-        stale = sorted(p for p in target.glob("*.py") if p.name != "__init__.py" and p not in paths)
-        for p in stale:
-            p.unlink()
+        stale = remove_stale(target, paths)  # only files carrying symndk's generated-file header
         print(f"wrote {len(paths)} modules to {target}" + (f"; removed {len(stale)} stale" if stale else ""))
         return 0
     with tempfile.TemporaryDirectory() as tmp:

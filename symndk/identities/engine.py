@@ -160,7 +160,7 @@ def expr_identity(ident_id, title, lhs, rhs, ranges, *, singular=(), symbolic=Tr
     ``ranges`` maps each free symbol to ``(lo, hi)`` (uniform samples) or is a callable
     ``rng -> {symbol: value}``; ``singular`` lists substitution dicts for the limit checks.
     """
-    lhs, rhs = sp.sympify(lhs), sp.sympify(rhs)
+    lhs, rhs = sp.sympify(lhs, strict=True), sp.sympify(rhs, strict=True)
     latex = latex or rf"{sp.latex(lhs)} = {sp.latex(rhs)}"
 
     def check():

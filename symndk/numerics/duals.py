@@ -23,12 +23,13 @@ Example:
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
 import types
 from pathlib import Path
 
 from symndk.errors import SymndkError
+from symndk.files import read_recorded
+from symndk.names import check_name
 
 BACKENDS = ("numpy", "mpmath", "mpfr")
 API = ("NAME", "CLOSED_FORM", "ODD", "phi", "dphi", "F", "Fdot", "Fbar", "V", "Vdot", "kernels", "layer")
@@ -45,24 +46,27 @@ def module_name(name: str, backend: str) -> str:
     return name if backend == "numpy" else f"{name}_{backend}"
 
 
-def _import(name: str, backend: str):
-    modname = module_name(name, backend)
-    try:
-        return importlib.import_module(f"symndk_generated.{modname}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"symndk_generated.{modname}":
-            raise
-    path = cache_dir() / f"{modname}.py"
-    if path.exists():  # generated at runtime for a user activation
-        spec = importlib.util.spec_from_file_location(f"symndk_cache.{modname}", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
+def shipped() -> list[str]:
+    """Activations whose modules ship in the package ``symndk_generated`` (sorted)."""
+    folder = Path(importlib.import_module("symndk_generated").__file__).parent
     suffixes = tuple(f"_{b}" for b in BACKENDS if b != "numpy")
-    known = sorted(p.stem for p in Path(importlib.import_module("symndk_generated").__file__).parent.glob("*.py")
-                   if not p.stem.startswith("_") and not p.stem.endswith(suffixes))
-    raise SymndkError(f"no generated kernels for activation {name!r}; generated: {', '.join(known)} "
-                      f"(new activations: symndk kernel EXPR --name NAME)")
+    return sorted(p.stem for p in folder.glob("*.py") if not p.stem.startswith("_") and not p.stem.endswith(suffixes))
+
+
+def _import(name: str, backend: str):
+    """The module of a shipped activation, or one symndk generated into :func:`cache_dir` (hash-verified)."""
+    modname = module_name(check_name(name), backend)
+    if name in shipped():
+        return importlib.import_module(f"symndk_generated.{modname}")
+    source = read_recorded(cache_dir(), f"{modname}.py")
+    if source is None:
+        raise SymndkError(f"no generated kernels for activation {name!r}; generated: {', '.join(shipped())} "
+                          f"(new activations: symndk kernel EXPR --name NAME)")
+    module = types.ModuleType(f"symndk_cache.{modname}")
+    module.__file__ = str(cache_dir() / f"{modname}.py")
+    # the bytes run here are exactly those symndk wrote (SHA-256 checked by read_recorded)
+    exec(compile(source, module.__file__, "exec"), module.__dict__)  # noqa: S102
+    return module
 
 
 def load(name: str, backend: str = "numpy", tol: float = 1e-12):

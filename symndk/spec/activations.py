@@ -25,6 +25,7 @@ from functools import cached_property
 import sympy as sp
 
 from symndk.errors import SymndkError
+from symndk.names import check_name
 
 X = sp.Symbol("x", real=True)
 
@@ -51,15 +52,24 @@ _REGISTRY: dict[str, Activation] = {}
 
 
 def register_activation(name: str, expr) -> Activation:
-    """Register (or replace) activation ``name`` with expression ``expr`` in ``X``.
+    """Register (or replace) activation ``name`` with ``expr``: a SymPy expression in ``X`` or text.
+
+    Text goes through the restricted parser (:func:`symndk.spec.parser.parse_activation`); it is
+    never evaluated as Python.
 
     >>> register_activation("tmp_square", X**2).dphi
     2*x
+    >>> register_activation("tmp_square", "x**2").dphi
+    2*x
     >>> unregister_activation("tmp_square")
     """
-    expr = sp.sympify(expr)
-    if not name.isidentifier():
-        raise SymndkError(f"activation name must be an identifier, got {name!r}")
+    from symndk.spec.parser import parse_activation
+
+    check_name(name)
+    if isinstance(expr, str):
+        expr = parse_activation(expr)
+    elif not isinstance(expr, sp.Basic):
+        raise SymndkError(f"activation {name!r} must be text or a SymPy expression, got {type(expr).__name__}")
     extra = expr.free_symbols - {X}
     if extra:
         raise SymndkError(f"activation {name!r} has free symbols {sorted(map(str, extra))}; only x is allowed")

@@ -125,7 +125,7 @@ def derive_dual(expr, timeout: float | None = None) -> DualKernels:
     >>> derive_dual(sp.tanh(X), timeout=30).F is None
     True
     """
-    expr = sp.sympify(expr)
+    expr = sp.sympify(expr, strict=True)
     if timeout is not None:
         return _timeboxed(expr, timeout)
     out, notes = {}, []
