@@ -24,7 +24,7 @@ def _task(P, N0=16, seed=0):
 
 
 def batched(X, y, width, depth, n_networks, steps, antithetic):
-    from symndk.numerics.langevin import simulate
+    from symndk.langevin.simulator import simulate
 
     dt = 0.01
     res = simulate(X, y, None, "relu", depth, width, 0.5, 1.0, 0.1, dt, [0.0, steps * dt], n_networks, seed=1,
@@ -34,9 +34,9 @@ def batched(X, y, width, depth, n_networks, steps, antithetic):
 
 def per_network_loop(X, y, width, depth, n_networks, steps):
     """Baseline: one network at a time (ensemble axis of length 1), same step arithmetic."""
-    from symndk.numerics import duals
-    from symndk.numerics.langevin import _one_blas_thread
-    from symndk.numerics.langevin_net import Ensemble
+    from symndk.kernels import loader as duals
+    from symndk.langevin.simulator import _one_blas_thread
+    from symndk.langevin.network import Ensemble
 
     kern = duals.load("relu")
     dt, T, gamma = 0.01, 0.1, 0.1

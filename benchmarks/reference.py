@@ -21,10 +21,10 @@ import mpmath
 import numpy as np
 
 import symndk
-from symndk.numerics import duals
-from symndk.numerics.ref_kernel import NDKernel
-from symndk.numerics.ref_numbers import mpfr, working_digits
-from symndk.numerics.reference import GUARD
+from symndk.kernels import loader as duals
+from symndk.certified.kernel import NDKernel
+from symndk.certified.numbers import mpfr, working_digits
+from symndk.certified.synthetic import GUARD
 
 TASK = dict(activation="relu", depth=2, sigma0_sq=0.5, sigma_sq=1.0, T=0.01, r=0.5)
 TIMES = [1.0, 10.0, 100.0, 1000.0, 3000.0]
@@ -36,7 +36,7 @@ def kernel_cost(backend, pairs, dps):
     with working_digits(dps):
         conv = mpfr if backend == "mpfr" else mpmath.mpf
         if backend == "mpmath":  # the kernel class only does arithmetic, exp and expm1 on its numbers
-            import symndk.numerics.ref_kernel as rk
+            import symndk.certified.kernel as rk
 
             saved, rk.mpfr, rk.gmpy2 = (rk.mpfr, rk.gmpy2), mpmath.mpf, mpmath
         try:

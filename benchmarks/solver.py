@@ -30,7 +30,7 @@ import numpy as np
 
 import symndk
 from symndk import data
-from symndk.numerics.twotime import TwoTimeKernel
+from symndk.dynamics.twotime import TwoTimeKernel
 
 
 def timed(fn, *a, **k):

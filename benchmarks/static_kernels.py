@@ -14,8 +14,8 @@ import time
 import mpmath
 import numpy as np
 
-from symndk.numerics.duals import load
-from symndk.numerics.static import nngp_kernel, ntk_kernel
+from symndk.kernels.loader import load
+from symndk.kernels.static import nngp_kernel, ntk_kernel
 
 
 def baseline(X, activation, depth, sigma_sq=1.0):

@@ -17,7 +17,7 @@ CLOSED_FORM = True
 ODD = False
 HOMOGENEOUS_DEGREE = 1
 METHOD = "F: Price k=2: E[phi^(2) phi^(2)], 2x integrated in c; Fdot: Price k=1: E[phi^(1) phi^(1)], 1x integrated in c"
-#: functions without a closed form; symndk.numerics.duals.load supplies them by quadrature
+#: functions without a closed form; symndk.kernels.loader.load supplies them by quadrature
 NUMERIC = ()
 SPEC_HASH = "14616d085fe3402c"
 GENERATOR = "symndk-codegen 1.0"

@@ -18,7 +18,7 @@ CLOSED_FORM = True
 ODD = True
 HOMOGENEOUS_DEGREE = 3
 METHOD = "F: direct Gaussian integral; Fdot: direct Gaussian integral"
-#: functions without a closed form; symndk.numerics.duals.load supplies them by quadrature
+#: functions without a closed form; symndk.kernels.loader.load supplies them by quadrature
 NUMERIC = ()
 SPEC_HASH = "b02af5b740aceb44"
 GENERATOR = "symndk-codegen 1.0"

@@ -18,7 +18,7 @@ CLOSED_FORM = True
 ODD = True
 HOMOGENEOUS_DEGREE = None
 METHOD = "F: Price k=1: E[phi^(1) phi^(1)], 1x integrated in c; Fdot: direct Gaussian integral"
-#: functions without a closed form; symndk.numerics.duals.load refuses an mpfr module that has any
+#: functions without a closed form; symndk.kernels.loader.load refuses an mpfr module that has any
 NUMERIC = ()
 SPEC_HASH = "7ec4459922a72093"
 GENERATOR = "symndk-codegen 1.0"

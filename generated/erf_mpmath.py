@@ -17,7 +17,7 @@ CLOSED_FORM = True
 ODD = True
 HOMOGENEOUS_DEGREE = None
 METHOD = "F: Price k=1: E[phi^(1) phi^(1)], 1x integrated in c; Fdot: direct Gaussian integral"
-#: functions without a closed form; symndk.numerics.duals.load supplies them by quadrature
+#: functions without a closed form; symndk.kernels.loader.load supplies them by quadrature
 NUMERIC = ()
 SPEC_HASH = "7ec4459922a72093"
 GENERATOR = "symndk-codegen 1.0"

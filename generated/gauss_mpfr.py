@@ -18,7 +18,7 @@ CLOSED_FORM = True
 ODD = False
 HOMOGENEOUS_DEGREE = None
 METHOD = "F: direct Gaussian integral; Fdot: direct Gaussian integral"
-#: functions without a closed form; symndk.numerics.duals.load refuses an mpfr module that has any
+#: functions without a closed form; symndk.kernels.loader.load refuses an mpfr module that has any
 NUMERIC = ()
 SPEC_HASH = "733f1ce010b679bf"
 GENERATOR = "symndk-codegen 1.0"

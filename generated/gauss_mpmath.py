@@ -17,7 +17,7 @@ CLOSED_FORM = True
 ODD = False
 HOMOGENEOUS_DEGREE = None
 METHOD = "F: direct Gaussian integral; Fdot: direct Gaussian integral"
-#: functions without a closed form; symndk.numerics.duals.load supplies them by quadrature
+#: functions without a closed form; symndk.kernels.loader.load supplies them by quadrature
 NUMERIC = ()
 SPEC_HASH = "733f1ce010b679bf"
 GENERATOR = "symndk-codegen 1.0"

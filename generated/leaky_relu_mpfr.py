@@ -18,7 +18,7 @@ CLOSED_FORM = True
 ODD = False
 HOMOGENEOUS_DEGREE = 1
 METHOD = "F: Price k=2: E[phi^(2) phi^(2)], 2x integrated in c; Fdot: Price k=1: E[phi^(1) phi^(1)], 1x integrated in c"
-#: functions without a closed form; symndk.numerics.duals.load refuses an mpfr module that has any
+#: functions without a closed form; symndk.kernels.loader.load refuses an mpfr module that has any
 NUMERIC = ()
 SPEC_HASH = "c420a8ed28108812"
 GENERATOR = "symndk-codegen 1.0"

@@ -18,7 +18,7 @@ CLOSED_FORM = True
 ODD = True
 HOMOGENEOUS_DEGREE = 1
 METHOD = "F: direct Gaussian integral; Fdot: direct Gaussian integral"
-#: functions without a closed form; symndk.numerics.duals.load refuses an mpfr module that has any
+#: functions without a closed form; symndk.kernels.loader.load refuses an mpfr module that has any
 NUMERIC = ()
 SPEC_HASH = "2a909c8636f41ca6"
 GENERATOR = "symndk-codegen 1.0"

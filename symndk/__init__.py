@@ -42,23 +42,23 @@ _LAZY = {
     "dual_kernels": "symndk.spec.dual:dual_kernels",
     "verify": "symndk.identities:verify",
     # new activations + codegen
-    "activation_kernel": "symndk.codegen.api:activation_kernel",
-    "load_kernels": "symndk.numerics.duals:load",
+    "activation_kernel": "symndk.kernels.activation:activation_kernel",
+    "load_kernels": "symndk.kernels.loader:load",
     # static kernels
-    "nngp_kernel": "symndk.numerics.static:nngp_kernel",
-    "ntk_kernel": "symndk.numerics.static:ntk_kernel",
+    "nngp_kernel": "symndk.kernels.static:nngp_kernel",
+    "ntk_kernel": "symndk.kernels.static:ntk_kernel",
     # solvers
-    "predict": "symndk.numerics.api:predict",
-    "ntk_dynamics": "symndk.numerics.api:ntk_dynamics",
-    "ntk_equilibrium": "symndk.numerics.api:ntk_equilibrium",
-    "nngp_equilibrium": "symndk.numerics.api:nngp_equilibrium",
-    "drift": "symndk.numerics.api:drift",
-    "drift_equilibrium": "symndk.numerics.api:drift_equilibrium",
-    "temporal_correlation": "symndk.numerics.api:temporal_correlation",
-    "reference": "symndk.numerics.reference:reference",
-    "reference_predict": "symndk.numerics.ref_predict:reference_predict",
+    "predict": "symndk.dynamics.solvers:predict",
+    "ntk_dynamics": "symndk.dynamics.solvers:ntk_dynamics",
+    "ntk_equilibrium": "symndk.dynamics.solvers:ntk_equilibrium",
+    "nngp_equilibrium": "symndk.dynamics.solvers:nngp_equilibrium",
+    "drift": "symndk.dynamics.solvers:drift",
+    "drift_equilibrium": "symndk.dynamics.solvers:drift_equilibrium",
+    "temporal_correlation": "symndk.dynamics.solvers:temporal_correlation",
+    "reference": "symndk.certified.synthetic:reference",
+    "reference_predict": "symndk.certified.general:reference_predict",
     # simulation
-    "simulate": "symndk.numerics.langevin:simulate",
+    "simulate": "symndk.langevin.simulator:simulate",
     # data
     "data": "symndk.data",
 }

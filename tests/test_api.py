@@ -5,7 +5,7 @@ import pytest
 import symndk
 from symndk import data
 from symndk.errors import SymndkError
-from symndk.numerics import api
+from symndk.dynamics import solvers as api
 
 DS = data.synthetic(3, 0.6)
 KW = dict(activation="relu", depth=2, sigma0_sq=0.5, sigma_sq=1.0)

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from symndk.codegen.api import activation_kernel
+from symndk.kernels.activation import activation_kernel
 from symndk.errors import SymndkError
-from symndk.numerics.quadrature import MehlerSeries, polar_expect2
+from symndk.kernels.quadrature import MehlerSeries, polar_expect2
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,7 +55,7 @@ def test_numeric_module_is_filled_by_quadrature_at_load(tmp_path):
     import sympy as sp
 
     from symndk.codegen.writer import write_activation
-    from symndk.numerics import duals
+    from symndk.kernels import loader as duals
     from symndk.spec.dual import DualKernels
 
     x = sp.Symbol("x", real=True)

@@ -1,8 +1,8 @@
 """Every registered activation's generated kernels pass every check (parametrised over the registry)."""
 import pytest
 
-from symndk.codegen.checks import CHECKS, run_checks
-from symndk.numerics.duals import load
+from symndk.kernels.checks import CHECKS, run_checks
+from symndk.kernels.loader import load
 from symndk.spec.activations import list_activations
 
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from symndk.errors import SymndkError
-from symndk.numerics import duals
-from symndk.numerics.langevin import simulate
-from symndk.numerics.langevin_net import Ensemble
+from symndk.kernels import loader as duals
+from symndk.langevin.simulator import simulate
+from symndk.langevin.network import Ensemble
 
 
 class _ZeroNoise:

@@ -3,9 +3,9 @@ Theta_L(t, s) of the layer recursion (THEORY.md section 3), and a wrong recursio
 import numpy as np
 import pytest
 
-from symndk.numerics import duals
-from symndk.numerics.langevin_ntk import empirical_ntk
-from symndk.numerics.recursion import layer_kernels, prior_C
+from symndk.kernels import loader as duals
+from symndk.langevin.ntk import empirical_ntk
+from symndk.runtime.recursion import layer_kernels, prior_C
 
 SIGMA0_SQ, SIGMA_SQ, T = 0.5, 1.0, 0.5
 PAIRS = [(0.0, 0.0), (1.0, 0.0), (2.0, 1.0), (3.0, 3.0), (6.0, 1.0)]

@@ -12,7 +12,7 @@ import sympy as sp
 from symndk.codegen.printers import MpfrPrinter, UnsupportedNode
 from symndk.codegen.writer import GENERATED_DIR
 from symndk.errors import SymndkError
-from symndk.numerics import duals
+from symndk.kernels import loader as duals
 from symndk.spec.activations import list_activations
 
 DPS = 50
@@ -149,14 +149,14 @@ def test_generated_mpfr_modules_use_only_gmpy2():
         assert "mpmath" not in text and "numpy" not in text and "import gmpy2" in text, name
 
 
-@pytest.mark.parametrize("module", ["symndk.codegen.printers", "symndk.numerics.duals"])
+@pytest.mark.parametrize("module", ["symndk.codegen.printers", "symndk.kernels.loader"])
 def test_doctests(module):
     result = doctest.testmod(importlib.import_module(module))
     assert result.failed == 0 and result.attempted >= 1
 
 
 def test_user_activation_names_cannot_shadow_backend_modules():
-    from symndk.codegen.api import activation_kernel
+    from symndk.kernels.activation import activation_kernel
 
     with pytest.raises(SymndkError, match="_mpfr"):
         activation_kernel("x", "relu_mpfr")

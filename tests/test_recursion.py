@@ -1,4 +1,4 @@
-"""Two-time prior statistics and layer recursion (symndk.numerics.recursion).
+"""Two-time prior statistics and layer recursion (symndk.runtime.recursion).
 
 Expected values come from independent routes: closed forms (linear activation), mpmath at
 50 digits with the mpmath kernels, finite differences of the prior, and the long-time
@@ -10,8 +10,8 @@ import mpmath
 import numpy as np
 import pytest
 
-from symndk.numerics import duals
-from symndk.numerics.recursion import layer_kernels, ndk, prior_C, prior_gram
+from symndk.kernels import loader as duals
+from symndk.runtime.recursion import layer_kernels, ndk, prior_C, prior_gram
 
 
 def _mp_ndk(name, depth, k0, t, s, s0, s2, g, dps=50):

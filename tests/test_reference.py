@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 
 from symndk.errors import SymndkError
-from symndk.numerics import duals
-from symndk.numerics.recursion import layer_kernels, prior_C
-from symndk.numerics.ref_kernel import NDKernel
-from symndk.numerics.ref_linear import linear_g
-from symndk.numerics.ref_numbers import lu_solve, mpfr, to_mpf, working_digits
-from symndk.numerics.ref_quad import bary_weights, gauss_legendre, lagrange_row, radau_iia
-from symndk.numerics.ref_volterra import PanelSolver
-from symndk.numerics.reference import reference
+from symndk.kernels import loader as duals
+from symndk.runtime.recursion import layer_kernels, prior_C
+from symndk.certified.kernel import NDKernel
+from symndk.certified.linear import linear_g
+from symndk.certified.numbers import lu_solve, mpfr, to_mpf, working_digits
+from symndk.certified.quadrature import bary_weights, gauss_legendre, lagrange_row, radau_iia
+from symndk.certified.volterra import PanelSolver
+from symndk.certified.synthetic import reference
 
 
 def test_quadrature_rules():
@@ -183,11 +183,11 @@ def test_relu_depth2_thirty_digits_and_fast_solver():
     assert np.abs(fast.test[:, 0] - f).max() < 1e-10
 
 
-@pytest.mark.parametrize("modname", ["symndk.numerics.ref_quad", "symndk.numerics.ref_kernel",
-                                     "symndk.numerics.ref_numbers",
-                                     "symndk.numerics.ref_volterra", "symndk.numerics.ref_linear",
-                                     "symndk.numerics.reference", "symndk.numerics.ref_predict",
-                                     "symndk.numerics.ref_tables",
+@pytest.mark.parametrize("modname", ["symndk.certified.quadrature", "symndk.certified.kernel",
+                                     "symndk.certified.numbers",
+                                     "symndk.certified.volterra", "symndk.certified.linear",
+                                     "symndk.certified.synthetic", "symndk.certified.general",
+                                     "symndk.certified.tables",
                                      "symndk.commands.reference"])
 def test_doctests(modname):
     import doctest

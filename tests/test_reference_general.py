@@ -11,8 +11,8 @@ import pytest
 import symndk
 from symndk import data
 from symndk.errors import SymndkError
-from symndk.numerics.ref_predict import reference_predict
-from symndk.numerics.reference import reference
+from symndk.certified.general import reference_predict
+from symndk.certified.synthetic import reference
 
 
 def test_synthetic_matrix_path_matches_scalar_reduction():

@@ -3,9 +3,9 @@ import json
 
 import mpmath
 
-from symndk.numerics import ref_tables
-from symndk.numerics.ref_linear import linear_g
-from symndk.numerics.reference import reference
+from symndk.certified import tables as ref_tables
+from symndk.certified.linear import linear_g
+from symndk.certified.synthetic import reference
 
 ROWS = ref_tables.load_table()
 DIR = ref_tables.table_dir()

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from symndk.errors import SymndkError
-from symndk.numerics.duals import load
-from symndk.numerics.static import nngp_kernel, ntk_kernel
+from symndk.kernels.loader import load
+from symndk.kernels.static import nngp_kernel, ntk_kernel
 
 ACT = {"relu": lambda h: np.maximum(h, 0.0), "erf": None}
 

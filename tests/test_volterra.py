@@ -1,4 +1,4 @@
-"""Radau IIA panel collocation (symndk.numerics.volterra, mesh, compress).
+"""Radau IIA panel collocation (symndk.dynamics.volterra, mesh, compress).
 
 Checks against closed forms (linear activation, stationary prior: the Volterra equation is an
 exact linear ODE) and the observed convergence order (log-log slope) on a smooth (erf) and a
@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from symndk import data
-from symndk.numerics.compress import compress, tabulate
-from symndk.numerics.mesh import gauss, graded_rule, lag_rule, lagrange, panel_mesh, radau_nodes
-from symndk.numerics.twotime import TwoTimeKernel
-from symndk.numerics.volterra import solve
+from symndk.dynamics.compress import compress, tabulate
+from symndk.dynamics.mesh import gauss, graded_rule, lag_rule, lagrange, panel_mesh, radau_nodes
+from symndk.dynamics.twotime import TwoTimeKernel
+from symndk.dynamics.volterra import solve
 
 
 def test_radau_and_lag_rules_are_exact_on_their_classes():

@@ -5,7 +5,7 @@ already printed to code strings (templates never see SymPy).
 ``phi``, ``dphi``, the dual kernels ``F``, ``Fdot``, ``Fbar``, ``V``, ``Vdot`` (stabilised, see
 :mod:`symndk.codegen.stable`), the fused pair ``kernels(q1, q2, c, D)`` = (F, Fdot) and the fused
 per-layer map ``layer(q1, q2, c, D)`` = (F, Fdot, Gram determinant of the next layer), all cse'd.  Functions without a closed form are
-listed in ``numeric`` and supplied at load time by :mod:`symndk.numerics.quadrature`.
+listed in ``numeric`` and supplied at load time by :mod:`symndk.kernels.quadrature`.
 
 Example:
     >>> from symndk.spec.activations import get_activation

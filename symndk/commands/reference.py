@@ -3,7 +3,7 @@
 One configuration:  ``symndk reference --activation relu --depth 2 --times 1,10,100 --dps 30 -o ref.json``
 writes g(t) (training predictor factor), f*(t) (test predictor) and the certificate digits with full
 metadata as JSON. ``--task digits:0,1`` (or ``synthetic:P,r``) solves the full vector system on that
-small data set instead (:func:`symndk.numerics.ref_predict.reference_predict`; ``--n-per-class``
+small data set instead (:func:`symndk.certified.general.reference_predict`; ``--n-per-class``
 training points per digit, default 2, and ``--n-test`` test inputs, default 2) and writes the
 training and test predictors. ``--table DIR`` computes the published grid (see
 ``symndk/reference_tables/README.md``) into DIR as CSV + JSON.
@@ -88,7 +88,7 @@ def run(args) -> int:
     from symndk.errors import SymndkError
 
     if args.table is not None:
-        from symndk.numerics.ref_tables import write_tables
+        from symndk.certified.tables import write_tables
 
         write_tables(args.table, jobs=args.jobs or min(2, os.cpu_count() or 1), progress=args.progress)
         return 0
@@ -101,11 +101,11 @@ def run(args) -> int:
                   T=args.T, times=_times(args.times), dps=args.dps, order=args.order, progress=args.progress,
                   jobs=args.jobs)
     if args.task is None:
-        from symndk.numerics.reference import reference
+        from symndk.certified.synthetic import reference
 
         out = reference(r=args.r, **common).to_dict()
     else:
-        from symndk.numerics.ref_predict import reference_predict
+        from symndk.certified.general import reference_predict
 
         X, y, Xt, name = _load(args)
         out = reference_predict(X, y, Xt, **common).to_dict()

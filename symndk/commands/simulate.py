@@ -52,7 +52,7 @@ def run(args) -> int:
 
     import numpy as np
 
-    from symndk.numerics.langevin import simulate
+    from symndk.langevin.simulator import simulate
 
     X, y, Xt, name = load_task(args)
     res = simulate(X, y, Xt, args.activation, args.depth, args.width, args.sigma0_sq, args.sigma_sq, args.T,

@@ -6,12 +6,12 @@
     f*(t) = int_0^t ds e^{-gamma (t-s)} [Theta_r - Theta_o](t, s) (1 - g(s)),
 
 (training predictor ``fbar_train,mu(t) = y_mu g(t)``, test predictor ``f*(t)``) by Radau IIA panel
-collocation (:mod:`symndk.numerics.ref_volterra`) on gmpy2/MPFR numbers at ``dps + GUARD`` working
+collocation (:mod:`symndk.certified.volterra`) on gmpy2/MPFR numbers at ``dps + GUARD`` working
 digits, with the generated ``mpfr`` kernels, twice: at collocation order p and p + 6 on the same
 mesh (the two solves run in parallel processes when ``jobs`` > 1). The two answers must agree to the
 requested number of significant digits; the agreement is the certificate, reported per time.
 The same machinery (:func:`certified`, with a problem class giving the Volterra system and its
-outputs) serves :func:`symndk.numerics.ref_predict.reference_predict`, the full vector system on a
+outputs) serves :func:`symndk.certified.general.reference_predict`, the full vector system on a
 small data set.
 
 Example (erf, L = 1, 8 digits; the certificate is the agreement of the two orders):
@@ -37,9 +37,9 @@ import gmpy2
 import mpmath
 
 from symndk.errors import SymndkError
-from symndk.numerics.ref_kernel import NDKernel
-from symndk.numerics.ref_numbers import mpfr, to_mpf, working_digits
-from symndk.numerics.ref_volterra import PanelSolver
+from symndk.certified.kernel import NDKernel
+from symndk.certified.numbers import mpfr, to_mpf, working_digits
+from symndk.certified.volterra import PanelSolver
 
 #: working digits beyond the requested ones
 GUARD = 10
@@ -141,7 +141,7 @@ class _Problem:
     def __init__(self, activation, depth, sigma0_sq, sigma_sq, T, times, norms, rho):
         """``norms``: the distinct squared input norms; ``rho``: the largest |cosine| between distinct
         input directions (sets the near-field grading, :class:`PanelSolver` ``branch``)."""
-        from symndk.numerics import duals
+        from symndk.kernels import loader as duals
 
         self.gamma = mpfr(T) / mpfr(sigma_sq)
         self.kern = NDKernel(duals.load(activation, "mpfr"), depth, sigma0_sq, sigma_sq, self.gamma, norms)
@@ -218,7 +218,7 @@ def certified(problem, args, dps, order=None, jobs=None, progress=False, **task)
     if jobs is not None and (isinstance(jobs, bool) or int(jobs) != jobs or jobs < 1):
         raise SymndkError(f"jobs must be a positive integer, got {jobs!r}")
     from symndk import __version__
-    from symndk.numerics import duals
+    from symndk.kernels import loader as duals
 
     activation, depth, sigma0_sq, sigma_sq, T = args[:5]
     duals.load(activation, "mpfr")  # an unknown or numeric-only activation fails here, in one line

@@ -14,7 +14,7 @@ runs only at r skeleton time pairs.
 
 Example (ReLU, L = 2, 30 random inputs: 960 kernel entries carried by a few matrices):
     >>> import numpy as np
-    >>> from symndk.numerics.twotime import TwoTimeKernel
+    >>> from symndk.dynamics.twotime import TwoTimeKernel
     >>> X = np.random.default_rng(0).normal(size=(30, 5))
     >>> k = TwoTimeKernel(X, X[:2] + 0.1, "relu", 2, 2.0, 1.0, 0.01)
     >>> ck = compress(k, t_end=1000.0)

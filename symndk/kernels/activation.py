@@ -6,9 +6,9 @@
 2. phi' is derived by SymPy; the closed-form engine (:func:`symndk.spec.dual.derive_dual` with a timeout)
    is tried for F, Fdot, the mean and V;
 3. the activation is registered, its numpy, mpmath and mpfr modules are generated into the cache
-   (:func:`symndk.numerics.duals.cache_dir`) and loaded; what has no closed form is evaluated
+   (:func:`symndk.kernels.loader.cache_dir`) and loaded; what has no closed form is evaluated
    numerically (Hermite series with a Parseval error bound; mpmath polar quadrature);
-4. the registry checks (:mod:`symndk.codegen.checks`) run on the result.
+4. the registry checks (:mod:`symndk.kernels.checks`) run on the result.
 
 Example:
     >>> result = activation_kernel("x**3", "doc_cube")
@@ -100,9 +100,9 @@ def activation_kernel(expr, name: str, tol: float = 1e-10, timeout: float = 60.0
         tol: error bound asked of numerically evaluated kernels.
         timeout: seconds allowed to the closed-form derivation.
     """
-    from symndk.codegen.checks import run_checks
+    from symndk.kernels.checks import run_checks
     from symndk.codegen.writer import write_activation
-    from symndk.numerics import duals as duals_mod
+    from symndk.kernels import loader as duals_mod
     from symndk.spec.activations import X, register_activation
     from symndk.spec.dual import derive_dual
     from symndk.spec.parser import parse_activation

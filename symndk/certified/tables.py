@@ -45,7 +45,7 @@ def _times():
 
 def compute_entry(cfg, dps=DPS, progress=False, jobs=None):
     """Reference result (JSON dictionary) of one grid configuration (``jobs``: see :func:`reference`)."""
-    from symndk.numerics.reference import reference
+    from symndk.certified.synthetic import reference
 
     return reference(times=_times(), dps=dps, progress=progress, jobs=jobs, **cfg).to_dict()
 

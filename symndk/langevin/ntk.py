@@ -24,8 +24,8 @@ import math
 import numpy as np
 
 from symndk.errors import SymndkError
-from symndk.numerics.langevin_net import Ensemble
-from symndk.numerics.langevin_stats import Moments, check_inputs
+from symndk.langevin.network import Ensemble
+from symndk.langevin.stats import Moments, check_inputs
 
 
 def _tangent_features(net, X):
@@ -73,7 +73,7 @@ def empirical_ntk(X, activation, depth, width, sigma0_sq, sigma_sq, T, pairs, n_
         ``(mean, se)``, each of shape (len(pairs), n, n): entry [k, i, j] estimates
         E[grad f(x_i; Theta_t) . grad f(x_j; Theta_s)] at pair k.
     """
-    from symndk.numerics import duals
+    from symndk.kernels import loader as duals
 
     X, _, _ = check_inputs(X, np.zeros(np.shape(X)[0] if np.ndim(X) == 2 else 0), None)
     pair_arr = np.asarray(pairs, dtype=float).reshape(-1, 2)

@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from symndk.errors import SymndkError
-from symndk.numerics.compress import collinearity, compress, tabulate
-from symndk.numerics.mesh import graded_rule, panel_mesh
-from symndk.numerics.recursion import prior_C
-from symndk.numerics.twotime import TwoTimeKernel
-from symndk.numerics.volterra import LagOptions, solve
+from symndk.dynamics.compress import collinearity, compress, tabulate
+from symndk.dynamics.mesh import graded_rule, panel_mesh
+from symndk.runtime.recursion import prior_C
+from symndk.dynamics.twotime import TwoTimeKernel
+from symndk.dynamics.volterra import LagOptions, solve
 
 
 @dataclass
@@ -82,7 +82,7 @@ def _check(X_train, y_train, X_test, activation, depth, sigma0_sq, sigma_sq, T, 
         raise SymndkError("sigma_sq must be > 0 (gamma = T / sigma_sq)")
     if sigma0_sq == 0:
         raise SymndkError("sigma0_sq = 0 is refused: the initial kernels vanish and the gradient phase is degenerate")
-    from symndk.numerics.twotime import load_duals
+    from symndk.dynamics.twotime import load_duals
 
     load_duals(activation)          # unknown activation -> SymndkError from the registry
     if times is None:

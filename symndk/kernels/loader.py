@@ -4,10 +4,10 @@ Modules shipped in ``generated/`` import as ``symndk_generated.<name>`` (numpy),
 ``symndk_generated.<name>_mpmath`` and ``symndk_generated.<name>_mpfr`` (gmpy2); modules generated at
 runtime for user activations live in :func:`cache_dir` and are loaded from there (shipped names take
 precedence).  Functions a module lists in ``NUMERIC`` (no closed form) are supplied by
-:mod:`symndk.numerics.quadrature`; the mpfr backend refuses such modules (closed forms only).
+:mod:`symndk.kernels.quadrature`; the mpfr backend refuses such modules (closed forms only).
 
 Example:
-    >>> from symndk.numerics.duals import load
+    >>> from symndk.kernels.loader import load
     >>> relu = load("relu")
     >>> float(relu.F(1.0, 1.0, 1.0)), float(relu.Fdot(2.0, 3.0, 0.0))
     (0.5, 0.25)
@@ -84,7 +84,7 @@ def load(name: str, backend: str = "numpy", tol: float = 1e-12):
             raise SymndkError(f"the mpfr backend needs closed-form kernels; {name!r} has none for "
                               f"{', '.join(module.NUMERIC)} (use the mpmath backend)")
         if module.NUMERIC:
-            from symndk.numerics.quadrature import numeric_duals
+            from symndk.kernels.quadrature import numeric_duals
 
             filled = numeric_duals(module, backend, tol)
             module = types.SimpleNamespace(**{k: getattr(module, k) for k in dir(module) if not k.startswith("__")},

@@ -2,9 +2,9 @@
 
 :func:`simulate` integrates dTheta = -grad E dt + sqrt(2 T dt) xi by Euler-Maruyama for
 ``n_networks`` independent networks, vectorised over the ensemble (batched matrix products,
-hand-written backprop in :mod:`symndk.numerics.langevin_net`), in batches that keep memory
+hand-written backprop in :mod:`symndk.langevin.network`), in batches that keep memory
 bounded, and returns the ensemble mean and standard error of the predictor at the requested
-times. phi and phi' come from the generated kernels (:func:`symndk.numerics.duals.load`).
+times. phi and phi' come from the generated kernels (:func:`symndk.kernels.loader.load`).
 
 Scenarios:
     * ``freeze_readout_at=t0`` -- representational drift (section 7): after t0 the readout is
@@ -38,8 +38,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from symndk.errors import SymndkError
-from symndk.numerics.langevin_net import Ensemble
-from symndk.numerics.langevin_stats import Moments, check_inputs, time_steps
+from symndk.langevin.network import Ensemble
+from symndk.langevin.stats import Moments, check_inputs, time_steps
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def simulate(X_train, y_train, X_test=None, activation="relu", depth=2, width=25
     """
     from tqdm import tqdm
 
-    from symndk.numerics import duals
+    from symndk.kernels import loader as duals
 
     Xtr, ytr, Xte = check_inputs(X_train, y_train, X_test)
     widths = _check_config(depth, width, sigma0_sq, sigma_sq, T, dt, n_networks, antithetic)

@@ -143,7 +143,7 @@ def _stack(res):
 
 def run_case(case, progress=False, **overrides):
     """Simulate ``case`` (fields may be overridden, e.g. ``n_networks``) and score it against theory."""
-    from symndk.numerics import langevin_theory as theory
+    from symndk.langevin import theory
 
     case = replace(case, **overrides) if overrides else case
     start = time.perf_counter()
@@ -165,7 +165,7 @@ def run_case(case, progress=False, **overrides):
 
 
 def _simulate(case, X, y, Xt, progress):
-    from symndk.numerics.langevin import simulate
+    from symndk.langevin.simulator import simulate
 
     times = case.times if case.kind != "correlation" else (0.0,)
     return simulate(X, y, Xt, case.activation, case.depth, case.width, case.sigma0_sq, case.sigma_sq, case.T,
@@ -174,8 +174,8 @@ def _simulate(case, X, y, Xt, progress):
 
 
 def _run_ntk(case, start):
-    from symndk.numerics import langevin_theory as theory
-    from symndk.numerics.langevin_ntk import empirical_ntk
+    from symndk.langevin import theory
+    from symndk.langevin.ntk import empirical_ntk
 
     X = theory.ntk_inputs()
     mean, se = empirical_ntk(X, case.activation, case.depth, case.width, case.sigma0_sq, case.sigma_sq, case.T,

@@ -28,7 +28,7 @@ from typing import NamedTuple
 import numpy as np
 
 from symndk.errors import SymndkError
-from symndk.numerics.duals import load
+from symndk.kernels.loader import load
 
 #: pairs with D_0 < NEAR * q1 q2 (|rho| > ~0.99995) get D_0 from the difference of the inputs
 NEAR = 1e-4

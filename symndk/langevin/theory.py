@@ -7,7 +7,7 @@ deliberately wrong variants the validation statistic must reject.
 
 Example (Theta_L at t = s = 0 for linear L = 1 is 2 sigma0^2 K_0):
     >>> import numpy as np
-    >>> from symndk.numerics.langevin_validate import Case
+    >>> from symndk.langevin.validate import Case
     >>> c = Case("x", "ntk", "linear", 1, 8, 8, 0.5, (), pairs=((0.0, 0.0),))
     >>> X = np.sqrt(2.0) * np.eye(2)
     >>> np.round(tangent_kernel(c, X, equal_time_C=False)[0], 12).tolist()
@@ -25,7 +25,7 @@ def _kw(case):
 
 def predict(case, X, y, Xt, times):
     """Mean predictor (THEORY.md section 5) at ``times``: (n, P + Q)."""
-    from symndk.numerics import api
+    from symndk.dynamics import solvers as api
 
     res = api.predict(X, y, Xt, times=np.asarray(times, float), **_kw(case))
     return np.hstack([res.train, res.test])
@@ -33,7 +33,7 @@ def predict(case, X, y, Xt, times):
 
 def drift(case, X, y, Xt, times):
     """Drift predictor (section 7), readout frozen at ``case.t0``: (n, P + Q)."""
-    from symndk.numerics import api
+    from symndk.dynamics import solvers as api
 
     res = api.drift(X, y, Xt, t0=case.t0, times=np.asarray(times, float), **_kw(case))
     return np.hstack([res.train, res.test])
@@ -41,7 +41,7 @@ def drift(case, X, y, Xt, times):
 
 def correlation(case, X, y, Xt):
     """Temporal correlation g(x; t_a, t_w) (section 8) at ``case.pairs``: (m, P + Q)."""
-    from symndk.numerics import api
+    from symndk.dynamics import solvers as api
 
     rows = [api.temporal_correlation(X, y, Xt, t_a=ta, t_w=tw, **_kw(case)) for ta, tw in case.pairs]
     return np.vstack([np.hstack([r.train, r.test]) for r in rows])
@@ -76,7 +76,7 @@ def foil(case, X, y, Xt, times):
     * ``"same-time"`` (correlation cases): g(x; t_a, t_w) taken as fbar(x, t_w), ignoring that the
       readout and the hidden weights are read at different times.
     """
-    from symndk.numerics import api
+    from symndk.dynamics import solvers as api
 
     if case.foil == "no-prefactor":
         times = np.asarray(times, float)
@@ -105,8 +105,8 @@ def tangent_kernel(case, X, equal_time_C=False):
     With ``equal_time_C`` the cross statistic C(t, s) is replaced by sqrt(C(t, t) C(s, s)) (a
     foil that ignores the decorrelation of the weights in time).
     """
-    from symndk.numerics import duals
-    from symndk.numerics.recursion import layer_kernels, prior_C
+    from symndk.kernels import loader as duals
+    from symndk.runtime.recursion import layer_kernels, prior_C
 
     k = duals.load(case.activation)
     K0 = X @ X.T / X.shape[1]

@@ -1,7 +1,7 @@
 """High-precision quadrature and interpolation nodes for the reference solver.
 
 All rules are computed in mpmath by Newton refinement of float64 starting values at the
-caller's working precision (:func:`symndk.numerics.ref_numbers.working_digits`), returned as
+caller's working precision (:func:`symndk.certified.numbers.working_digits`), returned as
 gmpy2 mpfr numbers, and cached per (rule, n, precision).
 
 * :func:`gauss_legendre` -- n-point Gauss-Legendre rule on [0, 1] (exact to degree 2n - 1).
@@ -10,7 +10,7 @@ gmpy2 mpfr numbers, and cached per (rule, n, precision).
 
 Example:
     >>> import gmpy2
-    >>> from symndk.numerics.ref_numbers import working_digits
+    >>> from symndk.certified.numbers import working_digits
     >>> with working_digits(40):
     ...     x, w = gauss_legendre(5)
     ...     err = abs(gmpy2.fsum(wi * xi ** 9 for xi, wi in zip(x, w)) - gmpy2.mpfr(1) / 10)
@@ -30,7 +30,7 @@ import mpmath
 import numpy as np
 from numpy.polynomial import legendre as npleg
 
-from symndk.numerics.ref_numbers import mpfr
+from symndk.certified.numbers import mpfr
 
 
 def _legendre_pair(n: int, x):

@@ -24,14 +24,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from symndk.numerics.recursion import layer_kernels, prior_C, prior_gram
+from symndk.runtime.recursion import layer_kernels, prior_C, prior_gram
 
 CHANNELS = ("ndk", "nngp", "cross")
 
 
 def load_duals(activation: str):
-    """The generated numpy dual kernels of ``activation`` (``symndk.numerics.duals.load``)."""
-    from symndk.numerics import duals
+    """The generated numpy dual kernels of ``activation`` (``symndk.kernels.loader.load``)."""
+    from symndk.kernels import loader as duals
 
     return duals.load(activation, "numpy")
 

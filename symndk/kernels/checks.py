@@ -1,6 +1,6 @@
 """Checks every registered (or new) activation's generated kernels must pass.
 
-Each check takes the loaded numpy and mpmath kernels (``symndk.numerics.duals.load``) and returns
+Each check takes the loaded numpy and mpmath kernels (``symndk.kernels.loader.load``) and returns
 a :class:`Check` (name, passed, worst value against its tolerance, detail).  The registry test
 (tests/test_kernels_registry.py) and ``symndk kernel`` run the same functions.
 
@@ -13,7 +13,7 @@ a :class:`Check` (name, passed, worst value against its tolerance, detail).  The
 * ``mpmath``: numpy against the mpmath twin (30 digits) to float64 precision.
 
 Example:
-    >>> from symndk.numerics.duals import load
+    >>> from symndk.kernels.loader import load
     >>> [c.passed for c in run_checks(load("relu"), load("relu", "mpmath"), only=("symmetry", "price"))]
     [True, True]
 """
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import mpmath
 import numpy as np
 
-from symndk.numerics.quadrature import polar_expect2
+from symndk.kernels.quadrature import polar_expect2
 
 RNG_SEED = 20231104
 #: test points (q1, q2, rho) away from the boundary
@@ -107,7 +107,7 @@ def symmetry(duals, mp=None, tol=1e-14):
 
 
 def psd(duals, mp=None, tol=1e-12):
-    from symndk.numerics.static import nngp_kernel, ntk_kernel
+    from symndk.kernels.static import nngp_kernel, ntk_kernel
 
     rng = np.random.default_rng(RNG_SEED)
     X = 0.7 * rng.standard_normal((24, 6))

@@ -12,7 +12,7 @@ float64 numpy arrays (broadcasting) and on mpmath ``mpf`` scalars.
 
 Example (ReLU, L = 1, at t = s = 0 the two-time NTK is the static NTK):
     >>> import numpy as np
-    >>> from symndk.numerics.recursion import prior_C, layer_kernels
+    >>> from symndk.runtime.recursion import prior_C, layer_kernels
     >>> class ReLU:  # THEORY section 9 closed forms (the generated module has the same names)
     ...     @staticmethod
     ...     def F(q1, q2, c):
@@ -86,7 +86,7 @@ def layer_kernels(k0_tt, k0_ss, k0_ts, C_tt, C_ss, C_ts, depth, duals, D_C=None,
         C_tt, C_ss, C_ts: prior statistics C(t, t), C(s, s), C(t, s).
         depth: number of hidden layers L >= 1.
         duals: module-like object with ``F(q1, q2, c)``, ``Fdot(q1, q2, c)`` and ``V(q)``
-            (``symndk.numerics.duals.load(name, backend)``).
+            (``symndk.kernels.loader.load(name, backend)``).
         D_C: optional C_tt C_ss - C_ts^2 computed without cancellation (:func:`prior_gram`).
         D_0: optional input Gram determinant k0_tt k0_ss - k0_ts^2.
 

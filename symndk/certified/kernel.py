@@ -1,10 +1,10 @@
 """Two-time NDK entries e^{-gamma (t-s)} Theta_L(t, s; x, x') in high precision, for the reference solver.
 
 :class:`NDKernel` evaluates the recursion of THEORY.md section 3 (the same as
-:func:`symndk.numerics.recursion.layer_kernels`, which a test compares it with) for inputs given by
+:func:`symndk.runtime.recursion.layer_kernels`, which a test compares it with) for inputs given by
 their squared norms ``|x|^2 / N0`` and overlaps ``K_0 = x.x'/N0``, through the generated fused layer
 map ``duals.layer(q1, q2, c, D)`` of the ``mpfr`` backend (gmpy2 numbers at the working precision of
-:func:`symndk.numerics.ref_numbers.working_digits`). The Gram determinant D = q1 q2 - c^2 is carried
+:func:`symndk.certified.numbers.working_digits`). The Gram determinant D = q1 q2 - c^2 is carried
 from layer to layer without cancellation, starting from the exact first-layer form
 
     D_1 = n n' (C_tt C_ss - C_ts^2) + C_ts^2 (n n' - K_0^2)      (n = |x|^2/N0, n' = |x'|^2/N0),
@@ -19,7 +19,7 @@ all entries of K^d(t, s; X_rows, X_cols) at once).
 
 Example (linear activation, L = 1: Theta = 2 C(t,s) K_0, so the g-kernel at t = s = 0 is 2 sigma0^2):
     >>> import gmpy2
-    >>> from symndk.numerics.ref_numbers import working_digits
+    >>> from symndk.certified.numbers import working_digits
     >>> class Linear:  # stand-in with the generated module's names: layer -> (F, Fdot, V V - F^2)
     ...     V = staticmethod(lambda q: q)
     ...     layer = staticmethod(lambda q1, q2, c, D: (c, gmpy2.mpfr(1), D))
@@ -37,14 +37,14 @@ import math
 
 import gmpy2
 
-from symndk.numerics.ref_numbers import mpfr
+from symndk.certified.numbers import mpfr
 
 
 class NDKernel:
     """Entries e^{-gamma(t-s)} Theta_L(t, s; x, x') for inputs with given squared norms.
 
     Args:
-        duals: mpfr dual-kernel module (``symndk.numerics.duals.load(name, "mpfr")``).
+        duals: mpfr dual-kernel module (``symndk.kernels.loader.load(name, "mpfr")``).
         depth: number of hidden layers L.
         sigma0_sq, sigma_sq, gamma: prior parameters (THEORY.md section 2): int, float, decimal
             string or mpmath/gmpy2 number.

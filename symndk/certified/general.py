@@ -5,10 +5,10 @@
     fbar_train(t) = int_0^t ds K^d(t,s;X,X) (Y - fbar_train(s))        (P-vector)
     fbar(x,t)     = int_0^t ds K^d(t,s;x,X) (Y - fbar_train(s)),
 
-for u = Y - fbar_train with the same machinery as :func:`symndk.numerics.reference.reference` (the
-scalar synthetic task): Radau IIA panel collocation (:mod:`symndk.numerics.ref_volterra`, mP x mP
+for u = Y - fbar_train with the same machinery as :func:`symndk.certified.synthetic.reference` (the
+scalar synthetic task): Radau IIA panel collocation (:mod:`symndk.certified.volterra`, mP x mP
 panel systems) on MPFR numbers at ``dps + GUARD`` digits, with all P x P and Q x P kernel entries
-from :class:`symndk.numerics.ref_kernel.NDKernel` at the exact input Gram matrix of the float64
+from :class:`symndk.certified.kernel.NDKernel` at the exact input Gram matrix of the float64
 inputs, at collocation orders p and p + 6 on the same mesh; their agreement is the certificate.
 
 Example (erf, L = 1, P = 2 digits inputs, one test point; 8 certified digits):
@@ -32,8 +32,8 @@ import gmpy2
 import mpmath
 
 from symndk.errors import SymndkError
-from symndk.numerics.ref_numbers import mpfr, to_mpf
-from symndk.numerics.reference import _check, _Problem, certified, certified_str
+from symndk.certified.numbers import mpfr, to_mpf
+from symndk.certified.synthetic import _check, _Problem, certified, certified_str
 
 #: largest training set the reference accepts (the panel systems are mP x mP, solved in pure Python)
 MAX_P = 8
@@ -137,7 +137,7 @@ def reference_predict(X_train, y_train, X_test=None, activation="relu", depth=2,
         :class:`ReferencePrediction`; ``digits`` gives the agreement of orders p and p + 6 at each time.
         Raises SymndkError on bad input.
     """
-    from symndk.numerics.api import _check as check_data
+    from symndk.dynamics.solvers import _check as check_data
 
     _check(activation, depth, sigma0_sq, sigma_sq, T, 0, times, dps)
     X, y, Xt, _ = check_data(X_train, y_train, X_test, activation, int(depth), float(sigma0_sq),

@@ -17,7 +17,7 @@ damped (L-stable); nodal order 2m - 1. The history integral is split into
 * a far part (panels <= n - 2) with Gauss-Legendre points per panel, shared by all targets.
 
 The kernel enters only through its compression K(t, s) = sum_k beta_k(t, s) B_k
-(:mod:`symndk.numerics.compress`): every history sum is sum_k B_k (sum_q w_q beta_k u_q).
+(:mod:`symndk.dynamics.compress`): every history sum is sum_k B_k (sum_q w_q beta_k u_q).
 
 Example (scalar kernel K = lam: r = exp(-lam t) Y):
     >>> import numpy as np
@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.linalg
 
-from symndk.numerics.mesh import gauss, lag_rule, lagrange, radau_nodes
+from symndk.dynamics.mesh import gauss, lag_rule, lagrange, radau_nodes
 
 
 @dataclass

@@ -22,11 +22,11 @@ Discretisation (NUMERICS.md, "Methods that fit"):
   ``W_j = int_a^b l_j(s) u(s) ds`` of the Lagrange basis l_j, computed once per range.
 
 Arithmetic is on gmpy2 mpfr numbers at the precision set by
-:func:`symndk.numerics.ref_numbers.working_digits`; kernels take and return mpfr.
+:func:`symndk.certified.numbers.working_digits`; kernels take and return mpfr.
 
 Example (k = 1: u = e^{-t}):
     >>> import gmpy2
-    >>> from symndk.numerics.ref_numbers import working_digits
+    >>> from symndk.certified.numbers import working_digits
     >>> with working_digits(30):
     ...     mesh = [(0, 0.1, True), (0.1, 1, False), (1, 2, False)]
     ...     sol = PanelSolver(mesh, order=12, near=16, digits=30).solve(lambda t, s, d: [[gmpy2.mpfr(1)]], [1])
@@ -42,8 +42,8 @@ from operator import mul
 
 import gmpy2
 
-from symndk.numerics.ref_numbers import lu_solve, mpfr
-from symndk.numerics.ref_quad import bary_weights, gauss_legendre, lagrange_row, radau_iia
+from symndk.certified.numbers import lu_solve, mpfr
+from symndk.certified.quadrature import bary_weights, gauss_legendre, lagrange_row, radau_iia
 
 
 def _matvec(K, v):
