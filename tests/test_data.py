@@ -10,8 +10,15 @@ from symndk.errors import SymndkError
 
 
 def test_doctests():
-    res = doctest.testmod(data, optionflags=doctest.ELLIPSIS)
-    assert res.failed == 0 and res.attempted > 5
+    import importlib
+    import pkgutil
+
+    attempted = 0
+    for info in pkgutil.iter_modules(data.__path__):
+        res = doctest.testmod(importlib.import_module(f"symndk.data.{info.name}"), optionflags=doctest.ELLIPSIS)
+        assert res.failed == 0, info.name
+        attempted += res.attempted
+    assert attempted > 15
 
 
 @pytest.mark.parametrize("P", [1, 2, 5, 10])
