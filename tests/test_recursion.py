@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from symndk.kernels import loader as duals
-from symndk.runtime.recursion import layer_kernels, ndk, prior_C, prior_gram
+from symndk.runtime.recursion import layer_kernels, prior_C, prior_gram, two_time_ndk
 
 
 def _mp_ndk(name, depth, k0, t, s, s0, s2, g, dps=50):
@@ -110,6 +110,6 @@ def test_ndk_broadcasts_over_blocks():
     X = np.random.default_rng(0).normal(size=(4, 6))
     G = X @ X.T / 6
     n = np.diag(G)
-    K = ndk(n[:, None], n[None, :], G, 2.0, 1.0, 0.5, 1.0, 0.1, 2, relu, np.exp)
+    K = two_time_ndk(n[:, None], n[None, :], G, 2.0, 1.0, 0.5, 1.0, 0.1, 2, relu, np.exp)
     assert K.shape == (4, 4)
-    assert K[1, 2] == pytest.approx(float(ndk(n[1], n[2], G[1, 2], 2.0, 1.0, 0.5, 1.0, 0.1, 2, relu, np.exp)), rel=1e-15)
+    assert K[1, 2] == pytest.approx(float(two_time_ndk(n[1], n[2], G[1, 2], 2.0, 1.0, 0.5, 1.0, 0.1, 2, relu, np.exp)), rel=1e-15)

@@ -1,7 +1,7 @@
 """Two-time NDK entries e^{-gamma (t-s)} Theta_L(t, s; x, x') in high precision, for the reference solver.
 
-:class:`NDKernel` evaluates the recursion of THEORY.md section 3 (the same as
-:func:`symndk.runtime.recursion.layer_kernels`, which a test compares it with) for inputs given by
+:class:`NDKernel` evaluates the recursion of docs/theory.md section 3 (it calls
+:func:`symndk.runtime.recursion.layer_kernels`, the code every backend runs) for inputs given by
 their squared norms ``|x|^2 / N0`` and overlaps ``K_0 = x.x'/N0``, through the generated fused layer
 map ``duals.layer(q1, q2, c, D)`` of the ``mpfr`` backend (gmpy2 numbers at the working precision of
 :func:`symndk.certified.numbers.working_digits`). The Gram determinant D = q1 q2 - c^2 is carried
@@ -38,6 +38,7 @@ import math
 import gmpy2
 
 from symndk.certified.numbers import mpfr
+from symndk.runtime.recursion import layer_kernels
 
 
 class NDKernel:
@@ -69,12 +70,13 @@ class NDKernel:
         return i, j, c0, nn, nn - c0 * c0
 
     def _chains(self, c):
-        """Same-input variances q_l = C K_{l-1}(x, x) per norm, layers 1..L, at C = C(t, t)."""
+        """Same-input kernels K_l(x, x), l = 1..L, per norm, at C = C(t, t) (cached per time)."""
         out = []
-        for n in self.norms:
-            chain = [c * n]
-            for _ in range(self.depth - 1):
-                chain.append(c * self.duals.V(chain[-1]))
+        for k in self.norms:
+            chain = []
+            for _ in range(self.depth):
+                k = self.duals.V(c * k)
+                chain.append(k)
             out.append(chain)
         return out
 
@@ -88,14 +90,15 @@ class NDKernel:
         return hit
 
     def thetas(self, t, s, d, entries):
-        """e^{-gamma d} Theta_L(t, s) at each :meth:`entry`, d = t - s."""
+        """e^{-gamma d} Theta_L(t, s) at each :meth:`entry`, d = t - s: the runtime recursion
+        (:func:`symndk.runtime.recursion.layer_kernels`) on MPFR numbers, Gram determinant carried."""
         self.evaluations += 1
         x, ctt, chains_t = self._single(t)
         z = gmpy2.exp(-self.gamma * d)
         y = x / z
         css = self.s2 + self.delta * y * y
         cts = self.s2 * z + self.delta * x * y
-        # C_tt C_ss - C_ts^2 without cancellation at s -> t (NUMERICS.md, property 5):
+        # C_tt C_ss - C_ts^2 without cancellation at s -> t (docs/numerics.md, property 5):
         # sigma^4 (1 - z^2) + sigma^2 Delta [(x - y)^2 + 2 x y (1 - z)]
         gd = self.gamma * d
         one_z = -gmpy2.expm1(-gd) if gd < 0.25 else 1 - z
@@ -103,15 +106,8 @@ class NDKernel:
         chains_s = self._chains(css)
         out = []
         for i, j, c0, nn, det0 in entries:
-            q1, q2, c = chains_t[i][0], chains_s[j][0], cts * c0
-            D = nn * dC + det0 * cts * cts
-            theta = c0
-            for layer in range(self.depth):
-                F, Fdot, gram = self.duals.layer(q1, q2, c, D)
-                theta = F + cts * Fdot * theta
-                if layer + 1 < self.depth:
-                    q1, q2, c = chains_t[i][layer + 1], chains_s[j][layer + 1], cts * F
-                    D = ctt * css * gram + dC * F * F
+            theta = layer_kernels(self.norms[i], self.norms[j], c0, ctt, css, cts, self.depth, self.duals,
+                                  D_C=dC, D_0=det0, chains=(chains_t[i], chains_s[j]))[3]
             out.append(z * theta)
         return out
 

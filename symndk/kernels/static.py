@@ -29,6 +29,7 @@ import numpy as np
 
 from symndk.errors import SymndkError
 from symndk.kernels.loader import load
+from symndk.runtime.recursion import layer_kernels
 
 #: pairs with D_0 < NEAR * q1 q2 (|rho| > ~0.99995) get D_0 from the difference of the inputs
 NEAR = 1e-4
@@ -65,31 +66,20 @@ def _gram0(A, B, qa, qb, k0, diagonal):
     return D
 
 
-def _variances(q, duals, depth, sigma_sq):
-    """Per-layer input variances sigma^2 K_{l-1}(x, x), l = 1..depth."""
+def _chain(q0, duals, depth, sigma_sq):
+    """Same-input variances K_l(x, x), l = 1..depth, from K_0(x, x) = ``q0``."""
     out = []
     for _ in range(depth):
-        out.append(sigma_sq * q)
-        q = duals.V(out[-1])
+        q0 = duals.V(sigma_sq * q0)
+        out.append(q0)
     return out
 
 
-def _recursion(K, D, qa, qb, duals, sigma_sq, tangent):
-    """Elementwise layer recursion on one block (K = K_0, D = D_0 of the block)."""
-    theta = K if tangent else None
-    for layer, (q1, q2) in enumerate(zip(qa, qb), 1):
-        if sigma_sq != 1.0:
-            K, D = sigma_sq * K, sigma_sq**2 * D
-        args = (q1[:, None], q2[None, :], K, D)
-        if layer < len(qa):
-            K, Kdot, D = duals.layer(*args)
-        else:  # the last layer needs no Gram determinant
-            K, Kdot = duals.kernels(*args)
-        if tangent:  # theta = K + sigma^2 Kdot theta, in place
-            Kdot = np.multiply(Kdot, theta, out=Kdot if np.ndim(Kdot) == 2 else None)
-            if sigma_sq != 1.0:
-                Kdot *= sigma_sq
-            theta = np.add(Kdot, K, out=Kdot if np.ndim(Kdot) == 2 else None)
+def _recursion(K0, D0, qa0, qb0, chain_a, chain_b, same, duals, sigma_sq, depth, tangent):
+    """The runtime recursion at t = s (C = sigma^2 everywhere, so C_tt C_ss - C_ts^2 = 0) on one block."""
+    K, _, _, theta = layer_kernels(qa0[:, None], qb0[None, :], K0, sigma_sq, sigma_sq, sigma_sq, depth, duals,
+                                   D_C=0.0, D_0=D0, same=same,
+                                   chains=([c[:, None] for c in chain_a], [c[None, :] for c in chain_b]))
     return theta if tangent else K
 
 
@@ -99,7 +89,7 @@ def _block(A, B, duals, depth, sigma_sq, same, tangent):
     n0 = A.shape[1]
     qa0 = np.einsum("ij,ij->i", A, A) / n0
     qb0 = qa0 if same else np.einsum("ij,ij->i", B, B) / n0
-    qa, qb = _variances(qa0, duals, depth, sigma_sq), _variances(qb0, duals, depth, sigma_sq)
+    ca, cb = _chain(qa0, duals, depth, sigma_sq), _chain(qb0, duals, depth, sigma_sq)
     K0 = A @ B.T
     K0 /= n0
     out = np.empty_like(K0)
@@ -108,7 +98,13 @@ def _block(A, B, duals, depth, sigma_sq, same, tangent):
         c0 = r0 if same else 0
         k0 = K0[r0:r1, c0:]
         D0 = _gram0(A[r0:r1], B[c0:], qa0[r0:r1], qb0[c0:], k0, 0 if same else None)
-        res = _recursion(k0, D0, [q[r0:r1] for q in qa], [q[c0:] for q in qb], duals, sigma_sq, tangent)
+        pin = None
+        if same:  # the pairs (x, x): K_l = V(q), Kdot_l = Vdot(q) exactly at every layer
+            pin = np.zeros(k0.shape)
+            pin[np.arange(r1 - r0), np.arange(r1 - r0)] = 1.0
+        res = _recursion(k0, D0, qa0[r0:r1], qb0[c0:], [c[r0:r1] for c in ca], [c[c0:] for c in cb], pin,
+                         duals, sigma_sq, depth, tangent)
+        res = np.array(np.broadcast_to(res, k0.shape))
         if same:  # exactly symmetric: the square block's lower triangle mirrors its upper one
             square = res[:, : r1 - r0]
             lower = np.tril_indices(r1 - r0, -1)

@@ -1,19 +1,22 @@
-"""Two-time prior statistics and the layer recursion of THEORY.md sections 2-4.
+"""The prior statistics and the two-time layer recursion, written once for every backend
+(docs/theory.md sections 2-4).
 
-One backend-agnostic implementation: only arithmetic and calls to the generated dual
-kernels (``duals.F``, ``duals.Fdot``, ``duals.V``), so the same code runs elementwise on
-float64 numpy arrays (broadcasting) and on mpmath ``mpf`` scalars.
+Only arithmetic, the backend's ``exp``/``expm1`` and calls to a dual-kernel object
+(``F``, ``Fdot``, ``V``, and optionally the fused ``layer``/``kernels`` and ``Vdot``) appear here,
+so the same functions run on SymPy expressions (the spec and its identities), on mpmath and
+gmpy2/MPFR scalars (the certified reference) and elementwise on float64 arrays (the fast solvers
+and the static kernels). The ``runtime.*`` identities of ``symndk verify`` evaluate this code on
+every backend's generated kernels against the SymPy spec at 50 digits.
 
-* :func:`prior_C` -- C(t, s) = sigma^2 e^{-gamma|t-s|} + (sigma0^2 - sigma^2) e^{-gamma(t+s)}.
+* :func:`prior_C` -- C(t, s) = sigma^2 e^{-gamma (t-s)} + (sigma0^2 - sigma^2) e^{-gamma (t+s)}, t >= s.
 * :func:`prior_gram` -- C(t,t) C(s,s) - C(t,s)^2 without cancellation.
-* :func:`layer_kernels` -- K_L, Kdot_L, Theta_{L-1}, Theta_L at one time pair (t, s) and one
-  input pair (x, x'), from the input kernels K_0 and the prior statistics C.
-* :func:`ndk` -- K^d(t, s) = e^{-gamma (t-s)} Theta_L(t, s) on data blocks.
+* :func:`step` / :func:`layers` -- one layer / all layers of K_l, Kdot_l, Theta_l.
+* :func:`layer_kernels` -- (K_L, Kdot_L, Theta_{L-1}, Theta_L) after ``depth`` layers.
+* :func:`ndk` -- K^d(t, s) = e^{-gamma (t-s)} Theta_L(t, s).
 
-Example (ReLU, L = 1, at t = s = 0 the two-time NTK is the static NTK):
+Example (ReLU, L = 1; at t = s = 0 the two-time NTK is the static NTK):
     >>> import numpy as np
-    >>> from symndk.runtime.recursion import prior_C, layer_kernels
-    >>> class ReLU:  # THEORY section 9 closed forms (the generated module has the same names)
+    >>> class ReLU:  # docs/theory.md section 9 closed forms (the generated module has the same names)
     ...     @staticmethod
     ...     def F(q1, q2, c):
     ...         th = np.arccos(np.clip(c / np.sqrt(q1 * q2), -1, 1))
@@ -33,20 +36,19 @@ Example (ReLU, L = 1, at t = s = 0 the two-time NTK is the static NTK):
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 
 def prior_C(t, s, sigma0_sq, sigma_sq, gamma, exp, lag=None):
-    """Prior parameter correlation C(t, s) of THEORY.md section 2 (t >= s).
+    """Prior parameter correlation C(t, s) (docs/theory.md section 2), t >= s.
 
     Args:
-        t, s: times (scalars or broadcasting arrays), t >= s >= 0.
+        t, s: times (scalars, symbols or broadcasting arrays), t >= s >= 0.
         sigma0_sq: initial weight variance sigma0^2.
         sigma_sq: prior variance sigma^2.
         gamma: T / sigma^2.
-        exp: the backend's exponential (``numpy.exp`` or ``mpmath.exp``).
+        exp: the backend's exponential (``numpy.exp``, ``mpmath.exp``, ``gmpy2.exp``, ``sympy.exp``).
         lag: optional t - s, when known more accurately than the difference of t and s.
-
-    Returns:
-        sigma^2 exp(-gamma (t - s)) + (sigma0^2 - sigma^2) exp(-gamma (t + s)).
 
     Example:
         >>> import math
@@ -58,7 +60,7 @@ def prior_C(t, s, sigma0_sq, sigma_sq, gamma, exp, lag=None):
 
 
 def prior_gram(t, s, sigma0_sq, sigma_sq, gamma, exp, expm1, lag=None):
-    """C(t,t) C(s,s) - C(t,s)^2 without cancellation (NUMERICS.md section 5), t >= s.
+    """C(t,t) C(s,s) - C(t,s)^2 without cancellation (docs/numerics.md section 5), t >= s.
 
     It equals (1 - e^{-2 gamma (t-s)}) sigma^2 C(s, s), and 1 - e^{-2 gamma (t-s)} = -e (e + 2)
     with e = expm1(-gamma (t - s)).
@@ -76,28 +78,76 @@ def prior_gram(t, s, sigma0_sq, sigma_sq, gamma, exp, expm1, lag=None):
     return -e * (e + 2) * sigma_sq * prior_C(s, s, sigma0_sq, sigma_sq, gamma, exp)
 
 
-def layer_kernels(k0_tt, k0_ss, k0_ts, C_tt, C_ss, C_ts, depth, duals, D_C=None, D_0=None):
-    """Two-time NNGP, derivative and tangent kernels after ``depth`` layers (THEORY.md section 3).
+class Layer(NamedTuple):
+    """Kernels of layer l for the pair (x at time t, x' at time s)."""
+
+    K_tt: object       # K_l(t, t; x, x)
+    K_ss: object       # K_l(s, s; x', x')
+    K_ts: object       # K_l(t, s; x, x')
+    Kdot_ts: object    # Kdot_l(t, s; x, x')  (None for l = 0)
+    Theta_ts: object   # Theta_l(t, s; x, x');  Theta_0 = K_0
+    D: object = None   # K_tt K_ss - K_ts^2, carried without cancellation (None: not carried)
+
+
+def step(p: Layer, C_tt, C_ss, C_ts, duals, D_C=None, same=None, last=False, K_tt=None, K_ss=None) -> Layer:
+    """Layer l from layer l - 1 (docs/theory.md section 3):
+
+    q1 = C(t,t) K_{l-1}(x,x), q2 = C(s,s) K_{l-1}(x',x'), c = C(t,s) K_{l-1}(x,x'),
+    K_l = F(q1, q2, c), Kdot_l = Fdot(q1, q2, c), Theta_l = K_l + C(t,s) Kdot_l Theta_{l-1}.
 
     Args:
-        k0_tt: K_0(x, x) = |x|^2 / N0.
-        k0_ss: K_0(x', x') = |x'|^2 / N0.
-        k0_ts: K_0(x, x') = x.x' / N0.
-        C_tt, C_ss, C_ts: prior statistics C(t, t), C(s, s), C(t, s).
-        depth: number of hidden layers L >= 1.
-        duals: module-like object with ``F(q1, q2, c)``, ``Fdot(q1, q2, c)`` and ``V(q)``
-            (``symndk.kernels.loader.load(name, backend)``).
-        D_C: optional C_tt C_ss - C_ts^2 computed without cancellation (:func:`prior_gram`).
-        D_0: optional input Gram determinant k0_tt k0_ss - k0_ts^2.
+        p: layer l - 1.
+        C_tt, C_ss, C_ts: prior statistics.
+        duals: dual kernels (``F``, ``Fdot``, ``V``; fused ``layer``/``kernels`` used when present).
+        D_C: C_tt C_ss - C_ts^2 without cancellation (:func:`prior_gram`); with ``p.D`` it lets the
+            fused ``layer`` map carry the Gram determinant q1 q2 - c^2 = D_C K_tt K_ss + C_ts^2 D_{l-1},
+            so the kernels keep their digits as rho -> 1.
+        same: 1 (or a 0/1 array) where x = x' and t = s: there K_l = V(q1) and Kdot_l = Vdot(q1)
+            exactly (the diagonal is pinned, so rounding does not compound with depth).
+        last: the last layer (no Gram determinant needed).
+        K_tt, K_ss: the same-input variances V(q1), V(q2) if already known (per-time chains).
+    """
+    q1, q2, c = C_tt * p.K_tt, C_ss * p.K_ss, C_ts * p.K_ts
+    D = None
+    if D_C is not None and p.D is not None and hasattr(duals, "layer"):
+        gram = D_C * p.K_tt * p.K_ss + C_ts * C_ts * p.D
+        if last and hasattr(duals, "kernels"):
+            K, Kdot = duals.kernels(q1, q2, c, gram)
+        else:
+            K, Kdot, D = duals.layer(q1, q2, c, gram)
+    else:
+        K, Kdot = duals.F(q1, q2, c), duals.Fdot(q1, q2, c)
+    K_tt = duals.V(q1) if K_tt is None else K_tt
+    K_ss = duals.V(q2) if K_ss is None else K_ss
+    if same is not None:
+        K = K + same * (K_tt - K)
+        Kdot = Kdot + same * (duals.Vdot(q1) - Kdot)
+        D = None if D is None else D - same * D
+    return Layer(K_tt, K_ss, K, Kdot, K + C_ts * Kdot * p.Theta_ts, D)
 
-    If ``duals`` has the fused ``layer(q1, q2, c, D) -> (F, Fdot, V V - F^2)`` map and ``D_C`` is
-    given, the Gram determinant D = q1 q2 - c^2 = D_C K_tt K_ss + C_ts^2 D_K is carried through
-    the layers as a primary variable, so the kernels keep their digits as rho -> 1 (the
-    same-input diagonal at short lags).
 
-    Returns:
-        ``(K_L, Kdot_L, Theta_{L-1}, Theta_L)`` at (t, s; x, x'), elementwise.
-        Theta_0 = K_0 and Theta_l = K_l + C(t, s) Kdot_l Theta_{l-1}.
+def layers(k0_tt, k0_ss, k0_ts, C_tt, C_ss, C_ts, depth, duals, D_C=None, D_0=None, same=None, chains=None):
+    """Yield layers 0..depth of the two-time recursion for input kernels K_0 = x.x'/N0.
+
+    ``chains`` optionally gives the same-input variances (K_l(t,t; x,x), K_l(s,s; x',x')) for
+    l = 1..depth as two sequences, when the caller has them cached per time. ``D_0`` is the input
+    Gram determinant k0_tt k0_ss - k0_ts^2 (computed here when ``D_C`` is given without it).
+    """
+    if int(depth) != depth or depth < 1:
+        raise ValueError(f"depth must be a positive integer, got {depth!r}")
+    if D_C is not None and D_0 is None:
+        D_0 = k0_tt * k0_ss - k0_ts * k0_ts
+    p = Layer(k0_tt, k0_ss, k0_ts, None, k0_ts, D_0)
+    yield p
+    for l in range(1, int(depth) + 1):
+        tt, ss = (None, None) if chains is None else (chains[0][l - 1], chains[1][l - 1])
+        p = step(p, C_tt, C_ss, C_ts, duals, D_C, same, l == depth, tt, ss)
+        yield p
+
+
+def layer_kernels(k0_tt, k0_ss, k0_ts, C_tt, C_ss, C_ts, depth, duals, D_C=None, D_0=None, same=None,
+                  chains=None):
+    """(K_L, Kdot_L, Theta_{L-1}, Theta_L) at (t, s; x, x'), elementwise; arguments as :func:`layers`.
 
     Example (linear activation at t = s: K_l = C^l K_0 and Theta_l = (l + 1) C^l K_0):
         >>> class Linear:
@@ -107,25 +157,25 @@ def layer_kernels(k0_tt, k0_ss, k0_ts, C_tt, C_ss, C_ts, depth, duals, D_C=None,
         >>> layer_kernels(2.0, 2.0, 2.0, 0.5, 0.5, 0.5, 3, Linear)
         (0.25, 1.0, 1.5, 1.0)
     """
-    if int(depth) != depth or depth < 1:
-        raise ValueError(f"depth must be a positive integer, got {depth!r}")
-    fused = D_C is not None and hasattr(duals, "layer")
-    k_tt, k_ss, k_ts, theta = k0_tt, k0_ss, k0_ts, k0_ts
-    D_K = (k0_tt * k0_ss - k0_ts * k0_ts) if D_0 is None else D_0
-    for _ in range(int(depth)):
-        q1, q2, c = C_tt * k_tt, C_ss * k_ss, C_ts * k_ts
-        if fused:
-            D = D_C * k_tt * k_ss + C_ts * C_ts * D_K
-            k_ts, kdot, D_K = duals.layer(q1, q2, c, D)
-        else:
-            k_ts, kdot = duals.F(q1, q2, c), duals.Fdot(q1, q2, c)
-        k_tt, k_ss = duals.V(q1), duals.V(q2)
-        theta_prev, theta = theta, k_ts + C_ts * kdot * theta
-    return k_ts, kdot, theta_prev, theta
+    prev = last = None
+    for lay in layers(k0_tt, k0_ss, k0_ts, C_tt, C_ss, C_ts, depth, duals, D_C, D_0, same, chains):
+        prev, last = last, lay
+    return last.K_ts, last.Kdot_ts, prev.Theta_ts, last.Theta_ts
 
 
-def ndk(k0_tt, k0_ss, k0_ts, t, s, sigma0_sq, sigma_sq, gamma, depth, duals, exp):
-    """Neural Dynamical Kernel K^d(t, s) = exp(-gamma (t - s)) Theta_L(t, s) (THEORY.md section 4).
+def ndk(theta, t, s, gamma, exp, lag=None):
+    """K^d(t, s) = exp(-gamma (t - s)) Theta_L(t, s), t >= s (docs/theory.md section 4).
+
+    Example:
+        >>> import math
+        >>> ndk(2.0, 1.0, 1.0, 0.3, math.exp)
+        2.0
+    """
+    return exp(-gamma * (t - s if lag is None else lag)) * theta
+
+
+def two_time_ndk(k0_tt, k0_ss, k0_ts, t, s, sigma0_sq, sigma_sq, gamma, depth, duals, exp):
+    """The NDK from the inputs and the prior: :func:`prior_C`, :func:`layer_kernels`, :func:`ndk`.
 
     Inputs broadcast elementwise (e.g. ``k0_ts`` a P x P Gram block, ``k0_tt`` a column of
     squared norms, ``k0_ss`` a row). t >= s.
@@ -136,11 +186,8 @@ def ndk(k0_tt, k0_ss, k0_ts, t, s, sigma0_sq, sigma_sq, gamma, depth, duals, exp
         ...     F = staticmethod(lambda q1, q2, c: c)
         ...     Fdot = staticmethod(lambda q1, q2, c: 1.0)
         ...     V = staticmethod(lambda q: q)
-        >>> round(ndk(1.0, 1.0, 1.0, 0.0, 0.0, 0.5, 1.0, 0.1, 1, Linear, math.exp), 12)
+        >>> round(two_time_ndk(1.0, 1.0, 1.0, 0.0, 0.0, 0.5, 1.0, 0.1, 1, Linear, math.exp), 12)
         1.0
     """
-    C_tt = prior_C(t, t, sigma0_sq, sigma_sq, gamma, exp)
-    C_ss = prior_C(s, s, sigma0_sq, sigma_sq, gamma, exp)
-    C_ts = prior_C(t, s, sigma0_sq, sigma_sq, gamma, exp)
-    theta = layer_kernels(k0_tt, k0_ss, k0_ts, C_tt, C_ss, C_ts, depth, duals)[3]
-    return exp(-gamma * (t - s)) * theta
+    C = [prior_C(a, b, sigma0_sq, sigma_sq, gamma, exp) for a, b in ((t, t), (s, s), (t, s))]
+    return ndk(layer_kernels(k0_tt, k0_ss, k0_ts, *C, depth, duals)[3], t, s, gamma, exp)

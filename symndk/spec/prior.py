@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from symndk.runtime import recursion as runtime
+
 t = sp.Symbol("t", nonnegative=True)
 s = sp.Symbol("s", nonnegative=True)
 sigma0_sq = sp.Symbol("sigma0_sq", positive=True)
@@ -37,8 +39,8 @@ def prior_C(t1, t2, *, stationary: bool = False, ordered: bool = True) -> sp.Exp
     """
     s0 = sigma_sq if stationary else sigma0_sq
 
-    def branch(a, b):  # a >= b
-        return sigma_sq * sp.exp(-gamma * (a - b)) + (s0 - sigma_sq) * sp.exp(-gamma * (a + b))
+    def branch(a, b):  # a >= b: the one runtime formula, on SymPy numbers
+        return runtime.prior_C(a, b, s0, sigma_sq, gamma, sp.exp)
 
     if ordered:
         return branch(t1, t2)

@@ -1,9 +1,10 @@
-"""Two-time layer recursion (THEORY §3-4): K_l, Kdot_l, Theta_l and the NDK.
+"""Two-time layer recursion (docs/theory.md sections 3-4): K_l, Kdot_l, Theta_l and the NDK.
 
-For symbolic depth ``L`` the recursion is held as equations in undefined functions
-(:data:`RECURSION`, used by the identity proofs by induction and by the report); for a concrete
-depth :func:`layer_kernels` unrolls it.  One implementation serves SymPy expressions and mpmath
-numbers: it only calls ``duals.F``, ``duals.Fdot`` and ``duals.V``.
+There is one recursion: :mod:`symndk.runtime.recursion`, the code every backend runs. Here it is
+evaluated on SymPy expressions. For a concrete depth :func:`layer_kernels` unrolls it with the
+SymPy dual kernels; for symbolic depth ``L``, :data:`RECURSION` holds one runtime step applied to
+undefined functions (used by the identity proofs by induction and by the report), so the equations
+proved are the equations run.
 
 Example:
     >>> import sympy as sp
@@ -16,25 +17,14 @@ Example:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import mpmath as mp
 import sympy as sp
 
+from symndk.runtime import recursion as runtime
+from symndk.runtime.recursion import Layer
 from symndk.spec.activations import Activation
 from symndk.spec.dual import C, Q, Q1, Q2, dual_kernels
 from symndk.spec.prior import gamma, s, t
-
-
-@dataclass(frozen=True)
-class Layer:
-    """Kernels of one layer for the pair (x at time t, x' at time s)."""
-
-    K_tt: object  # K_l(t, t; x, x)
-    K_ss: object  # K_l(s, s; x', x')
-    K_ts: object  # K_l(t, s; x, x')
-    Kdot_ts: object  # Kdot_l(t, s; x, x')  (None for l = 0)
-    Theta_ts: object  # Theta_l(t, s; x, x')
 
 
 class SymbolicDuals:
@@ -76,32 +66,39 @@ class MpDuals(SymbolicDuals):
 
 
 def layer_kernels(duals, depth: int, k_tt, k_ss, k_ts, C_tt, C_ss, C_ts) -> list[Layer]:
-    """Layers 0..depth of the two-time recursion for input kernels k = x.x'/N0 (THEORY §3)."""
-    layers = [Layer(k_tt, k_ss, k_ts, None, k_ts)]
-    for _ in range(depth):
-        p = layers[-1]
-        q1, q2, c = C_tt * p.K_tt, C_ss * p.K_ss, C_ts * p.K_ts
-        K, Kdot = duals.F(q1, q2, c), duals.Fdot(q1, q2, c)
-        layers.append(Layer(duals.V(q1), duals.V(q2), K, Kdot, K + C_ts * Kdot * p.Theta_ts))
-    return layers
+    """Layers 0..depth of the runtime recursion for input kernels k = x.x'/N0, as SymPy/mpmath values."""
+    return list(runtime.layers(k_tt, k_ss, k_ts, C_tt, C_ss, C_ts, depth, duals))
 
 
 def ndk(layers: list[Layer], t1=t, t2=s, g=gamma, exp=sp.exp):
-    """K^d(t, s) = exp(-g (t - s)) Theta_L(t, s) for t >= s (THEORY §4); ``exp`` picks the backend."""
-    return exp(-g * (t1 - t2)) * layers[-1].Theta_ts
+    """K^d(t, s) = exp(-g (t - s)) Theta_L(t, s) for t >= s (the runtime :func:`~symndk.runtime.recursion.ndk`)."""
+    return runtime.ndk(layers[-1].Theta_ts, t1, t2, g, exp)
 
 
-# --- the recursion for symbolic depth, in undefined functions (for induction and the report) ---
+# --- the recursion for symbolic depth: one runtime step on undefined functions ---
 l = sp.Symbol("l", integer=True, positive=True)
 Cf = sp.Function("C")
 Kf, Kdotf, Thetaf = sp.Function("K"), sp.Function(r"\dot{K}"), sp.Function(r"\Theta")
 Ff, Fdotf = sp.Function(r"F_{\phi}"), sp.Function(r"F_{\phi'}")
-_q1 = Cf(t, t) * Kf(l - 1, t, t)
-_q2 = Cf(s, s) * Kf(l - 1, s, s)
-_c = Cf(t, s) * Kf(l - 1, t, s)
-RECURSION = [
-    sp.Eq(Kf(l, t, s), Ff(_q1, _q2, _c)),
-    sp.Eq(Kdotf(l, t, s), Fdotf(_q1, _q2, _c)),
-    sp.Eq(Thetaf(l, t, s), Kf(l, t, s) + Cf(t, s) * Kdotf(l, t, s) * Thetaf(l - 1, t, s)),
-    sp.Eq(sp.Function("K^d")(t, s), sp.exp(-gamma * (t - s)) * Thetaf(sp.Symbol("L"), t, s)),
-]
+
+
+class _Undefined:
+    """Dual kernels as undefined functions (V is only needed for the same-input variances)."""
+
+    F, Fdot = Ff, Fdotf
+    V = staticmethod(lambda q: None)
+
+
+def _symbolic_recursion():
+    prev = Layer(Kf(l - 1, t, t), Kf(l - 1, s, s), Kf(l - 1, t, s), Kdotf(l - 1, t, s), Thetaf(l - 1, t, s))
+    nxt = runtime.step(prev, Cf(t, t), Cf(s, s), Cf(t, s), _Undefined)
+    named = {nxt.K_ts: Kf(l, t, s), nxt.Kdot_ts: Kdotf(l, t, s)}
+    return [
+        sp.Eq(Kf(l, t, s), nxt.K_ts),
+        sp.Eq(Kdotf(l, t, s), nxt.Kdot_ts),
+        sp.Eq(Thetaf(l, t, s), nxt.Theta_ts.subs(named)),
+        sp.Eq(sp.Function("K^d")(t, s), runtime.ndk(Thetaf(sp.Symbol("L"), t, s), t, s, gamma, sp.exp)),
+    ]
+
+
+RECURSION = _symbolic_recursion()
