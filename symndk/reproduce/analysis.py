@@ -128,3 +128,50 @@ def fit_loglog_slope(x, y):
         1.0
     """
     return float(np.polyfit(np.log(np.asarray(x, float)), np.log(np.abs(np.asarray(y, float))), 1)[0])
+
+
+def class_separation(values, labels):
+    """Mean of ``values`` over label +1 minus the mean over label -1 (per row for 2-D ``values``).
+
+    Example:
+        >>> class_separation([3.0, 1.0, 0.0, 2.0], [1, 1, -1, -1])
+        1.0
+    """
+    v = np.asarray(values, float)
+    y = np.asarray(labels, float)
+    sep = np.mean(v[..., y > 0], axis=-1) - np.mean(v[..., y < 0], axis=-1)
+    return float(sep) if v.ndim == 1 else sep
+
+
+def bisect_log(fun, lo, hi, rtol=1e-9, max_iter=200):
+    """Root of ``fun`` in ``[lo, hi]`` (0 < lo < hi, a sign change between them) by bisection in log x.
+
+    Returns ``(root, evaluations)``: the geometric midpoint of the final bracket, whose width
+    is below ``rtol`` relative (or where ``fun`` is exactly 0). Raises ``ValueError`` if
+    ``fun(lo)`` and ``fun(hi)`` have the same sign.
+
+    Example:
+        >>> root, n = bisect_log(lambda x: np.log(x / 2.5), 0.1, 100.0)
+        >>> round(root, 8), n < 60
+        (2.5, True)
+    """
+    lo, hi = float(lo), float(hi)
+    f_lo, f_hi = fun(lo), fun(hi)
+    n = 2
+    if f_lo == 0:
+        return lo, n
+    if f_hi == 0:
+        return hi, n
+    if np.sign(f_lo) == np.sign(f_hi):
+        raise ValueError(f"no sign change in [{lo:g}, {hi:g}]: f = {f_lo:g}, {f_hi:g}")
+    while hi / lo - 1 > rtol and n < max_iter:
+        mid = float(np.sqrt(lo * hi))
+        f_mid = fun(mid)
+        n += 1
+        if f_mid == 0:
+            return mid, n
+        if np.sign(f_mid) == np.sign(f_lo):
+            lo, f_lo = mid, f_mid
+        else:
+            hi = mid
+    return float(np.sqrt(lo * hi)), n

@@ -43,7 +43,7 @@ class Claim:
 
     Attributes:
         name: short stable id (unique within a reproduction).
-        statement: what the paper (THEORY.md section 11) says, in words.
+        statement: what the paper (docs/theory.md §11) says, in words.
         passed: whether the measured numbers meet ``criterion``.
         measured: the numbers the decision was made from.
         criterion: the test applied, in words.

