@@ -2,7 +2,7 @@
 
 Run:  python benchmarks/solver.py [--quick] [--scale P] [--self-reference]   (--scale 0 skips [3])
 
-1. Synthetic task (THEORY.md section 10; ReLU L = 2, sigma0^2 = 0.5, sigma^2 = 1, T = 0.01,
+1. Synthetic task (docs/theory.md §10; ReLU L = 2, sigma0^2 = 0.5, sigma^2 = 1, T = 0.01,
    r = 0.5), t in [0, 30/gamma]: absolute error against the independent high-precision reference
    (``symndk.reference``, 16 digits; ``--self-reference`` uses an m = 16 fast solve instead),
    number of time nodes, time.  Targets: 1e-10, <= 400 nodes, <= 0.5 s.

@@ -1,4 +1,4 @@
-"""Derivation 6 -- the long-lag limit of representational drift (THEORY §7).
+"""Derivation 6 -- the long-lag limit of representational drift (docs/theory.md §7).
 
 With the readout frozen and hidden weights drifting under the prior, the predictor at lag
 tau = t - t0 is k_L(tau; x, X)^T (K_GP + gamma I)^(-1) Y, with k_L the stationary two-time NNGP

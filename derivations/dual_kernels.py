@@ -1,4 +1,4 @@
-"""Derivation 2 -- dual kernels by the generalised Price theorem (THEORY §3, §9).
+"""Derivation 2 -- dual kernels by the generalised Price theorem (docs/theory.md §3, §9).
 
 For a centred Gaussian pair (u, v) with Var u = q1, Var v = q2, Cov = c, write
 F_phi(q1, q2, c) = E[phi(u) phi(v)].  Differentiating the Gaussian density in c equals

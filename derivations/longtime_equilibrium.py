@@ -1,5 +1,5 @@
 """Derivation 5 -- the long-time identity, its transient correction, and the NNGP equilibrium
-(THEORY §6).
+(docs/theory.md §6).
 
 Long-time identity.  Under the stationary prior (sigma0 = sigma, or t, s >> 1/gamma),
 C(t,t) = C(s,s) = sigma^2 and d/ds C(t,s) = gamma C(t,s) for s < t.  Claim:
@@ -25,7 +25,7 @@ q2 = C(s,s) K_{l-1}(s,s) moves.  The same computation gives exactly
 (``transient.induction_step`` symbolic; ``transient.<act>`` numeric for L = 1..5).  Every term
 carries Delta, so E_L -> 0 as sigma0 -> sigma, and E_L e^{2 gamma s} / Delta tends to a
 constant as s grows at fixed t - s: the correction decays like Delta e^{-2 gamma s}
-(``transient.<act>.limits``), as THEORY §6 states.
+(``transient.<act>.limits``), as docs/theory.md §6 states.
 
 Equilibrium.  In the stationary regime K^d depends on tau = t - s only, and the identity gives
 int_0^inf K^d(tau) dtau = K_L(0)/gamma = K_GP/gamma (``equilibrium.<act>.integral``).  The mean

@@ -1,4 +1,4 @@
-"""Derivation 4 -- the NDK at t = s = 0 is the NTK of the initialisation (THEORY §4).
+"""Derivation 4 -- the NDK at t = s = 0 is the NTK of the initialisation (docs/theory.md §4).
 
 K^d(t,s) = exp(-gamma (t-s)) Theta_L(t,s).  At t = s = 0 the exponential is 1 and every prior
 covariance C(0,0), C(t,t), C(s,s) equals sigma0^2 (``prior.C00``).  One layer of the two-time

@@ -1,4 +1,4 @@
-"""Derivation 1 -- prior statistics of one parameter (THEORY §2).
+"""Derivation 1 -- prior statistics of one parameter (docs/theory.md §2).
 
 Without the loss, every parameter obeys the Ornstein-Uhlenbeck equation
 

@@ -1,4 +1,4 @@
-"""Derivation 3 -- the two-time layer recursion (THEORY §3) and the linear special case.
+"""Derivation 3 -- the two-time layer recursion (docs/theory.md §3) and the linear special case.
 
 At infinite width the pre-activations of layer l at times t and s are jointly Gaussian.  Their
 covariance is the product of the weight covariance C(t,s) (every weight follows the prior OU

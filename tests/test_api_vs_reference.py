@@ -1,7 +1,7 @@
 """The fast float64 solver against the independent high-precision (MPFR) reference (symndk.reference).
 
 The reference (REFERENCE engineer's Radau IIA collocation in mpmath, certified by two orders)
-solves the scalar reduction of THEORY.md section 10; the fast solver solves the full P-vector
+solves the scalar reduction of docs/theory.md §10; the fast solver solves the full P-vector
 equations on the same task. They must agree to the requested tolerance.
 """
 import numpy as np

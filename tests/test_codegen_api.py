@@ -42,7 +42,7 @@ def test_closed_form_activation_is_generated_loaded_and_checked(tmp_path):
     assert result.closed_form and not result.numeric and result.passed
     assert result.dphi == "9*Heaviside(x)/10 + 1/10"
     assert all(Path(p).parent == tmp_path / "cache" / "symndk" / "generated" for p in result.modules)
-    # leaky ReLU closed form (NUMERICS.md table) at a point, a = 0.1, b = 1
+    # leaky ReLU closed form (docs/numerics.md §6.6 table) at a point, a = 0.1, b = 1
     q1, q2, c = 1.5, 0.8, 0.4
     th = np.arccos(c / np.sqrt(q1 * q2))
     expected = (0.81 / (2 * np.pi)) * np.sqrt(q1 * q2 - c * c) + ((0.01 + 1) / 2 - 0.81 * th / (2 * np.pi)) * c

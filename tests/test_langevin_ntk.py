@@ -1,5 +1,5 @@
 """Empirical two-time tangent kernel (finite-width Monte Carlo over the prior OU process) against
-Theta_L(t, s) of the layer recursion (THEORY.md section 3), and a wrong recursion rejected."""
+Theta_L(t, s) of the layer recursion (docs/theory.md §3), and a wrong recursion rejected."""
 import numpy as np
 import pytest
 

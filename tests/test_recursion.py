@@ -2,7 +2,7 @@
 
 Expected values come from independent routes: closed forms (linear activation), mpmath at
 50 digits with the mpmath kernels, finite differences of the prior, and the long-time
-identity of THEORY.md section 6.
+identity of docs/theory.md §6.
 """
 import math
 
@@ -93,7 +93,7 @@ def test_numpy_and_mpmath_backends_agree(name):
 
 @pytest.mark.parametrize("name", ["relu", "erf", "linear"])
 def test_long_time_identity(name):
-    """THEORY section 6, stationary regime: Theta_L - K_L = (1/gamma) d/ds K_L(t, s)."""
+    """docs/theory.md §6, stationary regime: Theta_L - K_L = (1/gamma) d/ds K_L(t, s)."""
     mod = duals.load(name, "numpy")
     s2, g, t, s, L = 1.3, 0.2, 5.0, 3.0, 2
     k_tt, k_ss, k_ts = 1.1, 0.8, 0.4

@@ -51,7 +51,7 @@ def test_lu_solve_matches_mpmath():
 
 @pytest.mark.parametrize("activation", ["relu", "erf", "linear"])
 def test_kernel_matches_layer_recursion(activation):
-    """The fused, cancellation-free evaluation equals recursion.layer_kernels (THEORY section 3)."""
+    """The fused, cancellation-free evaluation equals recursion.layer_kernels (docs/theory.md §3)."""
     """(MPFR kernels through the fused cancellation-free path, vs mpmath kernels through the generic one.)"""
     mod, ref_mod = duals.load(activation, "mpfr"), duals.load(activation, "mpmath")
     rng = np.random.default_rng(3)
@@ -71,7 +71,7 @@ def test_kernel_matches_layer_recursion(activation):
 
 
 def test_relu_cusp_coefficient():
-    """ReLU, L = 1, stationary: (K(t,t) - K(t,t-tau)) / sqrt(tau) -> sqrt(2 gamma)/(2 pi) (NUMERICS.md 3)."""
+    """ReLU, L = 1, stationary: (K(t,t) - K(t,t-tau)) / sqrt(tau) -> sqrt(2 gamma)/(2 pi) (docs/numerics.md §3)."""
     mod = duals.load("relu", "mpfr")
     with working_digits(40):
         g, tau, one = mpfr("0.1"), mpfr("1e-16"), mpfr(1)

@@ -58,7 +58,7 @@ def test_relu_table_recomputed_at_low_precision():
 
 
 def test_late_values_reach_the_nngp_equilibrium():
-    """gamma t = 30: g no longer depends on sigma0^2 (THEORY section 6); linear: g = s^(2L) / (s^(2L) + gamma).
+    """gamma t = 30: g no longer depends on sigma0^2 (docs/theory.md §6); linear: g = s^(2L) / (s^(2L) + gamma).
 
     Up to the remaining diffusive transient (~e^{-gamma t} = 1e-13), so to 1e-10.
     """

@@ -1,4 +1,4 @@
-"""Derived dual kernels agree with the independent closed forms of THEORY.md section 9."""
+"""Derived dual kernels agree with the independent closed forms of docs/theory.md §9."""
 import mpmath as mp
 import pytest
 import sympy as sp
@@ -9,7 +9,7 @@ from symndk.spec.dual import C, Q, Q1, Q2, derive_dual, dual_kernels
 
 
 def _theory(name, q1, q2, c):
-    """THEORY.md section 9, typed independently of the engine (the point of the test)."""
+    """docs/theory.md §9, typed independently of the engine (the point of the test)."""
     if name == "linear":
         return c, 1
     if name == "relu":
@@ -75,7 +75,7 @@ def test_exponent_outside_the_class_is_no_closed_form():
 
 
 def _numerics_table(name, q1, q2, c):
-    """NUMERICS.md closed-form table (+ Cho & Saul J_2), typed independently of the engine."""
+    """docs/numerics.md §6.6 closed-form table (+ Cho & Saul J_2), typed independently of the engine."""
     th = mp.acos(c / mp.sqrt(q1 * q2))
     S = q1 + q2
     if name in ("leaky", "abs"):

@@ -1,4 +1,4 @@
-"""Theory against finite-width Langevin simulation (THEORY.md sections 5, 7, 8, 13).
+"""Theory against finite-width Langevin simulation (docs/theory.md §5, §7, §8, §13).
 
 The CI cases (L = 1, width 256, 400 networks in antithetic pairs, diffusive time sigma^2/T = 2)
 must match ``symndk.predict`` within 4 standard errors at every recorded time and output, and

@@ -1,6 +1,6 @@
 """High-precision reference of the mean predictor on a small data set, with an error certificate.
 
-:func:`reference_predict` solves the full vector Volterra system of THEORY.md section 5,
+:func:`reference_predict` solves the full vector Volterra system of docs/theory.md §5,
 
     fbar_train(t) = int_0^t ds K^d(t,s;X,X) (Y - fbar_train(s))        (P-vector)
     fbar(x,t)     = int_0^t ds K^d(t,s;x,X) (Y - fbar_train(s)),
@@ -119,7 +119,7 @@ class _Dataset(_Problem):
 
 def reference_predict(X_train, y_train, X_test=None, activation="relu", depth=2, sigma0_sq=0.5, sigma_sq=1.0,
                       T=0.01, times=(1.0, 10.0, 100.0), dps=20, order=None, jobs=None, progress=False):
-    """Certified high-precision mean predictor on a small data set (THEORY.md section 5).
+    """Certified high-precision mean predictor on a small data set (docs/theory.md §5).
 
     Args:
         X_train: (P, N0) training inputs, P <= 8; y_train: (P,) targets; X_test: (Q, N0) or None.

@@ -1,6 +1,6 @@
 """Two-time NDK entries e^{-gamma (t-s)} Theta_L(t, s; x, x') in high precision, for the reference solver.
 
-:class:`NDKernel` evaluates the recursion of docs/theory.md section 3 (it calls
+:class:`NDKernel` evaluates the recursion of docs/theory.md §3 (it calls
 :func:`symndk.runtime.recursion.layer_kernels`, the code every backend runs) for inputs given by
 their squared norms ``|x|^2 / N0`` and overlaps ``K_0 = x.x'/N0``, through the generated fused layer
 map ``duals.layer(q1, q2, c, D)`` of the ``mpfr`` backend (gmpy2 numbers at the working precision of
@@ -9,11 +9,11 @@ from layer to layer without cancellation, starting from the exact first-layer fo
 
     D_1 = n n' (C_tt C_ss - C_ts^2) + C_ts^2 (n n' - K_0^2)      (n = |x|^2/N0, n' = |x'|^2/N0),
 
-whose first term is computed without cancellation at s -> t (NUMERICS.md) and whose second vanishes
+whose first term is computed without cancellation at s -> t (docs/numerics.md §5) and whose second vanishes
 exactly for x = x'; the lag ``d = t - s`` is passed separately: the ReLU cusp on the same-input
 diagonal keeps full relative precision.
 
-Two uses: the synthetic task of THEORY.md section 10 (unit-norm inputs at overlaps 1, 0, r; the scalar
+Two uses: the synthetic task of docs/theory.md §10 (unit-norm inputs at overlaps 1, 0, r; the scalar
 difference kernels ``kernel(1, 0)``, ``kernel(r, 0)``) and general small data sets (:meth:`NDKernel.matrix`:
 all entries of K^d(t, s; X_rows, X_cols) at once).
 
@@ -47,7 +47,7 @@ class NDKernel:
     Args:
         duals: mpfr dual-kernel module (``symndk.kernels.loader.load(name, "mpfr")``).
         depth: number of hidden layers L.
-        sigma0_sq, sigma_sq, gamma: prior parameters (THEORY.md section 2): int, float, decimal
+        sigma0_sq, sigma_sq, gamma: prior parameters (docs/theory.md §2): int, float, decimal
             string or mpmath/gmpy2 number.
         norms: the distinct squared input norms |x|^2/N0 (one same-input variance chain each);
             the default (1,) is the unit-norm synthetic task.
@@ -98,7 +98,7 @@ class NDKernel:
         y = x / z
         css = self.s2 + self.delta * y * y
         cts = self.s2 * z + self.delta * x * y
-        # C_tt C_ss - C_ts^2 without cancellation at s -> t (docs/numerics.md, property 5):
+        # C_tt C_ss - C_ts^2 without cancellation at s -> t (docs/numerics.md §5):
         # sigma^4 (1 - z^2) + sigma^2 Delta [(x - y)^2 + 2 x y (1 - z)]
         gd = self.gamma * d
         one_z = -gmpy2.expm1(-gd) if gd < 0.25 else 1 - z

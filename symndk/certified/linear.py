@@ -1,7 +1,7 @@
 """Method-independent reference for the linear activation: the Volterra equation is an ODE.
 
 For phi(x) = x every dual kernel is a polynomial in C (F = c, Fdot = 1), so on the synthetic
-task (THEORY.md section 10) Theta_L = (L + 1) C(t, s)^L K_0 and
+task (docs/theory.md §10) Theta_L = (L + 1) C(t, s)^L K_0 and
 
     k(t, s) = e^{-gamma (t-s)} (L + 1) C(t, s)^L,
     C(t, s) = e^{-gamma t} (sigma^2 e^{gamma s} + Delta e^{-gamma s}),   Delta = sigma0^2 - sigma^2,

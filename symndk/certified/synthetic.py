@@ -1,6 +1,6 @@
 """High-precision (mpmath) reference solution of the synthetic task, with an error certificate.
 
-:func:`reference` solves the scalar reduction of THEORY.md section 10,
+:func:`reference` solves the scalar reduction of docs/theory.md §10,
 
     g(t)  = int_0^t ds e^{-gamma (t-s)} [Theta_d - Theta_o](t, s) (1 - g(s))
     f*(t) = int_0^t ds e^{-gamma (t-s)} [Theta_r - Theta_o](t, s) (1 - g(s)),
@@ -261,7 +261,7 @@ def certified(problem, args, dps, order=None, jobs=None, progress=False, **task)
 
 def reference(activation="relu", depth=2, sigma0_sq=0.5, sigma_sq=1.0, T=0.01, r=0.5,
               times=(1.0, 10.0, 100.0, 1000.0, 3000.0), dps=30, order=None, progress=False, jobs=None):
-    """Certified high-precision g(t) and f*(t) of the synthetic task (THEORY.md section 10).
+    """Certified high-precision g(t) and f*(t) of the synthetic task (docs/theory.md §10).
 
     Args:
         activation: registered activation with closed-form generated kernels ("relu", "erf", "linear", ...).

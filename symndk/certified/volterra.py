@@ -5,7 +5,7 @@ kernel, given as a function returning a list of rows; P = 1 for the scalar synth
 entries analytic in (t, s) except for a square-root cusp k = A + B sqrt(t - s) on the diagonal, and
 applies a second (Q x P) kernel to the solution, ``int_0^t k2(t, s) u(s) ds``.
 
-Discretisation (NUMERICS.md, "Methods that fit"):
+Discretisation (docs/numerics.md §6.1):
 
 * Each component of ``u`` is a polynomial of degree m - 1 on each panel, collocated at the m
   Radau IIA points (an mP x mP linear system per panel).

@@ -1,4 +1,4 @@
-"""Low-rank separable compression of a two-time kernel family (NUMERICS.md, property 4).
+"""Low-rank separable compression of a two-time kernel family (docs/numerics.md §4).
 
 The matrices {K(t, s)} over all time pairs have low numerical rank (~10-30 at 1e-13), and
 K depends on time only through the slow analytic variables ``b = exp(-gamma s)`` and

@@ -1,4 +1,4 @@
-"""Panel meshes and quadrature rules for the Volterra solver (NUMERICS.md, "Discretisation").
+"""Panel meshes and quadrature rules for the Volterra solver (docs/numerics.md §6.1).
 
 * :func:`radau_nodes` -- Radau IIA collocation points on (0, 1] (last point 1).
 * :func:`gauss` -- Gauss-Legendre rule on [0, 1].
@@ -8,8 +8,8 @@
   width ~ 1/gamma, then slowly growing panels while the predictor relaxes to equilibrium.
 * :func:`lag_rule` -- history quadrature on [a, t] graded geometrically in the lag t - s
   towards the diagonal, in the variable v = sqrt(t - s): the same-input kernel is
-  A + B sqrt(t - s) with A, B analytic, so the integrand is analytic in v (NUMERICS.md,
-  property 3), and the grading resolves nearly collinear inputs (singularity at lag
+  A + B sqrt(t - s) with A, B analytic, so the integrand is analytic in v (docs/numerics.md
+  §3), and the grading resolves nearly collinear inputs (singularity at lag
   ~ (1 - rho0) / gamma).
 
 Example:

@@ -1,6 +1,6 @@
 """Public solver API: mean-predictor trajectories, closed forms, equilibria, drift, correlation.
 
-* :func:`predict` -- fbar_train(t), fbar(x, t) from the Volterra equations of THEORY.md
+* :func:`predict` -- fbar_train(t), fbar(x, t) from the Volterra equations of docs/theory.md
   section 5 (compressed kernel + Radau IIA panel collocation), with an error estimate.
 * :func:`ntk_dynamics`, :func:`ntk_equilibrium`, :func:`nngp_equilibrium` -- section 5/6
   closed forms.
@@ -107,7 +107,7 @@ def _kernel(X, Xt, activation, depth, sigma0_sq, sigma_sq, T):
 
 def ntk_dynamics(X_train, y_train, X_test=None, *, times, activation="relu", depth=2, sigma0_sq=0.5,
                  sigma_sq=1.0, T=0.0) -> Prediction:
-    """Gradient-driven phase (THEORY.md section 5): (I - e^{-K t}) Y and k^T K^{-1} (I - e^{-K t}) Y,
+    """Gradient-driven phase (docs/theory.md §5): (I - e^{-K t}) Y and k^T K^{-1} (I - e^{-K t}) Y,
     K the NTK of the initialisation (C = sigma0^2). Exact for T = 0."""
     X, y, Xt, tt = _check(X_train, y_train, X_test, activation, depth, sigma0_sq, sigma_sq, T, times)
     K = _kernel(X, Xt, activation, depth, sigma0_sq, sigma_sq, 0.0).block(0.0, 0.0)
@@ -139,7 +139,7 @@ def _nngp(X, Xt, activation, depth, sigma_sq):
 
 def nngp_equilibrium(X_train, y_train, X_test=None, *, activation="relu", depth=2, sigma0_sq=0.5,
                      sigma_sq=1.0, T=0.01) -> Prediction:
-    """NNGP equilibrium k_GP^T (K_GP + gamma I)^{-1} Y, gamma = T / sigma^2 (THEORY.md section 6)."""
+    """NNGP equilibrium k_GP^T (K_GP + gamma I)^{-1} Y, gamma = T / sigma^2 (docs/theory.md §6)."""
     X, y, Xt, _ = _check(X_train, y_train, X_test, activation, depth, sigma0_sq, sigma_sq, T)
     K = _nngp(X, Xt, activation, depth, sigma_sq).block(0.0, 0.0)
     P = X.shape[0]
@@ -196,7 +196,7 @@ def _solve_trajectory(kernel, y, t_end, rtol, atol, m, max_refine, extra_times=(
 
 def predict(X_train, y_train, X_test=None, activation="relu", depth=2, sigma0_sq=0.5, sigma_sq=1.0,
             T=0.01, times=None, rtol=1e-10, atol=1e-12, *, m=12, max_refine=2) -> Prediction:
-    """Mean predictor of the infinitely wide network under Langevin training (THEORY.md section 5).
+    """Mean predictor of the infinitely wide network under Langevin training (docs/theory.md §5).
 
     Args:
         X_train: (P, N0) training inputs; y_train: (P,) targets; X_test: (Q, N0) or None.
@@ -264,7 +264,7 @@ def _rows_integral(parts, sol, t, upper, sing, w_nngp, w_cross):
 
 def drift(X_train, y_train, X_test=None, *, t0, times, activation="relu", depth=2, sigma0_sq=0.5,
           sigma_sq=1.0, T=0.01, m=12) -> Prediction:
-    """Representational drift with the readout frozen at t0 (THEORY.md section 7), t >= t0.
+    """Representational drift with the readout frozen at t0 (docs/theory.md §7), t >= t0.
 
     fbar_drift(x; t, t0) = int_0^{t0} [e^{-gamma (t0-s)} K_L(t,s) + e^{-gamma (t-s)} C(t0,s)
     Kdot_L Theta_{L-1}(t,s)] (Y - fbar_train(s)) ds, for every row (train and test).
@@ -290,7 +290,7 @@ def _stationary_nngp(X, Xt, activation, depth, sigma_sq, T, tau):
 def drift_equilibrium(X_train, y_train, X_test=None, *, lags, activation="relu", depth=2, sigma0_sq=0.5,
                       sigma_sq=1.0, T=0.01) -> Prediction:
     """Readout frozen at equilibrium, lag tau = t - t0: k_L(tau)^T (K_GP + gamma I)^{-1} Y;
-    tau = inf gives the decorrelated limit with Kbar = E[phi(u)] E[phi(v)] (THEORY.md section 7)."""
+    tau = inf gives the decorrelated limit with Kbar = E[phi(u)] E[phi(v)] (docs/theory.md §7)."""
     X, y, Xt, tt = _check(X_train, y_train, X_test, activation, depth, sigma0_sq, sigma_sq, T)
     lags = np.atleast_1d(np.asarray(lags, float))
     if np.any(np.isnan(lags)) or np.any(lags < 0):
@@ -318,7 +318,7 @@ def _kbar(X, Xt, activation, depth, sigma_sq):
 
 def temporal_correlation(X_train, y_train, X_test=None, *, t_a, t_w, activation="relu", depth=2,
                          sigma0_sq=0.5, sigma_sq=1.0, T=0.01, m=12) -> Prediction:
-    """Readout/hidden temporal correlation g(x; t_a, t_w) of THEORY.md section 8 (g(x; t, t) = fbar(x, t)).
+    """Readout/hidden temporal correlation g(x; t_a, t_w) of docs/theory.md §8 (g(x; t, t) = fbar(x, t)).
 
     Returns a :class:`Prediction` with one row (times = [t_a]) for train and test inputs.
     """

@@ -1,4 +1,4 @@
-"""Two-time kernel assembly on data blocks (THEORY.md sections 3, 4, 7, 8).
+"""Two-time kernel assembly on data blocks (docs/theory.md §3, §4, §7, §8).
 
 :class:`TwoTimeKernel` holds the input Gram blocks of the rows ``[X_train; X_test]`` against
 the columns ``X_train`` and evaluates, through the generated dual kernels of one activation,

@@ -1,4 +1,4 @@
-"""Radau IIA panel collocation for the mean-predictor Volterra equations (THEORY.md section 5).
+"""Radau IIA panel collocation for the mean-predictor Volterra equations (docs/theory.md §5).
 
 With r(t) = Y - fbar_train(t) the training equation is the second-kind Volterra equation
 
@@ -166,7 +166,7 @@ class _StiffSolver:
     GMRES, preconditioned by either (a) the LU of an earlier panel's operator (consecutive
     uniform panels differ only through the slow drift of the kernel), or (b) the block-diagonal
     operator I + sum_k G^k (x) diag(V^T B_k V) in a fixed orthonormal basis V (eigenvectors of
-    the symmetric part of Kbar ~ K(t_c, t_c); NUMERICS.md, "Stiff panel solves"): one m x m
+    the symmetric part of Kbar ~ K(t_c, t_c); docs/numerics.md §6.3): one m x m
     inverse per mode, keeping the full stage coupling of every G^k. V and the diagonals are
     computed once and reused by later panels while GMRES converges quickly with them. A dense
     LU of the panel operator is the fallback, and becomes the new preconditioner. Small

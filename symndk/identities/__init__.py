@@ -1,4 +1,4 @@
-"""The identity catalogue: every relation of THEORY.md as a named, machine-checked identity.
+"""The identity catalogue: every relation of docs/theory.md as a named, machine-checked identity.
 
 ``verify(only=None)`` runs the catalogue (or the ids matching the glob / substring ``only``)
 and returns a list of :class:`~symndk.identities.engine.Result` (id, tier, residual, seconds).

@@ -1,4 +1,4 @@
-"""Identities behind the NNGP equilibrium (THEORY §6).
+"""Identities behind the NNGP equilibrium (docs/theory.md §6).
 
 Under the stationary prior the NDK depends on tau = t - s only and, by the long-time identity,
 K^d(tau) = -(1/gamma) d/dtau [exp(-gamma tau) K_L(tau)].  Hence

@@ -1,4 +1,4 @@
-"""Identities of the two-time kernels (THEORY §3-4, §6-7).
+"""Identities of the two-time kernels (docs/theory.md §3-4, §6-7).
 
 * ``longtime.induction_step`` (symbolic, any phi): if d/ds K_{l-1} = gamma (Theta_{l-1} - K_{l-1})
   then the same holds at layer l, using only Price's theorem and d/ds C(t,s) = gamma C(t,s);

@@ -1,4 +1,4 @@
-"""Identities of the prior statistics C(t, s) (THEORY §2): OU moment equations and limits.
+"""Identities of the prior statistics C(t, s) (docs/theory.md §2): OU moment equations and limits.
 
 Example:
     >>> [i.id for i in identities()][:2]

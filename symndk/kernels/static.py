@@ -1,4 +1,4 @@
-"""Static NNGP and NTK matrices of an L-layer network (THEORY.md section 3 at t = s).
+"""Static NNGP and NTK matrices of an L-layer network (docs/theory.md §3 at t = s).
 
 K_0 = x.x'/N0; for l = 1..L, with C = sigma^2 (weight variance),
 K_l = F(C K_{l-1}(x,x), C K_{l-1}(x',x'), C K_{l-1}(x,x')),  Kdot_l = Fdot(same),

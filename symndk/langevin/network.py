@@ -1,6 +1,6 @@
-"""An ensemble of fully connected networks (THEORY.md section 1), vectorised over networks.
+"""An ensemble of fully connected networks (docs/theory.md §1), vectorised over networks.
 
-Parameterisation exactly as in THEORY.md: every parameter is an O(1) scalar, no per-layer
+Parameterisation exactly as in docs/theory.md: every parameter is an O(1) scalar, no per-layer
 multipliers, and ``1/sqrt(fan-in)`` in the forward pass::
 
     h_1 = W_1 x / sqrt(N0),  h_l = W_l phi(h_{l-1}) / sqrt(N_{l-1}),  f = a . phi(h_L) / sqrt(N_L)
@@ -12,7 +12,7 @@ Euler-Maruyama step of dTheta = -grad E dt + sqrt(2 T dt) xi with
 E = 1/2 sum (f - y)^2 + T/(2 sigma^2) |Theta|^2 is :meth:`Ensemble.step`.
 
 *Antithetic* ensembles hold pairs: network ``k + B/2`` starts as ``(-a, W)`` of network ``k``
-and receives the same hidden-weight noise and the negated readout noise (THEORY.md section 13).
+and receives the same hidden-weight noise and the negated readout noise (docs/theory.md §13).
 
 Example (two linear networks; f is exactly linear in the readout):
     >>> import numpy as np

@@ -1,10 +1,10 @@
 """Empirical two-time tangent kernel E[grad f(x; Theta_t) . grad f(x'; Theta_s)] over the prior.
 
-Without the loss, the Langevin dynamics of THEORY.md section 1 is an Ornstein-Uhlenbeck
+Without the loss, the Langevin dynamics of docs/theory.md §1 is an Ornstein-Uhlenbeck
 process for every parameter. :func:`empirical_ntk` samples it *exactly* (Gaussian transitions
 theta(t') = e^{-gamma (t'-t)} theta(t) + sigma sqrt(1 - e^{-2 gamma (t'-t)}) xi, starting from
 N(0, sigma0^2)), so there is no time-step error, and averages the finite-width tangent kernel
-over the ensemble. It is the Monte Carlo counterpart of Theta_L(t, s) (THEORY.md section 3).
+over the ensemble. It is the Monte Carlo counterpart of Theta_L(t, s) (docs/theory.md §3).
 
 The inner product of two parameter gradients is formed layer by layer without materialising
 the gradients: dW_l = g_l (x) phi_{l-1} / sqrt(N_{l-1}), so

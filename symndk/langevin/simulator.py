@@ -1,4 +1,4 @@
-"""Finite-width Langevin simulation of an ensemble of networks (THEORY.md sections 1, 7, 8, 13).
+"""Finite-width Langevin simulation of an ensemble of networks (docs/theory.md §1, §7, §8, §13).
 
 :func:`simulate` integrates dTheta = -grad E dt + sqrt(2 T dt) xi by Euler-Maruyama for
 ``n_networks`` independent networks, vectorised over the ensemble (batched matrix products,
@@ -90,7 +90,7 @@ def simulate(X_train, y_train, X_test=None, activation="relu", depth=2, width=25
         sigma0_sq, sigma_sq, T: initial variance, prior variance, temperature (gamma = T/sigma^2).
         dt: Euler-Maruyama step.  times: recorded times, each a multiple of dt.
         n_networks: ensemble size (even when antithetic).  seed: integer seed.
-        antithetic: simulate antithetic pairs (THEORY.md section 13).
+        antithetic: simulate antithetic pairs (docs/theory.md §13).
         freeze_readout_at: t0 of the drift scenario (section 7), or None.
         pairs: (t_a, t_w) time pairs of the temporal-correlation output (section 8), or None.
         batch_size: networks per batch (default: what fits in ``memory_mb``).

@@ -24,7 +24,7 @@ def _kw(case):
 
 
 def predict(case, X, y, Xt, times):
-    """Mean predictor (THEORY.md section 5) at ``times``: (n, P + Q)."""
+    """Mean predictor (docs/theory.md §5) at ``times``: (n, P + Q)."""
     from symndk.dynamics import solvers as api
 
     res = api.predict(X, y, Xt, times=np.asarray(times, float), **_kw(case))

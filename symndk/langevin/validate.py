@@ -8,7 +8,7 @@ A case passes when every |simulation - theory| < ``tol`` standard errors + ``bia
 has a *foil* (a deliberately wrong variant of the theory), the foil's deviation exceeds
 ``foil_min`` standard errors + ``bias`` somewhere -- proof that the statistic can fail.
 
-``bias`` is the finite-width allowance of THEORY.md section 13 (ReLU, L >= 2, width <= 512: up
+``bias`` is the finite-width allowance of docs/theory.md §13 (ReLU, L >= 2, width <= 512: up
 to 0.02 in the predictor; L = 1: about 0.001, so the CI cases allow none). Measured here at
 width 256 (the simulation under-learns): ReLU L = 2 about 0.008, erf L = 2 about 0.006 (at most
 0.014), ReLU L = 3 (sigma^2 = 2) 0.015-0.02; ReLU L = 2 at width 512 shows about half of it.
@@ -104,7 +104,7 @@ _CI = dict(kind="predict", depth=1, width=256, n_networks=400, T=0.5, times=_gri
            slow=False)
 _SLOW = dict(width=256, n_networks=200, T=0.5, P=4, dt=0.02)
 _WIDE = dict(_SLOW, width=512)
-_L2 = dict(_SLOW, bias=0.02)  # THEORY.md section 13: L >= 2 at width <= 512, bias up to 0.02
+_L2 = dict(_SLOW, bias=0.02)  # docs/theory.md §13: L >= 2 at width <= 512, bias up to 0.02
 _PAIRS = ((1.0, 0.5), (0.5, 1.0), (2.0, 1.0), (1.0, 3.0), (3.0, 1.0), (4.0, 4.0), (2.0, 5.0))
 _NTK_PAIRS = ((0.0, 0.0), (1.0, 0.0), (2.0, 1.0), (3.0, 3.0), (6.0, 1.0))
 _PRED, _DRIFT = _grid(6.0, 0.5), _grid(6.0, 0.5)[4:]

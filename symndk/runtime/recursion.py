@@ -1,5 +1,5 @@
 """The prior statistics and the two-time layer recursion, written once for every backend
-(docs/theory.md sections 2-4).
+(docs/theory.md §2-4).
 
 Only arithmetic, the backend's ``exp``/``expm1`` and calls to a dual-kernel object
 (``F``, ``Fdot``, ``V``, and optionally the fused ``layer``/``kernels`` and ``Vdot``) appear here,
@@ -16,7 +16,7 @@ every backend's generated kernels against the SymPy spec at 50 digits.
 
 Example (ReLU, L = 1; at t = s = 0 the two-time NTK is the static NTK):
     >>> import numpy as np
-    >>> class ReLU:  # docs/theory.md section 9 closed forms (the generated module has the same names)
+    >>> class ReLU:  # docs/theory.md §9 closed forms (the generated module has the same names)
     ...     @staticmethod
     ...     def F(q1, q2, c):
     ...         th = np.arccos(np.clip(c / np.sqrt(q1 * q2), -1, 1))
@@ -40,7 +40,7 @@ from typing import NamedTuple
 
 
 def prior_C(t, s, sigma0_sq, sigma_sq, gamma, exp, lag=None):
-    """Prior parameter correlation C(t, s) (docs/theory.md section 2), t >= s.
+    """Prior parameter correlation C(t, s) (docs/theory.md §2), t >= s.
 
     Args:
         t, s: times (scalars, symbols or broadcasting arrays), t >= s >= 0.
@@ -90,7 +90,7 @@ class Layer(NamedTuple):
 
 
 def step(p: Layer, C_tt, C_ss, C_ts, duals, D_C=None, same=None, last=False, K_tt=None, K_ss=None) -> Layer:
-    """Layer l from layer l - 1 (docs/theory.md section 3):
+    """Layer l from layer l - 1 (docs/theory.md §3):
 
     q1 = C(t,t) K_{l-1}(x,x), q2 = C(s,s) K_{l-1}(x',x'), c = C(t,s) K_{l-1}(x,x'),
     K_l = F(q1, q2, c), Kdot_l = Fdot(q1, q2, c), Theta_l = K_l + C(t,s) Kdot_l Theta_{l-1}.
@@ -164,7 +164,7 @@ def layer_kernels(k0_tt, k0_ss, k0_ts, C_tt, C_ss, C_ts, depth, duals, D_C=None,
 
 
 def ndk(theta, t, s, gamma, exp, lag=None):
-    """K^d(t, s) = exp(-gamma (t - s)) Theta_L(t, s), t >= s (docs/theory.md section 4).
+    """K^d(t, s) = exp(-gamma (t - s)) Theta_L(t, s), t >= s (docs/theory.md §4).
 
     Example:
         >>> import math

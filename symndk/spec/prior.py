@@ -1,4 +1,4 @@
-"""Prior statistics: the Ornstein-Uhlenbeck covariance C(t, s) of one parameter (THEORY §2).
+"""Prior statistics: the Ornstein-Uhlenbeck covariance C(t, s) of one parameter (docs/theory.md §2).
 
 Without the loss each parameter obeys d theta = -gamma theta dt + sqrt(2 T) dB with
 theta(0) ~ N(0, sigma0^2) and gamma = T / sigma^2, so

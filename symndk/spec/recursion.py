@@ -1,4 +1,4 @@
-"""Two-time layer recursion (docs/theory.md sections 3-4): K_l, Kdot_l, Theta_l and the NDK.
+"""Two-time layer recursion (docs/theory.md §3-4): K_l, Kdot_l, Theta_l and the NDK.
 
 There is one recursion: :mod:`symndk.runtime.recursion`, the code every backend runs. Here it is
 evaluated on SymPy expressions. For a concrete depth :func:`layer_kernels` unrolls it with the
