@@ -1,4 +1,4 @@
-"""symndk.data: synthetic task (THEORY section 10), digits tasks, user arrays."""
+"""symndk.data: synthetic task (docs/theory.md §10), digits tasks, user arrays."""
 import doctest
 
 import numpy as np

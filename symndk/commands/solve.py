@@ -1,4 +1,4 @@
-"""``symndk solve``: mean-predictor trajectory (THEORY.md section 5) -> NPZ + JSON with metadata.
+"""``symndk solve``: mean-predictor trajectory (docs/theory.md §5) -> NPZ + JSON with metadata.
 
 Also writes the NTK and NNGP equilibria, so one file has the whole story.
 

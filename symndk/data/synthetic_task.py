@@ -1,4 +1,4 @@
-"""The synthetic task of THEORY.md section 10.
+"""The synthetic task of docs/theory.md §10.
 
 Example:
     >>> ds = synthetic(3, 0.5)
@@ -18,7 +18,7 @@ from symndk.errors import SymndkError
 
 
 def synthetic(P: int, r: float) -> Dataset:
-    """The synthetic task of THEORY.md section 10.
+    """The synthetic task of docs/theory.md §10.
 
     ``N0 = P + 1``; training rows ``sqrt(N0) e_mu`` (mu = 1..P) with labels +1, -1, +1, ...;
     one test point ``sqrt(N0) (r e_1 + sqrt(1 - r^2) e_{P+1})`` with label +1 (overlap r with x_1).
