@@ -102,9 +102,9 @@ def test_runner_writes_every_output(tmp_path, jobs):
     assert rep.passed and any(line.strip().startswith("PASS  powers") for line in lines)
 
 
-def test_registry_lists_the_seven_reproductions():
+def test_registry_lists_the_reproductions():
     assert list(REPRODUCTIONS) == ["timescales", "diffusive", "early-stopping", "drift", "linear", "temporal",
-                                   "simulation"]
+                                   "simulation", "equilibria"]
 
 
 def test_cli_unknown_reproduction_is_one_error_line():

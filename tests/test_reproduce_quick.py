@@ -17,6 +17,8 @@ MUST_PASS = {
     "timescales": ["gradient-phase-independent-of-T", "diffusive-phase-scales-as-1/T",
                    "scaling-speeds-gradient-phase", "scaling-slows-diffusive-phase"],
     "linear": ["linear-equilibria-differ-by-O(T)"],
+    "equilibria": ["training-error-O(T)", "large-T-no-plateau-ends-at-NNGP", "depth-favours-NNGP",
+                   "size-moves-both-alike", "sigma0-moves-NTK-regime-for-erf-not-relu"],
     "drift": ["trained-at-zero-lag", "relu-0v1-long-lag-above-chance", "relu-4v9-long-lag-chance", "erf-long-lag-zero",
               "relu-0v1-transient-chance", "all-weights-drift-to-chance"],
 }
@@ -53,8 +55,8 @@ def test_quick_reproduction(tmp_path, name):
 
 @pytest.mark.slow
 def test_reproduce_all_quick_cli(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "symndk", "reproduce", "all", "--quick", "--out", str(tmp_path)],
-                       capture_output=True, text=True, timeout=900)
+    r = subprocess.run([sys.executable, "-m", "symndk", "reproduce", "all", "--quick", "--out", str(tmp_path),
+                        "--allow-fail"], capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-2000:]
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert list(summary["reproductions"]) == list(REPRODUCTIONS)

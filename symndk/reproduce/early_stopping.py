@@ -1,4 +1,4 @@
-"""Fig. 3: where the optimal stopping time falls, over sigma0^2/sigma^2 x depth (synthetic task).
+"""Fig. 3: where the optimal stopping time falls, over sigma0^2/sigma^2 x depth (synthetic task and MNIST 0 vs 1).
 
 For each (activation, depth, ratio) the test predictor f*(t) is solved and its generalisation
 error e(t) = (y* - f*(t))^2 (y* = +1) minimised over time. The optimum is classified:
@@ -58,37 +58,62 @@ def run(ctx):
     ratios = [float(x) for x in ctx.pick(np.geomspace(0.1, 10, 4), np.geomspace(0.05, 20, 7))]
     depths = ctx.pick([1, 3], [1, 2, 3, 4])
     n = ctx.pick(80, 150)
-    ds, r = tasks.synthetic(tasks.Config("relu", 2, SIGMA_SQ, SIGMA_SQ, T))
-    ctx.params.update(task=ds.name, r=r, activations=acts, ratios=ratios, depths=depths, sigma_sq=SIGMA_SQ, T=T,
-                      gain_tol=GAIN_TOL, n_times=n)
-    cfgs = [tasks.Config(a, d, q * SIGMA_SQ, SIGMA_SQ, T) for a in acts for d in depths for q in ratios]
-    runs = ctx.map(tasks.trajectory, [(ds, c, tasks.time_grid(c, n)) for c in cfgs], desc="sweep")
+    ref = tasks.Config("relu", 2, SIGMA_SQ, SIGMA_SQ, T)
+    ds, r = tasks.synthetic(ref)
+    cands, is_mnist = tasks.image_pair(ctx, 0, 1, n_per_class=ctx.pick(5, 15), n_test_per_class=20, normalise="global")
+    img, idx = tasks.held_out_example(cands, ref)
+    iname = "MNIST 0 vs 1" if is_mnist else "8x8 digits 0 vs 1"
+    datasets = {"synthetic": ds, iname: img}
+    ctx.params.update(task=ds.name, r=r, image_task=img.name, image_test_index=idx, activations=acts, ratios=ratios,
+                      depths=depths, sigma_sq=SIGMA_SQ, T=T, gain_tol=GAIN_TOL, n_times=n)
+    panels = [("synthetic", a) for a in acts] + [(iname, "relu")]
+    cfgs = [(t, tasks.Config(a, d, q * SIGMA_SQ, SIGMA_SQ, T)) for t, a in panels for d in depths for q in ratios]
+    runs = ctx.map(tasks.trajectory, [(datasets[t], c, tasks.time_grid(c, n)) for t, c in cfgs], desc="sweep")
     rows, arrays = [], {}
-    for cfg, res in zip(cfgs, runs):
+    for (tname, cfg), res in zip(cfgs, runs):
         f = res["test"][:, 0]
-        rows.append({**cfg.as_dict(), **classify(res["times"], f, ds.y_test[0], res["ntk"][0], res["nngp"][0], cfg.gamma)})
-        tag = f"{cfg.activation}|L={cfg.depth}|ratio={cfg.ratio:.4g}"
+        y = datasets[tname].y_test[0]
+        rows.append({"task": tname, **cfg.as_dict(), **classify(res["times"], f, y, res["ntk"][0], res["nngp"][0], cfg.gamma)})
+        tag = f"{tname}|{cfg.activation}|L={cfg.depth}|ratio={cfg.ratio:.4g}"
         arrays[f"times[{tag}]"], arrays[f"test[{tag}]"] = res["times"], f
     ctx.data("early_stopping", **arrays)
     ctx.table("early_stopping", rows)
-    _plot(ctx, rows, acts, ratios, depths)
-    _claims(ctx, rows, ratios, depths)
+    _plot(ctx, rows, panels, ratios, depths)
+    _claims(ctx, rows, ratios, depths, iname)
 
 
-def _grid(rows, act, ratios, depths, key):
-    look = {(r["depth"], r["ratio"]): r[key] for r in rows if r["activation"] == act}
+def _grid(rows, panel, ratios, depths, key):
+    look = {(r["depth"], r["ratio"]): r[key] for r in rows if (r["task"], r["activation"]) == panel}
     return np.array([[look[(d, q)] for q in ratios] for d in depths], dtype=object)
 
 
-def _claims(ctx, rows, ratios, depths):
+def shallower_earlier(rows, ratios, depths):
+    """Per ratio < 1 with a diffusive optimum at >= 2 depths: whether gamma t_opt increases with depth.
+
+    Returns ``{ratio: (gamma t_opt by depth, increasing)}`` (diffusive optima only).
+    """
+    out = {}
+    for q in ratios:
+        if q >= 1:
+            continue
+        times = [r["gamma_t_opt"] for d in depths for r in rows if r["depth"] == d and r["ratio"] == q
+                 and r["phase"] == "diffusive"]
+        if len(times) >= 2:
+            out[q] = (times, bool(np.all(np.diff(times) > 0)))
+    return out
+
+
+def _claims(ctx, rows, ratios, depths, iname):
     diff = [r for r in rows if r["phase"] == "diffusive"]
     ctx.claim("early-stopping-in-diffusive-phase",
               "the optimal stopping time can fall inside the diffusive phase, beating both equilibria",
-              len(diff) > 0,
+              len(diff) > 0 and any(r["task"] == iname for r in diff),
               {"configs_with_diffusive_optimum": f"{len(diff)}/{len(rows)}",
+               f"of which {iname}": sum(r["task"] == iname for r in diff),
                "best_gain": max((r["gain"] for r in diff), default=0.0),
-               "where": [f"{r['activation']} L={r['depth']} ratio={r['ratio']:.3g}" for r in diff][:6]},
-              f"at least one configuration with an interior optimum better than both equilibria by > {GAIN_TOL:g}")
+               "where": [f"{r['task']} {r['activation']} L={r['depth']} ratio={r['ratio']:.3g}" for r in diff][:6]},
+              f"at least one configuration per task (synthetic and {iname}) with an interior optimum better than "
+              f"both equilibria by > {GAIN_TOL:g}")
     relu = [r for r in rows if r["activation"] == "relu"]
     small = [r for r in relu if r["ratio"] <= 1.0]
     large = [r for r in relu if r["ratio"] > 1.0]
@@ -98,26 +123,31 @@ def _claims(ctx, rows, ratios, depths):
               "diffusive-phase early stopping occurs for small sigma0^2/sigma^2 and not for large (ReLU)",
               f_small > f_large,
               {"fraction_diffusive[ratio<=1]": f_small, "fraction_diffusive[ratio>1]": f_large},
-              "fraction of configurations with a diffusive-phase optimum larger for ratio <= 1 than for ratio > 1")
-    q0 = min(ratios)
-    times = [r["gamma_t_opt"] for d in depths for r in relu if r["depth"] == d and r["ratio"] == q0 and r["phase"] == "diffusive"]
-    ok = len(times) >= 2 and bool(np.all(np.diff(times) > 0))
+              "fraction of ReLU configurations (both tasks) with a diffusive-phase optimum larger for ratio <= 1 "
+              "than for ratio > 1")
+    per_task = {t: shallower_earlier([r for r in relu if r["task"] == t], ratios, depths) for t in ("synthetic", iname)}
+    measured, verdicts = {}, []
+    for t, res in per_task.items():
+        for q, (times, ok) in res.items():
+            measured[f"gamma*t_opt by depth [{t}, ratio {q:.3g}]"] = times
+            verdicts.append(ok)
     ctx.claim("early-stopping-earlier-when-shallower",
               "at small sigma0^2/sigma^2 the early-stopping time occurs earlier in shallower networks (ReLU)",
-              ok, {"ratio": q0, "gamma*t_opt by depth (diffusive optima only)": times},
-              "gamma t_opt strictly increasing with depth over >= 2 depths with a diffusive optimum")
+              bool(verdicts) and all(verdicts), {**measured, "ratios holding": f"{sum(verdicts)}/{len(verdicts)}"},
+              "gamma t_opt strictly increasing with depth at EVERY ratio < 1 (both tasks) where >= 2 depths have a "
+              "diffusive optimum")
 
 
-def _plot(ctx, rows, acts, ratios, depths):
+def _plot(ctx, rows, panels, ratios, depths):
     import matplotlib
     from matplotlib.colors import LogNorm
 
-    fig, ax = plotting.panels(len(acts), 2, width=4.6, height=0.55 * len(depths) + 1.4)
+    fig, ax = plotting.panels(len(panels), 2, width=4.6, height=0.55 * len(depths) + 1.4)
     x = np.arange(len(ratios))
-    for i, act in enumerate(acts):
-        gt = _grid(rows, act, ratios, depths, "gamma_t_opt").astype(float)
-        err = _grid(rows, act, ratios, depths, "err_opt").astype(float)
-        phase = _grid(rows, act, ratios, depths, "phase")
+    for i, panel in enumerate(panels):
+        gt = _grid(rows, panel, ratios, depths, "gamma_t_opt").astype(float)
+        err = _grid(rows, panel, ratios, depths, "err_opt").astype(float)
+        phase = _grid(rows, panel, ratios, depths, "phase")
         at_eq = phase == "NNGP"
         for j, (data, cmap, lab) in enumerate(((np.ma.masked_where(at_eq, gt), "magma",
                                                 r"optimal stopping time $\gamma\,t_{opt}$"),
@@ -145,6 +175,6 @@ def _plot(ctx, rows, acts, ratios, depths):
             a.set_xlabel(r"$\sigma_0^2/\sigma^2$")
             a.set_ylabel("depth L")
             a.grid(False)
-            a.set_title(f"{tasks.ACT_LABEL[act]}: " + ("(a) when to stop" if j == 0 else "(b) best test error")
+            a.set_title(f"{panel[0]}, {tasks.ACT_LABEL[panel[1]]}: " + ("when to stop" if j == 0 else "best test error")
                         + "  (*: inside the diffusive phase; eq.: at NNGP)", fontsize=8)
     ctx.figure(fig, "early_stopping")

@@ -42,6 +42,7 @@ REPRODUCTIONS = {
     "linear": "symndk.reproduce.linear",
     "temporal": "symndk.reproduce.temporal",
     "simulation": "symndk.reproduce.simulation",
+    "equilibria": "symndk.reproduce.equilibria",
 }
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")

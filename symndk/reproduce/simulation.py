@@ -100,11 +100,13 @@ def _plot(ctx, theory, sim, width):
     for key, col, lab in (("train", "C0", r"training point $x_1$"), ("test", "C3", r"test point $x^*$")):
         a.plot(theory["times"], theory[key][:, 0], color=col, label=f"theory, {lab}")
         a.errorbar(sim["times"], sim[key][:, 0], yerr=2 * sim[f"{key}_se"][:, 0], fmt="o", ms=3.5, color=col,
-                   mfc="w", capsize=2, lw=1, label=f"Langevin, width {width} (±2 se)")
+                   mfc="w", capsize=2, lw=1, label=f"Langevin mean, {lab}")
     a.axhline(theory["ntk"][0], color="C3", label="NTK equilibrium (test)", **plotting.NTK_STYLE)
     a.axhline(theory["nngp"][0], color="C3", label="NNGP equilibrium (test)", **plotting.NNGP_STYLE)
     plotting.log_time(a, gamma=CFG.gamma)
     a.set_ylabel("mean predictor")
+    a.text(0.99, 0.03, f"markers: {ctx.params.get('n_networks', '')} networks of width {width}, $\\pm$2 se",
+           transform=a.transAxes, ha="right", va="bottom", fontsize=7, color="0.3")
     a.set_title(f"{CFG.label()}, $\\sigma_0^2$={CFG.sigma0_sq:g}, $\\sigma^2$={CFG.sigma_sq:g}, T={CFG.T:g}")
     a.legend(loc="upper left", fontsize=7)
     ctx.figure(fig, "simulation")

@@ -1,4 +1,4 @@
-"""Fig. 7 (paper SI B.5): temporal correlation of the readout and the hidden layers during learning.
+"""SI figs. 1 and 7 (paper SI B.5): temporal correlation of the readout and the hidden layers during learning.
 
 g(x; t_a, t_w) = <a(t_a) . phi(h_L(x; Theta(t_w)))> / sqrt(N_L) pairs the readout of time t_a
 with the hidden weights of time t_w (docs/theory.md §8); g(x; t, t) is the mean predictor.
@@ -22,7 +22,7 @@ import numpy as np
 
 from symndk.reproduce import plotting, tasks
 
-TITLE = "paper fig. 7 (SI B.5) -- temporal correlation of readout and hidden weights"
+TITLE = "paper SI figs. 1 and 7 (SI B.5) -- temporal correlation of readout and hidden weights"
 QUESTION = "With the readout frozen in time, does learning in the hidden layers keep the output aligned?"
 
 SIGMA_SQ = 1.0
