@@ -175,6 +175,8 @@ def _plot(ctx, rows, panels, ratios, depths):
             a.set_xlabel(r"$\sigma_0^2/\sigma^2$")
             a.set_ylabel("depth L")
             a.grid(False)
-            a.set_title(f"{panel[0]}, {tasks.ACT_LABEL[panel[1]]}: " + ("when to stop" if j == 0 else "best test error")
-                        + "  (*: inside the diffusive phase; eq.: at NNGP)", fontsize=8)
+            a.set_title(f"{panel[0]}, {tasks.ACT_LABEL[panel[1]]}: " + ("when to stop" if j == 0 else "best test error"),
+                        fontsize=8)
+    fig.suptitle("*: optimum inside the diffusive phase; NTK: at the NTK plateau; eq.: at the NNGP equilibrium",
+                 fontsize=8)
     ctx.figure(fig, "early_stopping")

@@ -81,10 +81,10 @@ def log_time(ax, gamma=None, label="time $t$"):
     ax.set_xlabel(label)
     if gamma:
         ax.axvline(1.0 / gamma, color="0.5", lw=0.8, ls="-.", alpha=0.6, zorder=0)
-        # the label sits on the x axis, below the plotting area, so it never covers a curve
-        ax.annotate(r"$1/\gamma$", (1.0 / gamma, 0.0), xycoords=("data", "axes fraction"), xytext=(0, -2),
-                    textcoords="offset points", ha="center", va="top", fontsize=7, color="0.35",
-                    bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none"}, annotation_clip=False)
+        # the label sits just above the plotting area, so it never covers a curve or a tick label
+        ax.annotate(r"$1/\gamma$", (1.0 / gamma, 1.0), xycoords=("data", "axes fraction"), xytext=(0, 1),
+                    textcoords="offset points", ha="center", va="bottom", fontsize=7, color="0.35",
+                    annotation_clip=False)
 
 
 def equilibrium_lines(ax, ntk=None, nngp=None, color="k", label=True):
