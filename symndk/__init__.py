@@ -40,7 +40,7 @@ _LAZY = {
     "get_activation": "symndk.spec.activations:get_activation",
     "register_activation": "symndk.spec.activations:register_activation",
     "dual_kernels": "symndk.spec.dual:dual_kernels",
-    "verify": "symndk.identities:verify",
+    "verify": "symndk.checks:verify",
     # new activations + codegen
     "activation_kernel": "symndk.kernels.activation:activation_kernel",
     "load_kernels": "symndk.kernels.loader:load",

@@ -4,7 +4,8 @@ import pytest
 import sympy as sp
 
 from symndk.errors import SymndkError
-from symndk.identities import catalogue, select, verify
+from symndk.checks import verify
+from symndk.identities import catalogue, select
 from symndk.identities.cat_duals import _quad_identity, dual_point, rho_limits
 from symndk.identities.engine import expr_identity, symbolic_zero
 from symndk.spec.activations import get_activation, list_activations

@@ -43,10 +43,10 @@ def test_failed_identity_gives_exit_1(monkeypatch, capsys):
 
     from symndk.commands import verify as cmd
     from symndk.identities import engine
-    import symndk.identities as ids
+    import symndk.checks as checks
 
     bad = engine.custom_identity("demo.bad", "bad", "1 = 2", lambda: ("failed", 1.0, "1 != 2"))
-    monkeypatch.setattr(ids, "catalogue", lambda activations=None: [bad])
+    monkeypatch.setattr(checks, "catalogue", lambda activations=None: [bad])
     monkeypatch.setattr(cmd, "_IDENTS", [])
     args = argparse.Namespace(only=None, activation=None, json=None, report=None, jobs=1, quiet=True)
     assert cmd.run(args) == 1

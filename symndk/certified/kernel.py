@@ -38,7 +38,7 @@ import math
 import gmpy2
 
 from symndk.certified.numbers import mpfr
-from symndk.runtime.recursion import layer_kernels
+from symndk.runtime.recursion import layer_kernels, prior_C, prior_gram
 
 
 class NDKernel:
@@ -55,8 +55,8 @@ class NDKernel:
 
     def __init__(self, duals, depth, sigma0_sq, sigma_sq, gamma, norms=(1,)):
         self.duals, self.depth = duals, int(depth)
-        self.s2 = mpfr(sigma_sq)
-        self.delta = mpfr(sigma0_sq) - self.s2
+        self.s0, self.s2 = mpfr(sigma0_sq), mpfr(sigma_sq)
+        self.delta = self.s0 - self.s2
         self.gamma = mpfr(gamma)
         self.norms = [mpfr(n) for n in norms]
         self.evaluations = 0
@@ -80,30 +80,26 @@ class NDKernel:
             out.append(chain)
         return out
 
+    def _prior(self, t, s, lag=None):
+        return prior_C(t, s, self.s0, self.s2, self.gamma, gmpy2.exp, lag, gmpy2.expm1)
+
     def _single(self, t):
-        """(e^{-gamma t}, C(t, t), variance chains at t), cached per time."""
+        """(C(t, t), variance chains at t), cached per time."""
         hit = self._cache.get(t)
         if hit is None:
-            x = gmpy2.exp(-self.gamma * t)
-            ctt = self.s2 + self.delta * x * x
-            hit = self._cache[t] = (x, ctt, self._chains(ctt))
+            ctt = self._prior(t, t)
+            hit = self._cache[t] = (ctt, self._chains(ctt))
         return hit
 
     def thetas(self, t, s, d, entries):
         """e^{-gamma d} Theta_L(t, s) at each :meth:`entry`, d = t - s: the runtime recursion
         (:func:`symndk.runtime.recursion.layer_kernels`) on MPFR numbers, Gram determinant carried."""
         self.evaluations += 1
-        x, ctt, chains_t = self._single(t)
+        ctt, chains_t = self._single(t)
+        css, chains_s = self._single(s)
+        cts = self._prior(t, s, d)
+        dC = prior_gram(t, s, self.s0, self.s2, self.gamma, gmpy2.exp, gmpy2.expm1, d)  # no cancellation at s -> t
         z = gmpy2.exp(-self.gamma * d)
-        y = x / z
-        css = self.s2 + self.delta * y * y
-        cts = self.s2 * z + self.delta * x * y
-        # C_tt C_ss - C_ts^2 without cancellation at s -> t (docs/numerics.md §5):
-        # sigma^4 (1 - z^2) + sigma^2 Delta [(x - y)^2 + 2 x y (1 - z)]
-        gd = self.gamma * d
-        one_z = -gmpy2.expm1(-gd) if gd < 0.25 else 1 - z
-        dC = self.s2 * (self.s2 * one_z * (1 + z) + self.delta * ((x - y) ** 2 + 2 * x * y * one_z))
-        chains_s = self._chains(css)
         out = []
         for i, j, c0, nn, det0 in entries:
             theta = layer_kernels(self.norms[i], self.norms[j], c0, ctt, css, cts, self.depth, self.duals,

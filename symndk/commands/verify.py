@@ -44,7 +44,8 @@ def run(args) -> int:
     from tqdm import tqdm
 
     from symndk.errors import SymndkError
-    from symndk.identities import catalogue, select
+    from symndk.checks import catalogue
+    from symndk.identities import select
 
     if args.jobs < 1:
         raise SymndkError(f"--jobs must be >= 1, got {args.jobs}")

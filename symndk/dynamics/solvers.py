@@ -277,7 +277,7 @@ def drift(X_train, y_train, X_test=None, *, t0, times, activation="relu", depth=
     sol, _, info = _solve_trajectory(kernel, y, t0, 1e-10, 1e-12, m, 1)
     parts = _parts(kernel, float(tt[-1]))
     out = [_rows_integral(parts, sol, t, t0, t, lambda s: np.exp(-g * (t0 - s)),
-                          lambda s, t=t: np.exp(-g * (t - s)) * prior_C(t0, s, sigma0_sq, sigma_sq, g, np.exp))
+                          lambda s, t=t: np.exp(-g * (t - s)) * prior_C(t0, s, sigma0_sq, sigma_sq, g, np.exp, expm1=np.expm1))
            for t in tt]
     out = np.array(out)
     return Prediction(tt, out[:, :P], out[:, P:], 0.0, dict(info, t0=t0, method="drift, general t0"))
@@ -330,7 +330,8 @@ def temporal_correlation(X_train, y_train, X_test=None, *, t_a, t_w, activation=
         return Prediction(np.array([t_a]), np.zeros((1, P)), np.zeros((1, Xt.shape[0])))
     sol, _, info = _solve_trajectory(kernel, y, t_max, 1e-10, 1e-12, m, 1, extra_times=(t_a, t_w))
     parts = _parts(kernel, t_max)
-    C_a = lambda s: prior_C(np.maximum(t_a, s), np.minimum(t_a, s), sigma0_sq, sigma_sq, g, np.exp)
+    C_a = lambda s: prior_C(np.maximum(t_a, s), np.minimum(t_a, s), sigma0_sq, sigma_sq, g, np.exp,
+                                  expm1=np.expm1)
     part1 = _rows_integral(parts, sol, t_w, t_a, t_w, lambda s: np.exp(-g * (t_a - s)), None)
     part2 = _rows_integral(parts, sol, t_w, t_w, t_w, None, lambda s: np.exp(-g * (t_w - s)) * C_a(s))
     out = (part1 + part2)[None]

@@ -68,8 +68,9 @@ class TwoTimeKernel:
 
     def _layers(self, k_tt, k_ss, k_ts, D_0, t, s, lag):
         g, s0, s2 = self.gamma, self.sigma0_sq, self.sigma_sq
-        C_tt, C_ss = prior_C(t, t, s0, s2, g, np.exp), prior_C(s, s, s0, s2, g, np.exp)
-        C_ts = prior_C(t, s, s0, s2, g, np.exp, lag)
+        C_tt = prior_C(t, t, s0, s2, g, np.exp, expm1=np.expm1)
+        C_ss = prior_C(s, s, s0, s2, g, np.exp, expm1=np.expm1)
+        C_ts = prior_C(t, s, s0, s2, g, np.exp, lag, np.expm1)
         D_C = prior_gram(t, s, s0, s2, g, np.exp, np.expm1, lag)
         return layer_kernels(k_tt, k_ss, k_ts, C_tt, C_ss, C_ts, self.depth, self.duals, D_C, D_0)
 

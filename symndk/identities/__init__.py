@@ -1,11 +1,11 @@
 """The identity catalogue: every relation of docs/theory.md as a named, machine-checked identity.
 
-``verify(only=None)`` runs the catalogue (or the ids matching the glob / substring ``only``)
-and returns a list of :class:`~symndk.identities.engine.Result` (id, tier, residual, seconds).
-Identity ids are stable; the derivations in ``derivations/`` cite them.
+``catalogue()`` lists the spec's identities and ``select`` picks ids by glob or substring;
+:func:`symndk.checks.verify` runs them together with the ``runtime.*`` checks of the code that
+runs. Identity ids are stable; the derivations in ``derivations/`` cite them.
 
 Example:
-    >>> [r.tier for r in verify("prior.C00")]
+    >>> [i.verify().tier for i in select(catalogue(), "prior.C00")]
     ['symbolic']
     >>> sorted(i.id for i in catalogue() if i.id.startswith("prior."))[:2]
     ['prior.C00', 'prior.equal_time_limit']
@@ -16,7 +16,7 @@ import fnmatch
 from functools import lru_cache
 
 from symndk.errors import SymndkError
-from symndk.identities.engine import Identity, Result
+from symndk.identities.engine import Identity
 
 
 @lru_cache(maxsize=None)
@@ -47,12 +47,3 @@ def select(idents: list[Identity], only: str | None) -> list[Identity]:
         return idents
     pattern = only if any(ch in only for ch in "*?[") else f"*{only}*"
     return [i for i in idents if fnmatch.fnmatchcase(i.id, pattern)]
-
-
-def verify(only: str | None = None, activations=None, progress=None) -> list[Result]:
-    """Verify the selected identities; ``progress`` wraps the iterable (e.g. ``tqdm``)."""
-    idents = select(catalogue(activations), only)
-    if not idents:
-        raise SymndkError(f"no identity matches {only!r}")
-    it = progress(idents) if progress else idents
-    return [ident.verify() for ident in it]

@@ -115,7 +115,7 @@ def tangent_kernel(case, X, equal_time_C=False):
     out = []
     for t, s in case.pairs:
         t, s = max(t, s), min(t, s)
-        Ctt, Css, Cts = (prior_C(a, b, case.sigma0_sq, case.sigma_sq, gamma, np.exp)
+        Ctt, Css, Cts = (prior_C(a, b, case.sigma0_sq, case.sigma_sq, gamma, np.exp, expm1=np.expm1)
                          for a, b in ((t, t), (s, s), (t, s)))
         if equal_time_C:
             Cts = np.sqrt(Ctt * Css)

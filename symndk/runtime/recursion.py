@@ -39,8 +39,14 @@ from __future__ import annotations
 from typing import NamedTuple
 
 
-def prior_C(t, s, sigma0_sq, sigma_sq, gamma, exp, lag=None):
-    """Prior parameter correlation C(t, s) (docs/theory.md §2), t >= s.
+def prior_C(t, s, sigma0_sq, sigma_sq, gamma, exp, lag=None, expm1=None):
+    """Prior parameter correlation C(t, s) (docs/theory.md §2), t >= s:
+
+    C(t, s) = sigma^2 e^{-gamma (t-s)} + (sigma0^2 - sigma^2) e^{-gamma (t+s)}
+            = e^{-gamma (t-s)} [sigma0^2 e^{-2 gamma s} + sigma^2 (1 - e^{-2 gamma s})],
+
+    evaluated in the second form: both terms are >= 0, so nothing cancels when sigma0^2 << sigma^2
+    at early times (the first form loses all digits of C(0, 0) = sigma0^2 = 1e-16 sigma^2).
 
     Args:
         t, s: times (scalars, symbols or broadcasting arrays), t >= s >= 0.
@@ -49,14 +55,19 @@ def prior_C(t, s, sigma0_sq, sigma_sq, gamma, exp, lag=None):
         gamma: T / sigma^2.
         exp: the backend's exponential (``numpy.exp``, ``mpmath.exp``, ``gmpy2.exp``, ``sympy.exp``).
         lag: optional t - s, when known more accurately than the difference of t and s.
+        expm1: the backend's exp(x) - 1 (accurate near 0); None: ``exp(x) - 1``.
 
     Example:
         >>> import math
         >>> round(prior_C(3.0, 1.0, 2.0, 1.0, 0.5, math.exp), 12)  # e^-1 + e^-2
         0.503214724408
+        >>> prior_C(0.0, 0.0, 1e-16, 1.0, 0.1, math.exp, expm1=math.expm1)
+        1e-16
     """
     lag = t - s if lag is None else lag
-    return sigma_sq * exp(-gamma * lag) + (sigma0_sq - sigma_sq) * exp(-gamma * (t + s))
+    decay = exp(-2 * gamma * s)
+    grow = -expm1(-2 * gamma * s) if expm1 is not None else 1 - decay
+    return exp(-gamma * lag) * (sigma0_sq * decay + sigma_sq * grow)
 
 
 def prior_gram(t, s, sigma0_sq, sigma_sq, gamma, exp, expm1, lag=None):
@@ -75,7 +86,7 @@ def prior_gram(t, s, sigma0_sq, sigma_sq, gamma, exp, expm1, lag=None):
         0.0
     """
     e = expm1(-gamma * (t - s if lag is None else lag))
-    return -e * (e + 2) * sigma_sq * prior_C(s, s, sigma0_sq, sigma_sq, gamma, exp)
+    return -e * (e + 2) * sigma_sq * prior_C(s, s, sigma0_sq, sigma_sq, gamma, exp, expm1=expm1)
 
 
 class Layer(NamedTuple):

@@ -10,8 +10,8 @@ The branch t >= s is explicit (no ``Abs``); :func:`prior_C` swaps the arguments 
 Example:
     >>> prior_C(0, 0)
     sigma0_sq
-    >>> prior_C(t, s, stationary=True)
-    sigma_sq*exp(-gamma*(-s + t))
+    >>> sp.simplify(prior_C(t, s, stationary=True))
+    sigma_sq*exp(gamma*(s - t))
     >>> prior_C(s, t, ordered=False).subs({s: 2, t: 1}) == prior_C(2, 1)
     True
 """
