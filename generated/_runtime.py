@@ -18,11 +18,11 @@ def _full(value, *args):
     return value + numpy.zeros(numpy.broadcast(*args).shape)
 
 
-def _patch(value, mask, helper, q1, q2, c, D):
-    """Where ``mask`` holds, replace ``value`` by ``helper(q1, q2, c, D)`` (evaluated there only)."""
+def _patch(value, mask, helper, *args):
+    """Where ``mask`` holds, replace ``value`` by ``helper(*args)`` (evaluated there only)."""
     if not numpy.any(mask):
         return value
-    value, mask, q1, q2, c, D = numpy.broadcast_arrays(value, mask, q1, q2, c, D)
+    value, mask, *args = numpy.broadcast_arrays(value, mask, *args)
     value = numpy.array(value, dtype=numpy.float64)
-    value[mask] = helper(q1[mask], q2[mask], c[mask], D[mask])
-    return value
+    value[mask] = helper(*(a[mask] for a in args))
+    return value if value.ndim else value[()]

@@ -23,6 +23,18 @@ def _gram(q1, q2, c, D):
     return _ZERO if D < 0 else D
 
 
+def _small(k, a, *args):
+    """(extra guard bits, threshold) for a closed form that loses about a + k log10(1/s) digits when
+    an argument is of size s: the extra bits (from the smallest non-zero |argument|, at most twice the
+    working bits) restore the caller's precision; where every |argument| is below the threshold
+    (2^-working bits) the generated code uses the form's Taylor polynomial instead."""
+    w = gmpy2.get_context().precision + GUARD_BITS
+    sizes = [abs(_num(x)) for x in args]
+    s = min((v for v in sizes if v), default=gmpy2.mpfr(1))
+    octaves = min(max(0, 1 - gmpy2.get_exp(s)), 2 * w)  # s >= 2^(get_exp(s) - 1)
+    return int(3.3220 * a + k * octaves) + 8, gmpy2.mul_2exp(gmpy2.mpfr(1), -w)
+
+
 def _real(value):
     """Round to the caller's precision (the current one); refuse a NaN or complex value."""
     if type(value) is gmpy2.mpfr:

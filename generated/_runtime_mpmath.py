@@ -13,6 +13,18 @@ def _gram(q1, q2, c, D):
     return max(D, mpmath.mpf(0))
 
 
+def _small(k, a, *args):
+    """(extra guard digits, threshold) for a closed form that loses about a + k log10(1/s) digits when
+    an argument is of size s: the extra digits (from the smallest non-zero |argument|, at most twice the
+    working digits) restore the caller's precision; where every |argument| is below the threshold
+    (10^-working digits) the generated code uses the form's Taylor polynomial instead."""
+    w = mpmath.mp.dps + GUARD
+    sizes = [abs(mpmath.mpf(x)) for x in args]
+    s = min((v for v in sizes if v), default=mpmath.mpf(1))
+    decades = min(max(0, -mpmath.mag(s) * 0.30103), 2 * w)
+    return int(a + k * decades) + 2, mpmath.mpf(10) ** -w
+
+
 def _real(value):
     """Round to the caller's precision; refuse a complex value with a non-negligible imaginary part."""
     value = mpmath.mpmathify(value)

@@ -8,7 +8,7 @@ Functions take mpf-convertible scalars and work at the caller's precision (wrap 
 """
 import mpmath
 
-from symndk_generated._runtime_mpmath import GUARD, _real
+from symndk_generated._runtime_mpmath import GUARD, _gram, _real, _small
 
 NAME = "cos"
 EXPR = "cos(x)"
@@ -60,12 +60,116 @@ def F(q1, q2, c, D=None):
 def Fdot(q1, q2, c, D=None):
     """E[phi'(u) phi'(v)] (the derivative kernel); D = q1 q2 - c^2 if given.
 
-    Generated body: 1 named temporaries, 11 operations.
+    Generated body: 103 named temporaries, 493 operations.
     """
-    with mpmath.workdps(mpmath.mp.dps + GUARD):
+    _extra, _tiny = _small(0.94, 0.89, q1, q2, c)
+    with mpmath.workdps(mpmath.mp.dps + GUARD + _extra):
         q1, q2, c = mpmath.mpf(q1), mpmath.mpf(q2), mpmath.mpf(c)
-        x0 = (mpmath.mpf(1)/mpmath.mpf(2))*q1 + (mpmath.mpf(1)/mpmath.mpf(2))*q2
-        out = (-mpmath.mpf(1)/mpmath.mpf(2)*mpmath.exp(-c - x0) + (mpmath.mpf(1)/mpmath.mpf(2))*mpmath.exp(c - x0), )
+        D = _gram(q1, q2, c, D)
+        x0 = D*c
+        x1 = (mpmath.mpf(1)/mpmath.mpf(2))*q1
+        x2 = (mpmath.mpf(1)/mpmath.mpf(2))*q2
+        x3 = c**3
+        x4 = c**5
+        x5 = c**7
+        x6 = c**9
+        x7 = (mpmath.mpf(1)/mpmath.mpf(16))*x0
+        x8 = D*x3
+        x9 = D*x4
+        x10 = D*x5
+        x11 = D**2
+        x12 = c*x11
+        x13 = D**3
+        x14 = c*x13
+        x15 = D**4
+        x16 = c*x15
+        x17 = q1**2
+        x18 = (mpmath.mpf(1)/mpmath.mpf(8))*c
+        x19 = q1**3
+        x20 = (mpmath.mpf(1)/mpmath.mpf(48))*c
+        x21 = q1**4
+        x22 = (mpmath.mpf(1)/mpmath.mpf(384))*c
+        x23 = q1**5
+        x24 = (mpmath.mpf(1)/mpmath.mpf(3840))*c
+        x25 = q1**6
+        x26 = (mpmath.mpf(1)/mpmath.mpf(46080))*c
+        x27 = q1**7
+        x28 = (mpmath.mpf(1)/mpmath.mpf(645120))*c
+        x29 = q1**8
+        x30 = (mpmath.mpf(1)/mpmath.mpf(10321920))*c
+        x31 = (mpmath.mpf(1)/mpmath.mpf(185794560))*c
+        x32 = (mpmath.mpf(1)/mpmath.mpf(3715891200))*c
+        x33 = q2**2
+        x34 = q2**3
+        x35 = q2**4
+        x36 = q2**5
+        x37 = q2**6
+        x38 = q2**7
+        x39 = q2**8
+        x40 = (mpmath.mpf(7)/mpmath.mpf(48))*x3
+        x41 = (mpmath.mpf(11)/mpmath.mpf(640))*x4
+        x42 = (mpmath.mpf(143)/mpmath.mpf(129024))*x5
+        x43 = (mpmath.mpf(4199)/mpmath.mpf(92897280))*x6
+        x44 = (mpmath.mpf(1)/mpmath.mpf(96))*x0
+        x45 = (mpmath.mpf(1)/mpmath.mpf(768))*x0
+        x46 = (mpmath.mpf(1)/mpmath.mpf(7680))*x0
+        x47 = (mpmath.mpf(1)/mpmath.mpf(92160))*x0
+        x48 = (mpmath.mpf(1)/mpmath.mpf(1290240))*x0
+        x49 = (mpmath.mpf(1)/mpmath.mpf(20643840))*x0
+        x50 = (mpmath.mpf(1)/mpmath.mpf(371589120))*x0
+        x51 = (mpmath.mpf(1)/mpmath.mpf(64))*x8
+        x52 = (mpmath.mpf(143)/mpmath.mpf(92160))*x9
+        x53 = (mpmath.mpf(221)/mpmath.mpf(2580480))*x10
+        x54 = (mpmath.mpf(1)/mpmath.mpf(384))*x12
+        x55 = (mpmath.mpf(1)/mpmath.mpf(18432))*x14
+        x56 = (mpmath.mpf(1)/mpmath.mpf(1474560))*x16
+        x57 = x11*x3
+        x58 = x11*x4
+        x59 = x13*x3
+        x60 = (mpmath.mpf(1)/mpmath.mpf(32))*x3
+        x61 = (mpmath.mpf(11)/mpmath.mpf(2304))*x3
+        x62 = (mpmath.mpf(13)/mpmath.mpf(23040))*x3
+        x63 = (mpmath.mpf(1)/mpmath.mpf(18432))*x3
+        x64 = (mpmath.mpf(17)/mpmath.mpf(3870720))*x3
+        x65 = (mpmath.mpf(19)/mpmath.mpf(61931520))*x3
+        x66 = (mpmath.mpf(1)/mpmath.mpf(53084160))*x3
+        x67 = (mpmath.mpf(143)/mpmath.mpf(46080))*x4
+        x68 = (mpmath.mpf(13)/mpmath.mpf(30720))*x4
+        x69 = (mpmath.mpf(17)/mpmath.mpf(368640))*x4
+        x70 = (mpmath.mpf(323)/mpmath.mpf(77414400))*x4
+        x71 = (mpmath.mpf(19)/mpmath.mpf(58982400))*x4
+        x72 = (mpmath.mpf(221)/mpmath.mpf(1290240))*x5
+        x73 = (mpmath.mpf(323)/mpmath.mpf(15482880))*x5
+        x74 = (mpmath.mpf(323)/mpmath.mpf(154828800))*x5
+        x75 = (mpmath.mpf(323)/mpmath.mpf(53084160))*x6
+        x76 = (mpmath.mpf(11)/mpmath.mpf(4608))*x8
+        x77 = (mpmath.mpf(13)/mpmath.mpf(46080))*x8
+        x78 = (mpmath.mpf(1)/mpmath.mpf(36864))*x8
+        x79 = (mpmath.mpf(17)/mpmath.mpf(7741440))*x8
+        x80 = (mpmath.mpf(19)/mpmath.mpf(123863040))*x8
+        x81 = (mpmath.mpf(13)/mpmath.mpf(61440))*x9
+        x82 = (mpmath.mpf(17)/mpmath.mpf(737280))*x9
+        x83 = (mpmath.mpf(323)/mpmath.mpf(154828800))*x9
+        x84 = (mpmath.mpf(323)/mpmath.mpf(30965760))*x10
+        x85 = (mpmath.mpf(1)/mpmath.mpf(3072))*x12
+        x86 = (mpmath.mpf(1)/mpmath.mpf(30720))*x12
+        x87 = (mpmath.mpf(1)/mpmath.mpf(368640))*x12
+        x88 = (mpmath.mpf(1)/mpmath.mpf(5160960))*x12
+        x89 = (mpmath.mpf(1)/mpmath.mpf(82575360))*x12
+        x90 = (mpmath.mpf(11)/mpmath.mpf(18432))*x57
+        x91 = (mpmath.mpf(13)/mpmath.mpf(245760))*x58
+        x92 = (mpmath.mpf(1)/mpmath.mpf(184320))*x14
+        x93 = (mpmath.mpf(1)/mpmath.mpf(2211840))*x14
+        x94 = (mpmath.mpf(1)/mpmath.mpf(30965760))*x14
+        x95 = (mpmath.mpf(13)/mpmath.mpf(1105920))*x59
+        x96 = (mpmath.mpf(1)/mpmath.mpf(17694720))*x16
+        x97 = (mpmath.mpf(13)/mpmath.mpf(184320))*x57
+        x98 = (mpmath.mpf(1)/mpmath.mpf(147456))*x57
+        x99 = (mpmath.mpf(17)/mpmath.mpf(30965760))*x57
+        x100 = (mpmath.mpf(17)/mpmath.mpf(2949120))*x58
+        x101 = (mpmath.mpf(1)/mpmath.mpf(884736))*x59
+        x102 = x1 + x2
+        out = ((((mpmath.mpf(1)/mpmath.mpf(14745600))*D**5*c + (mpmath.mpf(4199)/mpmath.mpf(185794560))*D*x6 + (mpmath.mpf(4199)/mpmath.mpf(486604800))*c**11 - c*x1 - c*x2 + c + q1**10*x32 - q1**9*x31 - q1*x40 - q1*x41 - q1*x42 - q1*x43 - q1*x51 - q1*x52 - q1*x53 - q1*x54 - q1*x55 - q1*x56 - q1*x7 - q1*x90 - q1*x91 - q1*x95 + q2**10*x32 - q2**9*x31 - q2*x40 - q2*x41 - q2*x42 - q2*x43 - q2*x51 - q2*x52 - q2*x53 - q2*x54 - q2*x55 - q2*x56 - q2*x7 - q2*x90 - q2*x91 - q2*x95 + (mpmath.mpf(1)/mpmath.mpf(4))*x0 + (mpmath.mpf(143)/mpmath.mpf(258048))*x10 + x100*x17 + x100*x33 + x101*x17 + x101*x33 + (mpmath.mpf(221)/mpmath.mpf(10321920))*x11*x5 + (mpmath.mpf(1)/mpmath.mpf(64))*x12 + (mpmath.mpf(13)/mpmath.mpf(1474560))*x13*x4 + (mpmath.mpf(1)/mpmath.mpf(2304))*x14 + (mpmath.mpf(13)/mpmath.mpf(8847360))*x15*x3 + (mpmath.mpf(1)/mpmath.mpf(147456))*x16 + x17*x18 + x17*x44 + x17*x60 + x17*x67 + x17*x72 + x17*x75 + x17*x76 + x17*x81 + x17*x84 + x17*x85 + x17*x92 + x17*x96 + x17*x97 + x18*x33 - x19*x20 - x19*x45 - x19*x61 - x19*x68 - x19*x73 - x19*x77 - x19*x82 - x19*x86 - x19*x93 - x19*x98 - x20*x34 + x21*x22 + x21*x46 + x21*x62 + x21*x69 + x21*x74 + x21*x78 + x21*x83 + x21*x87 + x21*x94 + x21*x99 + x22*x35 - x23*x24 - x23*x47 - x23*x63 - x23*x70 - x23*x79 - x23*x88 - x24*x36 + x25*x26 + x25*x48 + x25*x64 + x25*x71 + x25*x80 + x25*x89 + x26*x37 - x27*x28 - x27*x49 - x27*x65 - x28*x38 + x29*x30 + x29*x50 + x29*x66 + (mpmath.mpf(5)/mpmath.mpf(12))*x3 + x30*x39 + x33*x44 + x33*x60 + x33*x67 + x33*x72 + x33*x75 + x33*x76 + x33*x81 + x33*x84 + x33*x85 + x33*x92 + x33*x96 + x33*x97 - x34*x45 - x34*x61 - x34*x68 - x34*x73 - x34*x77 - x34*x82 - x34*x86 - x34*x93 - x34*x98 + x35*x46 + x35*x62 + x35*x69 + x35*x74 + x35*x78 + x35*x83 + x35*x87 + x35*x94 + x35*x99 - x36*x47 - x36*x63 - x36*x70 - x36*x79 - x36*x88 + x37*x48 + x37*x64 + x37*x71 + x37*x80 + x37*x89 - x38*x49 - x38*x65 + x39*x50 + x39*x66 + (mpmath.mpf(21)/mpmath.mpf(320))*x4 + (mpmath.mpf(143)/mpmath.mpf(26880))*x5 + (mpmath.mpf(1)/mpmath.mpf(256))*x57 + (mpmath.mpf(143)/mpmath.mpf(368640))*x58 + (mpmath.mpf(11)/mpmath.mpf(110592))*x59 + (mpmath.mpf(2431)/mpmath.mpf(9289728))*x6 + (mpmath.mpf(7)/mpmath.mpf(96))*x8 + (mpmath.mpf(11)/mpmath.mpf(1280))*x9) if (_tiny > max(q1, q2, abs(c))) else (-mpmath.mpf(1)/mpmath.mpf(2)*mpmath.exp(-c - x102) + (mpmath.mpf(1)/mpmath.mpf(2))*mpmath.exp(c - x102))), )
     return _real(out[0])
 
 
@@ -94,38 +198,247 @@ def V(q):
 def Vdot(q):
     """E[phi'(u)^2], u ~ N(0, q).
 
-    Generated body: 0 named temporaries, 6 operations.
+    Generated body: 0 named temporaries, 43 operations.
     """
-    with mpmath.workdps(mpmath.mp.dps + GUARD):
+    _extra, _tiny = _small(1.14, 0.0, q)
+    with mpmath.workdps(mpmath.mp.dps + GUARD + _extra):
         q = mpmath.mpf(q)
-        out = (mpmath.mpf(1)/mpmath.mpf(2) - mpmath.mpf(1)/mpmath.mpf(2)*mpmath.exp(-2*q), )
+        out = ((((mpmath.mpf(4)/mpmath.mpf(155925))*q**11 - mpmath.mpf(2)/mpmath.mpf(14175)*q**10 + (mpmath.mpf(2)/mpmath.mpf(2835))*q**9 - mpmath.mpf(1)/mpmath.mpf(315)*q**8 + (mpmath.mpf(4)/mpmath.mpf(315))*q**7 - mpmath.mpf(2)/mpmath.mpf(45)*q**6 + (mpmath.mpf(2)/mpmath.mpf(15))*q**5 - mpmath.mpf(1)/mpmath.mpf(3)*q**4 + (mpmath.mpf(2)/mpmath.mpf(3))*q**3 - q**2 + q) if (_tiny > q) else (mpmath.mpf(1)/mpmath.mpf(2) - mpmath.mpf(1)/mpmath.mpf(2)*mpmath.exp(-2*q))), )
     return _real(out[0])
 
 
 def kernels(q1, q2, c, D=None):
     """Fused (F, Fdot) at (q1, q2, c, D = q1 q2 - c^2).
 
-    Generated body: 3 named temporaries, 13 operations.
+    Generated body: 105 named temporaries, 495 operations.
     """
-    with mpmath.workdps(mpmath.mp.dps + GUARD):
+    _extra, _tiny = _small(0.94, 0.89, q1, q2, c)
+    with mpmath.workdps(mpmath.mp.dps + GUARD + _extra):
         q1, q2, c = mpmath.mpf(q1), mpmath.mpf(q2), mpmath.mpf(c)
-        x0 = (mpmath.mpf(1)/mpmath.mpf(2))*q1 + (mpmath.mpf(1)/mpmath.mpf(2))*q2
-        x1 = mpmath.exp(c - x0)
-        x2 = (mpmath.mpf(1)/mpmath.mpf(2))*mpmath.exp(-c - x0)
-        out = ((mpmath.mpf(1)/mpmath.mpf(2))*x1 + x2, (mpmath.mpf(1)/mpmath.mpf(2))*x1 - x2, )
+        D = _gram(q1, q2, c, D)
+        x0 = (mpmath.mpf(1)/mpmath.mpf(2))*q1
+        x1 = (mpmath.mpf(1)/mpmath.mpf(2))*q2
+        x2 = x0 + x1
+        x3 = mpmath.exp(c - x2)
+        x4 = (mpmath.mpf(1)/mpmath.mpf(2))*mpmath.exp(-c - x2)
+        x5 = D*c
+        x6 = c**3
+        x7 = c**5
+        x8 = c**7
+        x9 = c**9
+        x10 = (mpmath.mpf(1)/mpmath.mpf(16))*x5
+        x11 = D*x6
+        x12 = D*x7
+        x13 = D*x8
+        x14 = D**2
+        x15 = c*x14
+        x16 = D**3
+        x17 = c*x16
+        x18 = D**4
+        x19 = c*x18
+        x20 = q1**2
+        x21 = (mpmath.mpf(1)/mpmath.mpf(8))*c
+        x22 = q1**3
+        x23 = (mpmath.mpf(1)/mpmath.mpf(48))*c
+        x24 = q1**4
+        x25 = (mpmath.mpf(1)/mpmath.mpf(384))*c
+        x26 = q1**5
+        x27 = (mpmath.mpf(1)/mpmath.mpf(3840))*c
+        x28 = q1**6
+        x29 = (mpmath.mpf(1)/mpmath.mpf(46080))*c
+        x30 = q1**7
+        x31 = (mpmath.mpf(1)/mpmath.mpf(645120))*c
+        x32 = q1**8
+        x33 = (mpmath.mpf(1)/mpmath.mpf(10321920))*c
+        x34 = (mpmath.mpf(1)/mpmath.mpf(185794560))*c
+        x35 = (mpmath.mpf(1)/mpmath.mpf(3715891200))*c
+        x36 = q2**2
+        x37 = q2**3
+        x38 = q2**4
+        x39 = q2**5
+        x40 = q2**6
+        x41 = q2**7
+        x42 = q2**8
+        x43 = (mpmath.mpf(7)/mpmath.mpf(48))*x6
+        x44 = (mpmath.mpf(11)/mpmath.mpf(640))*x7
+        x45 = (mpmath.mpf(143)/mpmath.mpf(129024))*x8
+        x46 = (mpmath.mpf(4199)/mpmath.mpf(92897280))*x9
+        x47 = (mpmath.mpf(1)/mpmath.mpf(96))*x5
+        x48 = (mpmath.mpf(1)/mpmath.mpf(768))*x5
+        x49 = (mpmath.mpf(1)/mpmath.mpf(7680))*x5
+        x50 = (mpmath.mpf(1)/mpmath.mpf(92160))*x5
+        x51 = (mpmath.mpf(1)/mpmath.mpf(1290240))*x5
+        x52 = (mpmath.mpf(1)/mpmath.mpf(20643840))*x5
+        x53 = (mpmath.mpf(1)/mpmath.mpf(371589120))*x5
+        x54 = (mpmath.mpf(1)/mpmath.mpf(64))*x11
+        x55 = (mpmath.mpf(143)/mpmath.mpf(92160))*x12
+        x56 = (mpmath.mpf(221)/mpmath.mpf(2580480))*x13
+        x57 = (mpmath.mpf(1)/mpmath.mpf(384))*x15
+        x58 = (mpmath.mpf(1)/mpmath.mpf(18432))*x17
+        x59 = (mpmath.mpf(1)/mpmath.mpf(1474560))*x19
+        x60 = x14*x6
+        x61 = x14*x7
+        x62 = x16*x6
+        x63 = (mpmath.mpf(1)/mpmath.mpf(32))*x6
+        x64 = (mpmath.mpf(11)/mpmath.mpf(2304))*x6
+        x65 = (mpmath.mpf(13)/mpmath.mpf(23040))*x6
+        x66 = (mpmath.mpf(1)/mpmath.mpf(18432))*x6
+        x67 = (mpmath.mpf(17)/mpmath.mpf(3870720))*x6
+        x68 = (mpmath.mpf(19)/mpmath.mpf(61931520))*x6
+        x69 = (mpmath.mpf(1)/mpmath.mpf(53084160))*x6
+        x70 = (mpmath.mpf(143)/mpmath.mpf(46080))*x7
+        x71 = (mpmath.mpf(13)/mpmath.mpf(30720))*x7
+        x72 = (mpmath.mpf(17)/mpmath.mpf(368640))*x7
+        x73 = (mpmath.mpf(323)/mpmath.mpf(77414400))*x7
+        x74 = (mpmath.mpf(19)/mpmath.mpf(58982400))*x7
+        x75 = (mpmath.mpf(221)/mpmath.mpf(1290240))*x8
+        x76 = (mpmath.mpf(323)/mpmath.mpf(15482880))*x8
+        x77 = (mpmath.mpf(323)/mpmath.mpf(154828800))*x8
+        x78 = (mpmath.mpf(323)/mpmath.mpf(53084160))*x9
+        x79 = (mpmath.mpf(11)/mpmath.mpf(4608))*x11
+        x80 = (mpmath.mpf(13)/mpmath.mpf(46080))*x11
+        x81 = (mpmath.mpf(1)/mpmath.mpf(36864))*x11
+        x82 = (mpmath.mpf(17)/mpmath.mpf(7741440))*x11
+        x83 = (mpmath.mpf(19)/mpmath.mpf(123863040))*x11
+        x84 = (mpmath.mpf(13)/mpmath.mpf(61440))*x12
+        x85 = (mpmath.mpf(17)/mpmath.mpf(737280))*x12
+        x86 = (mpmath.mpf(323)/mpmath.mpf(154828800))*x12
+        x87 = (mpmath.mpf(323)/mpmath.mpf(30965760))*x13
+        x88 = (mpmath.mpf(1)/mpmath.mpf(3072))*x15
+        x89 = (mpmath.mpf(1)/mpmath.mpf(30720))*x15
+        x90 = (mpmath.mpf(1)/mpmath.mpf(368640))*x15
+        x91 = (mpmath.mpf(1)/mpmath.mpf(5160960))*x15
+        x92 = (mpmath.mpf(1)/mpmath.mpf(82575360))*x15
+        x93 = (mpmath.mpf(11)/mpmath.mpf(18432))*x60
+        x94 = (mpmath.mpf(13)/mpmath.mpf(245760))*x61
+        x95 = (mpmath.mpf(1)/mpmath.mpf(184320))*x17
+        x96 = (mpmath.mpf(1)/mpmath.mpf(2211840))*x17
+        x97 = (mpmath.mpf(1)/mpmath.mpf(30965760))*x17
+        x98 = (mpmath.mpf(13)/mpmath.mpf(1105920))*x62
+        x99 = (mpmath.mpf(1)/mpmath.mpf(17694720))*x19
+        x100 = (mpmath.mpf(13)/mpmath.mpf(184320))*x60
+        x101 = (mpmath.mpf(1)/mpmath.mpf(147456))*x60
+        x102 = (mpmath.mpf(17)/mpmath.mpf(30965760))*x60
+        x103 = (mpmath.mpf(17)/mpmath.mpf(2949120))*x61
+        x104 = (mpmath.mpf(1)/mpmath.mpf(884736))*x62
+        out = ((mpmath.mpf(1)/mpmath.mpf(2))*x3 + x4, (((mpmath.mpf(1)/mpmath.mpf(14745600))*D**5*c + (mpmath.mpf(4199)/mpmath.mpf(185794560))*D*x9 + (mpmath.mpf(4199)/mpmath.mpf(486604800))*c**11 - c*x0 - c*x1 + c + q1**10*x35 - q1**9*x34 - q1*x10 - q1*x43 - q1*x44 - q1*x45 - q1*x46 - q1*x54 - q1*x55 - q1*x56 - q1*x57 - q1*x58 - q1*x59 - q1*x93 - q1*x94 - q1*x98 + q2**10*x35 - q2**9*x34 - q2*x10 - q2*x43 - q2*x44 - q2*x45 - q2*x46 - q2*x54 - q2*x55 - q2*x56 - q2*x57 - q2*x58 - q2*x59 - q2*x93 - q2*x94 - q2*x98 + x100*x20 + x100*x36 - x101*x22 - x101*x37 + x102*x24 + x102*x38 + x103*x20 + x103*x36 + x104*x20 + x104*x36 + (mpmath.mpf(7)/mpmath.mpf(96))*x11 + (mpmath.mpf(11)/mpmath.mpf(1280))*x12 + (mpmath.mpf(143)/mpmath.mpf(258048))*x13 + (mpmath.mpf(221)/mpmath.mpf(10321920))*x14*x8 + (mpmath.mpf(1)/mpmath.mpf(64))*x15 + (mpmath.mpf(13)/mpmath.mpf(1474560))*x16*x7 + (mpmath.mpf(1)/mpmath.mpf(2304))*x17 + (mpmath.mpf(13)/mpmath.mpf(8847360))*x18*x6 + (mpmath.mpf(1)/mpmath.mpf(147456))*x19 + x20*x21 + x20*x47 + x20*x63 + x20*x70 + x20*x75 + x20*x78 + x20*x79 + x20*x84 + x20*x87 + x20*x88 + x20*x95 + x20*x99 + x21*x36 - x22*x23 - x22*x48 - x22*x64 - x22*x71 - x22*x76 - x22*x80 - x22*x85 - x22*x89 - x22*x96 - x23*x37 + x24*x25 + x24*x49 + x24*x65 + x24*x72 + x24*x77 + x24*x81 + x24*x86 + x24*x90 + x24*x97 + x25*x38 - x26*x27 - x26*x50 - x26*x66 - x26*x73 - x26*x82 - x26*x91 - x27*x39 + x28*x29 + x28*x51 + x28*x67 + x28*x74 + x28*x83 + x28*x92 + x29*x40 - x30*x31 - x30*x52 - x30*x68 - x31*x41 + x32*x33 + x32*x53 + x32*x69 + x33*x42 + x36*x47 + x36*x63 + x36*x70 + x36*x75 + x36*x78 + x36*x79 + x36*x84 + x36*x87 + x36*x88 + x36*x95 + x36*x99 - x37*x48 - x37*x64 - x37*x71 - x37*x76 - x37*x80 - x37*x85 - x37*x89 - x37*x96 + x38*x49 + x38*x65 + x38*x72 + x38*x77 + x38*x81 + x38*x86 + x38*x90 + x38*x97 - x39*x50 - x39*x66 - x39*x73 - x39*x82 - x39*x91 + x40*x51 + x40*x67 + x40*x74 + x40*x83 + x40*x92 - x41*x52 - x41*x68 + x42*x53 + x42*x69 + (mpmath.mpf(1)/mpmath.mpf(4))*x5 + (mpmath.mpf(5)/mpmath.mpf(12))*x6 + (mpmath.mpf(1)/mpmath.mpf(256))*x60 + (mpmath.mpf(143)/mpmath.mpf(368640))*x61 + (mpmath.mpf(11)/mpmath.mpf(110592))*x62 + (mpmath.mpf(21)/mpmath.mpf(320))*x7 + (mpmath.mpf(143)/mpmath.mpf(26880))*x8 + (mpmath.mpf(2431)/mpmath.mpf(9289728))*x9) if (_tiny > max(q1, q2, abs(c))) else ((mpmath.mpf(1)/mpmath.mpf(2))*x3 - x4)), )
     return tuple(_real(v) for v in out)
 
 
 def layer(q1, q2, c, D=None):
     """Fused layer map: (F, Fdot, V(q1) V(q2) - F^2) at (q1, q2, c, D = q1 q2 - c^2).
 
-    Generated body: 4 named temporaries, 29 operations.
+    Generated body: 106 named temporaries, 511 operations.
     """
-    with mpmath.workdps(2 * mpmath.mp.dps + GUARD):
+    _extra, _tiny = _small(0.94, 0.89, q1, q2, c)
+    with mpmath.workdps(2 * mpmath.mp.dps + GUARD + _extra):
         q1, q2, c = mpmath.mpf(q1), mpmath.mpf(q2), mpmath.mpf(c)
-        x0 = (mpmath.mpf(1)/mpmath.mpf(2))*q1 + (mpmath.mpf(1)/mpmath.mpf(2))*q2
-        x1 = mpmath.exp(c - x0)
-        x2 = (mpmath.mpf(1)/mpmath.mpf(2))*mpmath.exp(-c - x0)
-        x3 = (mpmath.mpf(1)/mpmath.mpf(2))*x1 + x2
-        out = (x3, (mpmath.mpf(1)/mpmath.mpf(2))*x1 - x2, max(0, -x3**2 + (mpmath.mpf(1)/mpmath.mpf(2) + (mpmath.mpf(1)/mpmath.mpf(2))*mpmath.exp(-2*q1))*(mpmath.mpf(1)/mpmath.mpf(2) + (mpmath.mpf(1)/mpmath.mpf(2))*mpmath.exp(-2*q2))), )
+        D = _gram(q1, q2, c, D)
+        x0 = (mpmath.mpf(1)/mpmath.mpf(2))*q1
+        x1 = (mpmath.mpf(1)/mpmath.mpf(2))*q2
+        x2 = x0 + x1
+        x3 = mpmath.exp(c - x2)
+        x4 = (mpmath.mpf(1)/mpmath.mpf(2))*mpmath.exp(-c - x2)
+        x5 = (mpmath.mpf(1)/mpmath.mpf(2))*x3 + x4
+        x6 = D*c
+        x7 = c**3
+        x8 = c**5
+        x9 = c**7
+        x10 = c**9
+        x11 = (mpmath.mpf(1)/mpmath.mpf(16))*x6
+        x12 = D*x7
+        x13 = D*x8
+        x14 = D*x9
+        x15 = D**2
+        x16 = c*x15
+        x17 = D**3
+        x18 = c*x17
+        x19 = D**4
+        x20 = c*x19
+        x21 = q1**2
+        x22 = (mpmath.mpf(1)/mpmath.mpf(8))*c
+        x23 = q1**3
+        x24 = (mpmath.mpf(1)/mpmath.mpf(48))*c
+        x25 = q1**4
+        x26 = (mpmath.mpf(1)/mpmath.mpf(384))*c
+        x27 = q1**5
+        x28 = (mpmath.mpf(1)/mpmath.mpf(3840))*c
+        x29 = q1**6
+        x30 = (mpmath.mpf(1)/mpmath.mpf(46080))*c
+        x31 = q1**7
+        x32 = (mpmath.mpf(1)/mpmath.mpf(645120))*c
+        x33 = q1**8
+        x34 = (mpmath.mpf(1)/mpmath.mpf(10321920))*c
+        x35 = (mpmath.mpf(1)/mpmath.mpf(185794560))*c
+        x36 = (mpmath.mpf(1)/mpmath.mpf(3715891200))*c
+        x37 = q2**2
+        x38 = q2**3
+        x39 = q2**4
+        x40 = q2**5
+        x41 = q2**6
+        x42 = q2**7
+        x43 = q2**8
+        x44 = (mpmath.mpf(7)/mpmath.mpf(48))*x7
+        x45 = (mpmath.mpf(11)/mpmath.mpf(640))*x8
+        x46 = (mpmath.mpf(143)/mpmath.mpf(129024))*x9
+        x47 = (mpmath.mpf(4199)/mpmath.mpf(92897280))*x10
+        x48 = (mpmath.mpf(1)/mpmath.mpf(96))*x6
+        x49 = (mpmath.mpf(1)/mpmath.mpf(768))*x6
+        x50 = (mpmath.mpf(1)/mpmath.mpf(7680))*x6
+        x51 = (mpmath.mpf(1)/mpmath.mpf(92160))*x6
+        x52 = (mpmath.mpf(1)/mpmath.mpf(1290240))*x6
+        x53 = (mpmath.mpf(1)/mpmath.mpf(20643840))*x6
+        x54 = (mpmath.mpf(1)/mpmath.mpf(371589120))*x6
+        x55 = (mpmath.mpf(1)/mpmath.mpf(64))*x12
+        x56 = (mpmath.mpf(143)/mpmath.mpf(92160))*x13
+        x57 = (mpmath.mpf(221)/mpmath.mpf(2580480))*x14
+        x58 = (mpmath.mpf(1)/mpmath.mpf(384))*x16
+        x59 = (mpmath.mpf(1)/mpmath.mpf(18432))*x18
+        x60 = (mpmath.mpf(1)/mpmath.mpf(1474560))*x20
+        x61 = x15*x7
+        x62 = x15*x8
+        x63 = x17*x7
+        x64 = (mpmath.mpf(1)/mpmath.mpf(32))*x7
+        x65 = (mpmath.mpf(11)/mpmath.mpf(2304))*x7
+        x66 = (mpmath.mpf(13)/mpmath.mpf(23040))*x7
+        x67 = (mpmath.mpf(1)/mpmath.mpf(18432))*x7
+        x68 = (mpmath.mpf(17)/mpmath.mpf(3870720))*x7
+        x69 = (mpmath.mpf(19)/mpmath.mpf(61931520))*x7
+        x70 = (mpmath.mpf(1)/mpmath.mpf(53084160))*x7
+        x71 = (mpmath.mpf(143)/mpmath.mpf(46080))*x8
+        x72 = (mpmath.mpf(13)/mpmath.mpf(30720))*x8
+        x73 = (mpmath.mpf(17)/mpmath.mpf(368640))*x8
+        x74 = (mpmath.mpf(323)/mpmath.mpf(77414400))*x8
+        x75 = (mpmath.mpf(19)/mpmath.mpf(58982400))*x8
+        x76 = (mpmath.mpf(221)/mpmath.mpf(1290240))*x9
+        x77 = (mpmath.mpf(323)/mpmath.mpf(15482880))*x9
+        x78 = (mpmath.mpf(323)/mpmath.mpf(154828800))*x9
+        x79 = (mpmath.mpf(323)/mpmath.mpf(53084160))*x10
+        x80 = (mpmath.mpf(11)/mpmath.mpf(4608))*x12
+        x81 = (mpmath.mpf(13)/mpmath.mpf(46080))*x12
+        x82 = (mpmath.mpf(1)/mpmath.mpf(36864))*x12
+        x83 = (mpmath.mpf(17)/mpmath.mpf(7741440))*x12
+        x84 = (mpmath.mpf(19)/mpmath.mpf(123863040))*x12
+        x85 = (mpmath.mpf(13)/mpmath.mpf(61440))*x13
+        x86 = (mpmath.mpf(17)/mpmath.mpf(737280))*x13
+        x87 = (mpmath.mpf(323)/mpmath.mpf(154828800))*x13
+        x88 = (mpmath.mpf(323)/mpmath.mpf(30965760))*x14
+        x89 = (mpmath.mpf(1)/mpmath.mpf(3072))*x16
+        x90 = (mpmath.mpf(1)/mpmath.mpf(30720))*x16
+        x91 = (mpmath.mpf(1)/mpmath.mpf(368640))*x16
+        x92 = (mpmath.mpf(1)/mpmath.mpf(5160960))*x16
+        x93 = (mpmath.mpf(1)/mpmath.mpf(82575360))*x16
+        x94 = (mpmath.mpf(11)/mpmath.mpf(18432))*x61
+        x95 = (mpmath.mpf(13)/mpmath.mpf(245760))*x62
+        x96 = (mpmath.mpf(1)/mpmath.mpf(184320))*x18
+        x97 = (mpmath.mpf(1)/mpmath.mpf(2211840))*x18
+        x98 = (mpmath.mpf(1)/mpmath.mpf(30965760))*x18
+        x99 = (mpmath.mpf(13)/mpmath.mpf(1105920))*x63
+        x100 = (mpmath.mpf(1)/mpmath.mpf(17694720))*x20
+        x101 = (mpmath.mpf(13)/mpmath.mpf(184320))*x61
+        x102 = (mpmath.mpf(1)/mpmath.mpf(147456))*x61
+        x103 = (mpmath.mpf(17)/mpmath.mpf(30965760))*x61
+        x104 = (mpmath.mpf(17)/mpmath.mpf(2949120))*x62
+        x105 = (mpmath.mpf(1)/mpmath.mpf(884736))*x63
+        out = (x5, (((mpmath.mpf(1)/mpmath.mpf(14745600))*D**5*c + (mpmath.mpf(4199)/mpmath.mpf(185794560))*D*x10 + (mpmath.mpf(4199)/mpmath.mpf(486604800))*c**11 - c*x0 - c*x1 + c + q1**10*x36 - q1**9*x35 - q1*x11 - q1*x44 - q1*x45 - q1*x46 - q1*x47 - q1*x55 - q1*x56 - q1*x57 - q1*x58 - q1*x59 - q1*x60 - q1*x94 - q1*x95 - q1*x99 + q2**10*x36 - q2**9*x35 - q2*x11 - q2*x44 - q2*x45 - q2*x46 - q2*x47 - q2*x55 - q2*x56 - q2*x57 - q2*x58 - q2*x59 - q2*x60 - q2*x94 - q2*x95 - q2*x99 + (mpmath.mpf(2431)/mpmath.mpf(9289728))*x10 + x100*x21 + x100*x37 + x101*x21 + x101*x37 - x102*x23 - x102*x38 + x103*x25 + x103*x39 + x104*x21 + x104*x37 + x105*x21 + x105*x37 + (mpmath.mpf(7)/mpmath.mpf(96))*x12 + (mpmath.mpf(11)/mpmath.mpf(1280))*x13 + (mpmath.mpf(143)/mpmath.mpf(258048))*x14 + (mpmath.mpf(221)/mpmath.mpf(10321920))*x15*x9 + (mpmath.mpf(1)/mpmath.mpf(64))*x16 + (mpmath.mpf(13)/mpmath.mpf(1474560))*x17*x8 + (mpmath.mpf(1)/mpmath.mpf(2304))*x18 + (mpmath.mpf(13)/mpmath.mpf(8847360))*x19*x7 + (mpmath.mpf(1)/mpmath.mpf(147456))*x20 + x21*x22 + x21*x48 + x21*x64 + x21*x71 + x21*x76 + x21*x79 + x21*x80 + x21*x85 + x21*x88 + x21*x89 + x21*x96 + x22*x37 - x23*x24 - x23*x49 - x23*x65 - x23*x72 - x23*x77 - x23*x81 - x23*x86 - x23*x90 - x23*x97 - x24*x38 + x25*x26 + x25*x50 + x25*x66 + x25*x73 + x25*x78 + x25*x82 + x25*x87 + x25*x91 + x25*x98 + x26*x39 - x27*x28 - x27*x51 - x27*x67 - x27*x74 - x27*x83 - x27*x92 - x28*x40 + x29*x30 + x29*x52 + x29*x68 + x29*x75 + x29*x84 + x29*x93 + x30*x41 - x31*x32 - x31*x53 - x31*x69 - x32*x42 + x33*x34 + x33*x54 + x33*x70 + x34*x43 + x37*x48 + x37*x64 + x37*x71 + x37*x76 + x37*x79 + x37*x80 + x37*x85 + x37*x88 + x37*x89 + x37*x96 - x38*x49 - x38*x65 - x38*x72 - x38*x77 - x38*x81 - x38*x86 - x38*x90 - x38*x97 + x39*x50 + x39*x66 + x39*x73 + x39*x78 + x39*x82 + x39*x87 + x39*x91 + x39*x98 - x40*x51 - x40*x67 - x40*x74 - x40*x83 - x40*x92 + x41*x52 + x41*x68 + x41*x75 + x41*x84 + x41*x93 - x42*x53 - x42*x69 + x43*x54 + x43*x70 + (mpmath.mpf(1)/mpmath.mpf(4))*x6 + (mpmath.mpf(1)/mpmath.mpf(256))*x61 + (mpmath.mpf(143)/mpmath.mpf(368640))*x62 + (mpmath.mpf(11)/mpmath.mpf(110592))*x63 + (mpmath.mpf(5)/mpmath.mpf(12))*x7 + (mpmath.mpf(21)/mpmath.mpf(320))*x8 + (mpmath.mpf(143)/mpmath.mpf(26880))*x9) if (_tiny > max(q1, q2, abs(c))) else ((mpmath.mpf(1)/mpmath.mpf(2))*x3 - x4)), max(0, -x5**2 + (mpmath.mpf(1)/mpmath.mpf(2) + (mpmath.mpf(1)/mpmath.mpf(2))*mpmath.exp(-2*q1))*(mpmath.mpf(1)/mpmath.mpf(2) + (mpmath.mpf(1)/mpmath.mpf(2))*mpmath.exp(-2*q2))), )
     return tuple(_real(v) for v in out)

@@ -8,7 +8,7 @@ Functions take mpf-convertible scalars and work at the caller's precision (wrap 
 """
 import mpmath
 
-from symndk_generated._runtime_mpmath import GUARD, _real
+from symndk_generated._runtime_mpmath import GUARD, _gram, _real, _small
 
 NAME = "sin"
 EXPR = "sin(x)"
@@ -48,12 +48,116 @@ def dphi(x):
 def F(q1, q2, c, D=None):
     """E[phi(u) phi(v)], Var u = q1, Var v = q2, Cov(u, v) = c; D = q1 q2 - c^2 if given.
 
-    Generated body: 1 named temporaries, 11 operations.
+    Generated body: 103 named temporaries, 493 operations.
     """
-    with mpmath.workdps(mpmath.mp.dps + GUARD):
+    _extra, _tiny = _small(0.94, 0.89, q1, q2, c)
+    with mpmath.workdps(mpmath.mp.dps + GUARD + _extra):
         q1, q2, c = mpmath.mpf(q1), mpmath.mpf(q2), mpmath.mpf(c)
-        x0 = (mpmath.mpf(1)/mpmath.mpf(2))*q1 + (mpmath.mpf(1)/mpmath.mpf(2))*q2
-        out = (-mpmath.mpf(1)/mpmath.mpf(2)*mpmath.exp(-c - x0) + (mpmath.mpf(1)/mpmath.mpf(2))*mpmath.exp(c - x0), )
+        D = _gram(q1, q2, c, D)
+        x0 = D*c
+        x1 = (mpmath.mpf(1)/mpmath.mpf(2))*q1
+        x2 = (mpmath.mpf(1)/mpmath.mpf(2))*q2
+        x3 = c**3
+        x4 = c**5
+        x5 = c**7
+        x6 = c**9
+        x7 = (mpmath.mpf(1)/mpmath.mpf(16))*x0
+        x8 = D*x3
+        x9 = D*x4
+        x10 = D*x5
+        x11 = D**2
+        x12 = c*x11
+        x13 = D**3
+        x14 = c*x13
+        x15 = D**4
+        x16 = c*x15
+        x17 = q1**2
+        x18 = (mpmath.mpf(1)/mpmath.mpf(8))*c
+        x19 = q1**3
+        x20 = (mpmath.mpf(1)/mpmath.mpf(48))*c
+        x21 = q1**4
+        x22 = (mpmath.mpf(1)/mpmath.mpf(384))*c
+        x23 = q1**5
+        x24 = (mpmath.mpf(1)/mpmath.mpf(3840))*c
+        x25 = q1**6
+        x26 = (mpmath.mpf(1)/mpmath.mpf(46080))*c
+        x27 = q1**7
+        x28 = (mpmath.mpf(1)/mpmath.mpf(645120))*c
+        x29 = q1**8
+        x30 = (mpmath.mpf(1)/mpmath.mpf(10321920))*c
+        x31 = (mpmath.mpf(1)/mpmath.mpf(185794560))*c
+        x32 = (mpmath.mpf(1)/mpmath.mpf(3715891200))*c
+        x33 = q2**2
+        x34 = q2**3
+        x35 = q2**4
+        x36 = q2**5
+        x37 = q2**6
+        x38 = q2**7
+        x39 = q2**8
+        x40 = (mpmath.mpf(7)/mpmath.mpf(48))*x3
+        x41 = (mpmath.mpf(11)/mpmath.mpf(640))*x4
+        x42 = (mpmath.mpf(143)/mpmath.mpf(129024))*x5
+        x43 = (mpmath.mpf(4199)/mpmath.mpf(92897280))*x6
+        x44 = (mpmath.mpf(1)/mpmath.mpf(96))*x0
+        x45 = (mpmath.mpf(1)/mpmath.mpf(768))*x0
+        x46 = (mpmath.mpf(1)/mpmath.mpf(7680))*x0
+        x47 = (mpmath.mpf(1)/mpmath.mpf(92160))*x0
+        x48 = (mpmath.mpf(1)/mpmath.mpf(1290240))*x0
+        x49 = (mpmath.mpf(1)/mpmath.mpf(20643840))*x0
+        x50 = (mpmath.mpf(1)/mpmath.mpf(371589120))*x0
+        x51 = (mpmath.mpf(1)/mpmath.mpf(64))*x8
+        x52 = (mpmath.mpf(143)/mpmath.mpf(92160))*x9
+        x53 = (mpmath.mpf(221)/mpmath.mpf(2580480))*x10
+        x54 = (mpmath.mpf(1)/mpmath.mpf(384))*x12
+        x55 = (mpmath.mpf(1)/mpmath.mpf(18432))*x14
+        x56 = (mpmath.mpf(1)/mpmath.mpf(1474560))*x16
+        x57 = x11*x3
+        x58 = x11*x4
+        x59 = x13*x3
+        x60 = (mpmath.mpf(1)/mpmath.mpf(32))*x3
+        x61 = (mpmath.mpf(11)/mpmath.mpf(2304))*x3
+        x62 = (mpmath.mpf(13)/mpmath.mpf(23040))*x3
+        x63 = (mpmath.mpf(1)/mpmath.mpf(18432))*x3
+        x64 = (mpmath.mpf(17)/mpmath.mpf(3870720))*x3
+        x65 = (mpmath.mpf(19)/mpmath.mpf(61931520))*x3
+        x66 = (mpmath.mpf(1)/mpmath.mpf(53084160))*x3
+        x67 = (mpmath.mpf(143)/mpmath.mpf(46080))*x4
+        x68 = (mpmath.mpf(13)/mpmath.mpf(30720))*x4
+        x69 = (mpmath.mpf(17)/mpmath.mpf(368640))*x4
+        x70 = (mpmath.mpf(323)/mpmath.mpf(77414400))*x4
+        x71 = (mpmath.mpf(19)/mpmath.mpf(58982400))*x4
+        x72 = (mpmath.mpf(221)/mpmath.mpf(1290240))*x5
+        x73 = (mpmath.mpf(323)/mpmath.mpf(15482880))*x5
+        x74 = (mpmath.mpf(323)/mpmath.mpf(154828800))*x5
+        x75 = (mpmath.mpf(323)/mpmath.mpf(53084160))*x6
+        x76 = (mpmath.mpf(11)/mpmath.mpf(4608))*x8
+        x77 = (mpmath.mpf(13)/mpmath.mpf(46080))*x8
+        x78 = (mpmath.mpf(1)/mpmath.mpf(36864))*x8
+        x79 = (mpmath.mpf(17)/mpmath.mpf(7741440))*x8
+        x80 = (mpmath.mpf(19)/mpmath.mpf(123863040))*x8
+        x81 = (mpmath.mpf(13)/mpmath.mpf(61440))*x9
+        x82 = (mpmath.mpf(17)/mpmath.mpf(737280))*x9
+        x83 = (mpmath.mpf(323)/mpmath.mpf(154828800))*x9
+        x84 = (mpmath.mpf(323)/mpmath.mpf(30965760))*x10
+        x85 = (mpmath.mpf(1)/mpmath.mpf(3072))*x12
+        x86 = (mpmath.mpf(1)/mpmath.mpf(30720))*x12
+        x87 = (mpmath.mpf(1)/mpmath.mpf(368640))*x12
+        x88 = (mpmath.mpf(1)/mpmath.mpf(5160960))*x12
+        x89 = (mpmath.mpf(1)/mpmath.mpf(82575360))*x12
+        x90 = (mpmath.mpf(11)/mpmath.mpf(18432))*x57
+        x91 = (mpmath.mpf(13)/mpmath.mpf(245760))*x58
+        x92 = (mpmath.mpf(1)/mpmath.mpf(184320))*x14
+        x93 = (mpmath.mpf(1)/mpmath.mpf(2211840))*x14
+        x94 = (mpmath.mpf(1)/mpmath.mpf(30965760))*x14
+        x95 = (mpmath.mpf(13)/mpmath.mpf(1105920))*x59
+        x96 = (mpmath.mpf(1)/mpmath.mpf(17694720))*x16
+        x97 = (mpmath.mpf(13)/mpmath.mpf(184320))*x57
+        x98 = (mpmath.mpf(1)/mpmath.mpf(147456))*x57
+        x99 = (mpmath.mpf(17)/mpmath.mpf(30965760))*x57
+        x100 = (mpmath.mpf(17)/mpmath.mpf(2949120))*x58
+        x101 = (mpmath.mpf(1)/mpmath.mpf(884736))*x59
+        x102 = x1 + x2
+        out = ((((mpmath.mpf(1)/mpmath.mpf(14745600))*D**5*c + (mpmath.mpf(4199)/mpmath.mpf(185794560))*D*x6 + (mpmath.mpf(4199)/mpmath.mpf(486604800))*c**11 - c*x1 - c*x2 + c + q1**10*x32 - q1**9*x31 - q1*x40 - q1*x41 - q1*x42 - q1*x43 - q1*x51 - q1*x52 - q1*x53 - q1*x54 - q1*x55 - q1*x56 - q1*x7 - q1*x90 - q1*x91 - q1*x95 + q2**10*x32 - q2**9*x31 - q2*x40 - q2*x41 - q2*x42 - q2*x43 - q2*x51 - q2*x52 - q2*x53 - q2*x54 - q2*x55 - q2*x56 - q2*x7 - q2*x90 - q2*x91 - q2*x95 + (mpmath.mpf(1)/mpmath.mpf(4))*x0 + (mpmath.mpf(143)/mpmath.mpf(258048))*x10 + x100*x17 + x100*x33 + x101*x17 + x101*x33 + (mpmath.mpf(221)/mpmath.mpf(10321920))*x11*x5 + (mpmath.mpf(1)/mpmath.mpf(64))*x12 + (mpmath.mpf(13)/mpmath.mpf(1474560))*x13*x4 + (mpmath.mpf(1)/mpmath.mpf(2304))*x14 + (mpmath.mpf(13)/mpmath.mpf(8847360))*x15*x3 + (mpmath.mpf(1)/mpmath.mpf(147456))*x16 + x17*x18 + x17*x44 + x17*x60 + x17*x67 + x17*x72 + x17*x75 + x17*x76 + x17*x81 + x17*x84 + x17*x85 + x17*x92 + x17*x96 + x17*x97 + x18*x33 - x19*x20 - x19*x45 - x19*x61 - x19*x68 - x19*x73 - x19*x77 - x19*x82 - x19*x86 - x19*x93 - x19*x98 - x20*x34 + x21*x22 + x21*x46 + x21*x62 + x21*x69 + x21*x74 + x21*x78 + x21*x83 + x21*x87 + x21*x94 + x21*x99 + x22*x35 - x23*x24 - x23*x47 - x23*x63 - x23*x70 - x23*x79 - x23*x88 - x24*x36 + x25*x26 + x25*x48 + x25*x64 + x25*x71 + x25*x80 + x25*x89 + x26*x37 - x27*x28 - x27*x49 - x27*x65 - x28*x38 + x29*x30 + x29*x50 + x29*x66 + (mpmath.mpf(5)/mpmath.mpf(12))*x3 + x30*x39 + x33*x44 + x33*x60 + x33*x67 + x33*x72 + x33*x75 + x33*x76 + x33*x81 + x33*x84 + x33*x85 + x33*x92 + x33*x96 + x33*x97 - x34*x45 - x34*x61 - x34*x68 - x34*x73 - x34*x77 - x34*x82 - x34*x86 - x34*x93 - x34*x98 + x35*x46 + x35*x62 + x35*x69 + x35*x74 + x35*x78 + x35*x83 + x35*x87 + x35*x94 + x35*x99 - x36*x47 - x36*x63 - x36*x70 - x36*x79 - x36*x88 + x37*x48 + x37*x64 + x37*x71 + x37*x80 + x37*x89 - x38*x49 - x38*x65 + x39*x50 + x39*x66 + (mpmath.mpf(21)/mpmath.mpf(320))*x4 + (mpmath.mpf(143)/mpmath.mpf(26880))*x5 + (mpmath.mpf(1)/mpmath.mpf(256))*x57 + (mpmath.mpf(143)/mpmath.mpf(368640))*x58 + (mpmath.mpf(11)/mpmath.mpf(110592))*x59 + (mpmath.mpf(2431)/mpmath.mpf(9289728))*x6 + (mpmath.mpf(7)/mpmath.mpf(96))*x8 + (mpmath.mpf(11)/mpmath.mpf(1280))*x9) if (_tiny > max(q1, q2, abs(c))) else (-mpmath.mpf(1)/mpmath.mpf(2)*mpmath.exp(-c - x102) + (mpmath.mpf(1)/mpmath.mpf(2))*mpmath.exp(c - x102))), )
     return _real(out[0])
 
 
@@ -83,11 +187,12 @@ def Fbar(q1, q2):
 def V(q):
     """E[phi(u)^2], u ~ N(0, q).
 
-    Generated body: 0 named temporaries, 6 operations.
+    Generated body: 0 named temporaries, 43 operations.
     """
-    with mpmath.workdps(mpmath.mp.dps + GUARD):
+    _extra, _tiny = _small(1.14, 0.0, q)
+    with mpmath.workdps(mpmath.mp.dps + GUARD + _extra):
         q = mpmath.mpf(q)
-        out = (mpmath.mpf(1)/mpmath.mpf(2) - mpmath.mpf(1)/mpmath.mpf(2)*mpmath.exp(-2*q), )
+        out = ((((mpmath.mpf(4)/mpmath.mpf(155925))*q**11 - mpmath.mpf(2)/mpmath.mpf(14175)*q**10 + (mpmath.mpf(2)/mpmath.mpf(2835))*q**9 - mpmath.mpf(1)/mpmath.mpf(315)*q**8 + (mpmath.mpf(4)/mpmath.mpf(315))*q**7 - mpmath.mpf(2)/mpmath.mpf(45)*q**6 + (mpmath.mpf(2)/mpmath.mpf(15))*q**5 - mpmath.mpf(1)/mpmath.mpf(3)*q**4 + (mpmath.mpf(2)/mpmath.mpf(3))*q**3 - q**2 + q) if (_tiny > q) else (mpmath.mpf(1)/mpmath.mpf(2) - mpmath.mpf(1)/mpmath.mpf(2)*mpmath.exp(-2*q))), )
     return _real(out[0])
 
 
@@ -105,27 +210,241 @@ def Vdot(q):
 def kernels(q1, q2, c, D=None):
     """Fused (F, Fdot) at (q1, q2, c, D = q1 q2 - c^2).
 
-    Generated body: 3 named temporaries, 13 operations.
+    Generated body: 105 named temporaries, 495 operations.
     """
-    with mpmath.workdps(mpmath.mp.dps + GUARD):
+    _extra, _tiny = _small(0.94, 0.89, q1, q2, c)
+    with mpmath.workdps(mpmath.mp.dps + GUARD + _extra):
         q1, q2, c = mpmath.mpf(q1), mpmath.mpf(q2), mpmath.mpf(c)
-        x0 = (mpmath.mpf(1)/mpmath.mpf(2))*q1 + (mpmath.mpf(1)/mpmath.mpf(2))*q2
-        x1 = mpmath.exp(c - x0)
-        x2 = (mpmath.mpf(1)/mpmath.mpf(2))*mpmath.exp(-c - x0)
-        out = ((mpmath.mpf(1)/mpmath.mpf(2))*x1 - x2, (mpmath.mpf(1)/mpmath.mpf(2))*x1 + x2, )
+        D = _gram(q1, q2, c, D)
+        x0 = D*c
+        x1 = (mpmath.mpf(1)/mpmath.mpf(2))*q1
+        x2 = (mpmath.mpf(1)/mpmath.mpf(2))*q2
+        x3 = c**3
+        x4 = c**5
+        x5 = c**7
+        x6 = c**9
+        x7 = (mpmath.mpf(1)/mpmath.mpf(16))*x0
+        x8 = D*x3
+        x9 = D*x4
+        x10 = D*x5
+        x11 = D**2
+        x12 = c*x11
+        x13 = D**3
+        x14 = c*x13
+        x15 = D**4
+        x16 = c*x15
+        x17 = q1**2
+        x18 = (mpmath.mpf(1)/mpmath.mpf(8))*c
+        x19 = q1**3
+        x20 = (mpmath.mpf(1)/mpmath.mpf(48))*c
+        x21 = q1**4
+        x22 = (mpmath.mpf(1)/mpmath.mpf(384))*c
+        x23 = q1**5
+        x24 = (mpmath.mpf(1)/mpmath.mpf(3840))*c
+        x25 = q1**6
+        x26 = (mpmath.mpf(1)/mpmath.mpf(46080))*c
+        x27 = q1**7
+        x28 = (mpmath.mpf(1)/mpmath.mpf(645120))*c
+        x29 = q1**8
+        x30 = (mpmath.mpf(1)/mpmath.mpf(10321920))*c
+        x31 = (mpmath.mpf(1)/mpmath.mpf(185794560))*c
+        x32 = (mpmath.mpf(1)/mpmath.mpf(3715891200))*c
+        x33 = q2**2
+        x34 = q2**3
+        x35 = q2**4
+        x36 = q2**5
+        x37 = q2**6
+        x38 = q2**7
+        x39 = q2**8
+        x40 = (mpmath.mpf(7)/mpmath.mpf(48))*x3
+        x41 = (mpmath.mpf(11)/mpmath.mpf(640))*x4
+        x42 = (mpmath.mpf(143)/mpmath.mpf(129024))*x5
+        x43 = (mpmath.mpf(4199)/mpmath.mpf(92897280))*x6
+        x44 = (mpmath.mpf(1)/mpmath.mpf(96))*x0
+        x45 = (mpmath.mpf(1)/mpmath.mpf(768))*x0
+        x46 = (mpmath.mpf(1)/mpmath.mpf(7680))*x0
+        x47 = (mpmath.mpf(1)/mpmath.mpf(92160))*x0
+        x48 = (mpmath.mpf(1)/mpmath.mpf(1290240))*x0
+        x49 = (mpmath.mpf(1)/mpmath.mpf(20643840))*x0
+        x50 = (mpmath.mpf(1)/mpmath.mpf(371589120))*x0
+        x51 = (mpmath.mpf(1)/mpmath.mpf(64))*x8
+        x52 = (mpmath.mpf(143)/mpmath.mpf(92160))*x9
+        x53 = (mpmath.mpf(221)/mpmath.mpf(2580480))*x10
+        x54 = (mpmath.mpf(1)/mpmath.mpf(384))*x12
+        x55 = (mpmath.mpf(1)/mpmath.mpf(18432))*x14
+        x56 = (mpmath.mpf(1)/mpmath.mpf(1474560))*x16
+        x57 = x11*x3
+        x58 = x11*x4
+        x59 = x13*x3
+        x60 = (mpmath.mpf(1)/mpmath.mpf(32))*x3
+        x61 = (mpmath.mpf(11)/mpmath.mpf(2304))*x3
+        x62 = (mpmath.mpf(13)/mpmath.mpf(23040))*x3
+        x63 = (mpmath.mpf(1)/mpmath.mpf(18432))*x3
+        x64 = (mpmath.mpf(17)/mpmath.mpf(3870720))*x3
+        x65 = (mpmath.mpf(19)/mpmath.mpf(61931520))*x3
+        x66 = (mpmath.mpf(1)/mpmath.mpf(53084160))*x3
+        x67 = (mpmath.mpf(143)/mpmath.mpf(46080))*x4
+        x68 = (mpmath.mpf(13)/mpmath.mpf(30720))*x4
+        x69 = (mpmath.mpf(17)/mpmath.mpf(368640))*x4
+        x70 = (mpmath.mpf(323)/mpmath.mpf(77414400))*x4
+        x71 = (mpmath.mpf(19)/mpmath.mpf(58982400))*x4
+        x72 = (mpmath.mpf(221)/mpmath.mpf(1290240))*x5
+        x73 = (mpmath.mpf(323)/mpmath.mpf(15482880))*x5
+        x74 = (mpmath.mpf(323)/mpmath.mpf(154828800))*x5
+        x75 = (mpmath.mpf(323)/mpmath.mpf(53084160))*x6
+        x76 = (mpmath.mpf(11)/mpmath.mpf(4608))*x8
+        x77 = (mpmath.mpf(13)/mpmath.mpf(46080))*x8
+        x78 = (mpmath.mpf(1)/mpmath.mpf(36864))*x8
+        x79 = (mpmath.mpf(17)/mpmath.mpf(7741440))*x8
+        x80 = (mpmath.mpf(19)/mpmath.mpf(123863040))*x8
+        x81 = (mpmath.mpf(13)/mpmath.mpf(61440))*x9
+        x82 = (mpmath.mpf(17)/mpmath.mpf(737280))*x9
+        x83 = (mpmath.mpf(323)/mpmath.mpf(154828800))*x9
+        x84 = (mpmath.mpf(323)/mpmath.mpf(30965760))*x10
+        x85 = (mpmath.mpf(1)/mpmath.mpf(3072))*x12
+        x86 = (mpmath.mpf(1)/mpmath.mpf(30720))*x12
+        x87 = (mpmath.mpf(1)/mpmath.mpf(368640))*x12
+        x88 = (mpmath.mpf(1)/mpmath.mpf(5160960))*x12
+        x89 = (mpmath.mpf(1)/mpmath.mpf(82575360))*x12
+        x90 = (mpmath.mpf(11)/mpmath.mpf(18432))*x57
+        x91 = (mpmath.mpf(13)/mpmath.mpf(245760))*x58
+        x92 = (mpmath.mpf(1)/mpmath.mpf(184320))*x14
+        x93 = (mpmath.mpf(1)/mpmath.mpf(2211840))*x14
+        x94 = (mpmath.mpf(1)/mpmath.mpf(30965760))*x14
+        x95 = (mpmath.mpf(13)/mpmath.mpf(1105920))*x59
+        x96 = (mpmath.mpf(1)/mpmath.mpf(17694720))*x16
+        x97 = (mpmath.mpf(13)/mpmath.mpf(184320))*x57
+        x98 = (mpmath.mpf(1)/mpmath.mpf(147456))*x57
+        x99 = (mpmath.mpf(17)/mpmath.mpf(30965760))*x57
+        x100 = (mpmath.mpf(17)/mpmath.mpf(2949120))*x58
+        x101 = (mpmath.mpf(1)/mpmath.mpf(884736))*x59
+        x102 = x1 + x2
+        x103 = mpmath.exp(c - x102)
+        x104 = (mpmath.mpf(1)/mpmath.mpf(2))*mpmath.exp(-c - x102)
+        out = ((((mpmath.mpf(1)/mpmath.mpf(14745600))*D**5*c + (mpmath.mpf(4199)/mpmath.mpf(185794560))*D*x6 + (mpmath.mpf(4199)/mpmath.mpf(486604800))*c**11 - c*x1 - c*x2 + c + q1**10*x32 - q1**9*x31 - q1*x40 - q1*x41 - q1*x42 - q1*x43 - q1*x51 - q1*x52 - q1*x53 - q1*x54 - q1*x55 - q1*x56 - q1*x7 - q1*x90 - q1*x91 - q1*x95 + q2**10*x32 - q2**9*x31 - q2*x40 - q2*x41 - q2*x42 - q2*x43 - q2*x51 - q2*x52 - q2*x53 - q2*x54 - q2*x55 - q2*x56 - q2*x7 - q2*x90 - q2*x91 - q2*x95 + (mpmath.mpf(1)/mpmath.mpf(4))*x0 + (mpmath.mpf(143)/mpmath.mpf(258048))*x10 + x100*x17 + x100*x33 + x101*x17 + x101*x33 + (mpmath.mpf(221)/mpmath.mpf(10321920))*x11*x5 + (mpmath.mpf(1)/mpmath.mpf(64))*x12 + (mpmath.mpf(13)/mpmath.mpf(1474560))*x13*x4 + (mpmath.mpf(1)/mpmath.mpf(2304))*x14 + (mpmath.mpf(13)/mpmath.mpf(8847360))*x15*x3 + (mpmath.mpf(1)/mpmath.mpf(147456))*x16 + x17*x18 + x17*x44 + x17*x60 + x17*x67 + x17*x72 + x17*x75 + x17*x76 + x17*x81 + x17*x84 + x17*x85 + x17*x92 + x17*x96 + x17*x97 + x18*x33 - x19*x20 - x19*x45 - x19*x61 - x19*x68 - x19*x73 - x19*x77 - x19*x82 - x19*x86 - x19*x93 - x19*x98 - x20*x34 + x21*x22 + x21*x46 + x21*x62 + x21*x69 + x21*x74 + x21*x78 + x21*x83 + x21*x87 + x21*x94 + x21*x99 + x22*x35 - x23*x24 - x23*x47 - x23*x63 - x23*x70 - x23*x79 - x23*x88 - x24*x36 + x25*x26 + x25*x48 + x25*x64 + x25*x71 + x25*x80 + x25*x89 + x26*x37 - x27*x28 - x27*x49 - x27*x65 - x28*x38 + x29*x30 + x29*x50 + x29*x66 + (mpmath.mpf(5)/mpmath.mpf(12))*x3 + x30*x39 + x33*x44 + x33*x60 + x33*x67 + x33*x72 + x33*x75 + x33*x76 + x33*x81 + x33*x84 + x33*x85 + x33*x92 + x33*x96 + x33*x97 - x34*x45 - x34*x61 - x34*x68 - x34*x73 - x34*x77 - x34*x82 - x34*x86 - x34*x93 - x34*x98 + x35*x46 + x35*x62 + x35*x69 + x35*x74 + x35*x78 + x35*x83 + x35*x87 + x35*x94 + x35*x99 - x36*x47 - x36*x63 - x36*x70 - x36*x79 - x36*x88 + x37*x48 + x37*x64 + x37*x71 + x37*x80 + x37*x89 - x38*x49 - x38*x65 + x39*x50 + x39*x66 + (mpmath.mpf(21)/mpmath.mpf(320))*x4 + (mpmath.mpf(143)/mpmath.mpf(26880))*x5 + (mpmath.mpf(1)/mpmath.mpf(256))*x57 + (mpmath.mpf(143)/mpmath.mpf(368640))*x58 + (mpmath.mpf(11)/mpmath.mpf(110592))*x59 + (mpmath.mpf(2431)/mpmath.mpf(9289728))*x6 + (mpmath.mpf(7)/mpmath.mpf(96))*x8 + (mpmath.mpf(11)/mpmath.mpf(1280))*x9) if (_tiny > max(q1, q2, abs(c))) else ((mpmath.mpf(1)/mpmath.mpf(2))*x103 - x104)), (mpmath.mpf(1)/mpmath.mpf(2))*x103 + x104, )
     return tuple(_real(v) for v in out)
 
 
 def layer(q1, q2, c, D=None):
     """Fused layer map: (F, Fdot, V(q1) V(q2) - F^2) at (q1, q2, c, D = q1 q2 - c^2).
 
-    Generated body: 4 named temporaries, 29 operations.
+    Generated body: 112 named temporaries, 570 operations.
     """
-    with mpmath.workdps(2 * mpmath.mp.dps + GUARD):
+    _extra, _tiny = _small(1.14, 0.89, q1, q2, c)
+    with mpmath.workdps(2 * mpmath.mp.dps + GUARD + _extra):
         q1, q2, c = mpmath.mpf(q1), mpmath.mpf(q2), mpmath.mpf(c)
-        x0 = (mpmath.mpf(1)/mpmath.mpf(2))*q1 + (mpmath.mpf(1)/mpmath.mpf(2))*q2
-        x1 = mpmath.exp(c - x0)
-        x2 = (mpmath.mpf(1)/mpmath.mpf(2))*mpmath.exp(-c - x0)
-        x3 = (mpmath.mpf(1)/mpmath.mpf(2))*x1 - x2
-        out = (x3, (mpmath.mpf(1)/mpmath.mpf(2))*x1 + x2, max(0, -x3**2 + (mpmath.mpf(1)/mpmath.mpf(2) - mpmath.mpf(1)/mpmath.mpf(2)*mpmath.exp(-2*q1))*(mpmath.mpf(1)/mpmath.mpf(2) - mpmath.mpf(1)/mpmath.mpf(2)*mpmath.exp(-2*q2))), )
+        D = _gram(q1, q2, c, D)
+        x0 = D*c
+        x1 = (mpmath.mpf(1)/mpmath.mpf(2))*q1
+        x2 = (mpmath.mpf(1)/mpmath.mpf(2))*q2
+        x3 = c**3
+        x4 = c**5
+        x5 = c**7
+        x6 = c**9
+        x7 = (mpmath.mpf(1)/mpmath.mpf(16))*x0
+        x8 = D*x3
+        x9 = D*x4
+        x10 = D*x5
+        x11 = D**2
+        x12 = c*x11
+        x13 = D**3
+        x14 = c*x13
+        x15 = D**4
+        x16 = c*x15
+        x17 = q1**2
+        x18 = (mpmath.mpf(1)/mpmath.mpf(8))*c
+        x19 = q1**3
+        x20 = (mpmath.mpf(1)/mpmath.mpf(48))*c
+        x21 = q1**4
+        x22 = (mpmath.mpf(1)/mpmath.mpf(384))*c
+        x23 = q1**5
+        x24 = (mpmath.mpf(1)/mpmath.mpf(3840))*c
+        x25 = q1**6
+        x26 = (mpmath.mpf(1)/mpmath.mpf(46080))*c
+        x27 = q1**7
+        x28 = (mpmath.mpf(1)/mpmath.mpf(645120))*c
+        x29 = q1**8
+        x30 = (mpmath.mpf(1)/mpmath.mpf(10321920))*c
+        x31 = q1**9
+        x32 = (mpmath.mpf(1)/mpmath.mpf(185794560))*c
+        x33 = q1**10
+        x34 = (mpmath.mpf(1)/mpmath.mpf(3715891200))*c
+        x35 = q2**2
+        x36 = q2**3
+        x37 = q2**4
+        x38 = q2**5
+        x39 = q2**6
+        x40 = q2**7
+        x41 = q2**8
+        x42 = q2**9
+        x43 = q2**10
+        x44 = (mpmath.mpf(7)/mpmath.mpf(48))*x3
+        x45 = (mpmath.mpf(11)/mpmath.mpf(640))*x4
+        x46 = (mpmath.mpf(143)/mpmath.mpf(129024))*x5
+        x47 = (mpmath.mpf(4199)/mpmath.mpf(92897280))*x6
+        x48 = (mpmath.mpf(1)/mpmath.mpf(96))*x0
+        x49 = (mpmath.mpf(1)/mpmath.mpf(768))*x0
+        x50 = (mpmath.mpf(1)/mpmath.mpf(7680))*x0
+        x51 = (mpmath.mpf(1)/mpmath.mpf(92160))*x0
+        x52 = (mpmath.mpf(1)/mpmath.mpf(1290240))*x0
+        x53 = (mpmath.mpf(1)/mpmath.mpf(20643840))*x0
+        x54 = (mpmath.mpf(1)/mpmath.mpf(371589120))*x0
+        x55 = (mpmath.mpf(1)/mpmath.mpf(64))*x8
+        x56 = (mpmath.mpf(143)/mpmath.mpf(92160))*x9
+        x57 = (mpmath.mpf(221)/mpmath.mpf(2580480))*x10
+        x58 = (mpmath.mpf(1)/mpmath.mpf(384))*x12
+        x59 = (mpmath.mpf(1)/mpmath.mpf(18432))*x14
+        x60 = (mpmath.mpf(1)/mpmath.mpf(1474560))*x16
+        x61 = x11*x3
+        x62 = x11*x4
+        x63 = x13*x3
+        x64 = (mpmath.mpf(1)/mpmath.mpf(32))*x3
+        x65 = (mpmath.mpf(11)/mpmath.mpf(2304))*x3
+        x66 = (mpmath.mpf(13)/mpmath.mpf(23040))*x3
+        x67 = (mpmath.mpf(1)/mpmath.mpf(18432))*x3
+        x68 = (mpmath.mpf(17)/mpmath.mpf(3870720))*x3
+        x69 = (mpmath.mpf(19)/mpmath.mpf(61931520))*x3
+        x70 = (mpmath.mpf(1)/mpmath.mpf(53084160))*x3
+        x71 = (mpmath.mpf(143)/mpmath.mpf(46080))*x4
+        x72 = (mpmath.mpf(13)/mpmath.mpf(30720))*x4
+        x73 = (mpmath.mpf(17)/mpmath.mpf(368640))*x4
+        x74 = (mpmath.mpf(323)/mpmath.mpf(77414400))*x4
+        x75 = (mpmath.mpf(19)/mpmath.mpf(58982400))*x4
+        x76 = (mpmath.mpf(221)/mpmath.mpf(1290240))*x5
+        x77 = (mpmath.mpf(323)/mpmath.mpf(15482880))*x5
+        x78 = (mpmath.mpf(323)/mpmath.mpf(154828800))*x5
+        x79 = (mpmath.mpf(323)/mpmath.mpf(53084160))*x6
+        x80 = (mpmath.mpf(11)/mpmath.mpf(4608))*x8
+        x81 = (mpmath.mpf(13)/mpmath.mpf(46080))*x8
+        x82 = (mpmath.mpf(1)/mpmath.mpf(36864))*x8
+        x83 = (mpmath.mpf(17)/mpmath.mpf(7741440))*x8
+        x84 = (mpmath.mpf(19)/mpmath.mpf(123863040))*x8
+        x85 = (mpmath.mpf(13)/mpmath.mpf(61440))*x9
+        x86 = (mpmath.mpf(17)/mpmath.mpf(737280))*x9
+        x87 = (mpmath.mpf(323)/mpmath.mpf(154828800))*x9
+        x88 = (mpmath.mpf(323)/mpmath.mpf(30965760))*x10
+        x89 = (mpmath.mpf(1)/mpmath.mpf(3072))*x12
+        x90 = (mpmath.mpf(1)/mpmath.mpf(30720))*x12
+        x91 = (mpmath.mpf(1)/mpmath.mpf(368640))*x12
+        x92 = (mpmath.mpf(1)/mpmath.mpf(5160960))*x12
+        x93 = (mpmath.mpf(1)/mpmath.mpf(82575360))*x12
+        x94 = (mpmath.mpf(11)/mpmath.mpf(18432))*x61
+        x95 = (mpmath.mpf(13)/mpmath.mpf(245760))*x62
+        x96 = (mpmath.mpf(1)/mpmath.mpf(184320))*x14
+        x97 = (mpmath.mpf(1)/mpmath.mpf(2211840))*x14
+        x98 = (mpmath.mpf(1)/mpmath.mpf(30965760))*x14
+        x99 = (mpmath.mpf(13)/mpmath.mpf(1105920))*x63
+        x100 = (mpmath.mpf(1)/mpmath.mpf(17694720))*x16
+        x101 = (mpmath.mpf(13)/mpmath.mpf(184320))*x61
+        x102 = (mpmath.mpf(1)/mpmath.mpf(147456))*x61
+        x103 = (mpmath.mpf(17)/mpmath.mpf(30965760))*x61
+        x104 = (mpmath.mpf(17)/mpmath.mpf(2949120))*x62
+        x105 = (mpmath.mpf(1)/mpmath.mpf(884736))*x63
+        x106 = (mpmath.mpf(1)/mpmath.mpf(14745600))*D**5*c + (mpmath.mpf(4199)/mpmath.mpf(185794560))*D*x6 + (mpmath.mpf(4199)/mpmath.mpf(486604800))*c**11 - c*x1 - c*x2 + c - q1*x44 - q1*x45 - q1*x46 - q1*x47 - q1*x55 - q1*x56 - q1*x57 - q1*x58 - q1*x59 - q1*x60 - q1*x7 - q1*x94 - q1*x95 - q1*x99 - q2*x44 - q2*x45 - q2*x46 - q2*x47 - q2*x55 - q2*x56 - q2*x57 - q2*x58 - q2*x59 - q2*x60 - q2*x7 - q2*x94 - q2*x95 - q2*x99 + (mpmath.mpf(1)/mpmath.mpf(4))*x0 + (mpmath.mpf(143)/mpmath.mpf(258048))*x10 + x100*x17 + x100*x35 + x101*x17 + x101*x35 - x102*x19 - x102*x36 + x103*x21 + x103*x37 + x104*x17 + x104*x35 + x105*x17 + x105*x35 + (mpmath.mpf(221)/mpmath.mpf(10321920))*x11*x5 + (mpmath.mpf(1)/mpmath.mpf(64))*x12 + (mpmath.mpf(13)/mpmath.mpf(1474560))*x13*x4 + (mpmath.mpf(1)/mpmath.mpf(2304))*x14 + (mpmath.mpf(13)/mpmath.mpf(8847360))*x15*x3 + (mpmath.mpf(1)/mpmath.mpf(147456))*x16 + x17*x18 + x17*x48 + x17*x64 + x17*x71 + x17*x76 + x17*x79 + x17*x80 + x17*x85 + x17*x88 + x17*x89 + x17*x96 + x18*x35 - x19*x20 - x19*x49 - x19*x65 - x19*x72 - x19*x77 - x19*x81 - x19*x86 - x19*x90 - x19*x97 - x20*x36 + x21*x22 + x21*x50 + x21*x66 + x21*x73 + x21*x78 + x21*x82 + x21*x87 + x21*x91 + x21*x98 + x22*x37 - x23*x24 - x23*x51 - x23*x67 - x23*x74 - x23*x83 - x23*x92 - x24*x38 + x25*x26 + x25*x52 + x25*x68 + x25*x75 + x25*x84 + x25*x93 + x26*x39 - x27*x28 - x27*x53 - x27*x69 - x28*x40 + x29*x30 + x29*x54 + x29*x70 + (mpmath.mpf(5)/mpmath.mpf(12))*x3 + x30*x41 - x31*x32 - x32*x42 + x33*x34 + x34*x43 + x35*x48 + x35*x64 + x35*x71 + x35*x76 + x35*x79 + x35*x80 + x35*x85 + x35*x88 + x35*x89 + x35*x96 - x36*x49 - x36*x65 - x36*x72 - x36*x77 - x36*x81 - x36*x86 - x36*x90 - x36*x97 + x37*x50 + x37*x66 + x37*x73 + x37*x78 + x37*x82 + x37*x87 + x37*x91 + x37*x98 - x38*x51 - x38*x67 - x38*x74 - x38*x83 - x38*x92 + x39*x52 + x39*x68 + x39*x75 + x39*x84 + x39*x93 + (mpmath.mpf(21)/mpmath.mpf(320))*x4 - x40*x53 - x40*x69 + x41*x54 + x41*x70 + (mpmath.mpf(143)/mpmath.mpf(26880))*x5 + (mpmath.mpf(2431)/mpmath.mpf(9289728))*x6 + (mpmath.mpf(1)/mpmath.mpf(256))*x61 + (mpmath.mpf(143)/mpmath.mpf(368640))*x62 + (mpmath.mpf(11)/mpmath.mpf(110592))*x63 + (mpmath.mpf(7)/mpmath.mpf(96))*x8 + (mpmath.mpf(11)/mpmath.mpf(1280))*x9
+        x107 = (_tiny > max(q1, q2, abs(c)))
+        x108 = x1 + x2
+        x109 = mpmath.exp(c - x108)
+        x110 = (mpmath.mpf(1)/mpmath.mpf(2))*mpmath.exp(-c - x108)
+        x111 = (mpmath.mpf(1)/mpmath.mpf(2))*x109 - x110
+        out = (((x106) if x107 else (x111)), (mpmath.mpf(1)/mpmath.mpf(2))*x109 + x110, max(0, -((x106**2) if x107 else (x111**2)) + (((mpmath.mpf(4)/mpmath.mpf(155925))*q1**11 + q1 - x17 + (mpmath.mpf(2)/mpmath.mpf(3))*x19 - mpmath.mpf(1)/mpmath.mpf(3)*x21 + (mpmath.mpf(2)/mpmath.mpf(15))*x23 - mpmath.mpf(2)/mpmath.mpf(45)*x25 + (mpmath.mpf(4)/mpmath.mpf(315))*x27 - mpmath.mpf(1)/mpmath.mpf(315)*x29 + (mpmath.mpf(2)/mpmath.mpf(2835))*x31 - mpmath.mpf(2)/mpmath.mpf(14175)*x33) if (_tiny > q1) else (mpmath.mpf(1)/mpmath.mpf(2) - mpmath.mpf(1)/mpmath.mpf(2)*mpmath.exp(-2*q1)))*(((mpmath.mpf(4)/mpmath.mpf(155925))*q2**11 + q2 - x35 + (mpmath.mpf(2)/mpmath.mpf(3))*x36 - mpmath.mpf(1)/mpmath.mpf(3)*x37 + (mpmath.mpf(2)/mpmath.mpf(15))*x38 - mpmath.mpf(2)/mpmath.mpf(45)*x39 + (mpmath.mpf(4)/mpmath.mpf(315))*x40 - mpmath.mpf(1)/mpmath.mpf(315)*x41 + (mpmath.mpf(2)/mpmath.mpf(2835))*x42 - mpmath.mpf(2)/mpmath.mpf(14175)*x43) if (_tiny > q2) else (mpmath.mpf(1)/mpmath.mpf(2) - mpmath.mpf(1)/mpmath.mpf(2)*mpmath.exp(-2*q2)))), )
     return tuple(_real(v) for v in out)

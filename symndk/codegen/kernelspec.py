@@ -23,13 +23,13 @@ import hashlib
 import math
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import mpmath
 import sympy as sp
 
 from symndk.codegen.printers import MpfrPrinter, MpmathPrinter, NumpyPrinter, UnsupportedNode
-from symndk.codegen.stable import D, THETA, gram_factors, homogeneous_profile, stabilise
+from symndk.codegen.stable import D, SMALL_ORDER, THETA, gram_factors, homogeneous_profile, small_scale, stabilise
 from symndk.spec.activations import X
 from symndk.spec.dual import C, Q, Q1, Q2
 
@@ -48,10 +48,13 @@ class FunctionSpec:
     doc: str
     uses_D: bool
     assignments: tuple[tuple[str, str], ...]
-    patches: tuple[tuple[int, str, str], ...]  # (output index, mask code, helper recomputing it where the mask holds)
+    patches: tuple[tuple[int, str, str, str], ...]  # (output index, mask code, helper recomputing it where the mask holds, its arguments)
     outputs: tuple[str, ...]
     constant: tuple[bool, ...]  # output does not depend on all arguments: broadcast it
     ops: int
+    #: (k, a): a closed form in the body loses about a + k log10(1/scale) digits at small scale; the
+    #: scalar backends add that many working digits (and use the series below 10^-precision)
+    small: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,12 @@ _DOCS = {
     "kernels": "Fused (F, Fdot) at (q1, q2, c, D = q1 q2 - c^2)",
     "_gram_near": "V(q1) V(q2) - F^2 without cancellation near rho = +-1",
     "layer": "Fused layer map: (F, Fdot, V(q1) V(q2) - F^2) at (q1, q2, c, D = q1 q2 - c^2)",
+    **{f"_small_{k}": f"{k} where an argument is small: its Taylor polynomial of order {SMALL_ORDER} in the common "
+       "scale of the arguments replaces the closed form, which cancels there" for k in ("F", "Fdot", "Fbar", "V", "Vdot")},
+    "_small_gram": "V(q1) V(q2) - F^2 where an argument is small (from the Taylor polynomials of V and F)",
 }
+#: name of the scalar backends' runtime threshold below which the small-scale series is used
+TINY = sp.Symbol("_tiny", positive=True)
 _ARGS = {"phi": (X,), "dphi": (X,), "F": (Q1, Q2, C), "Fdot": (Q1, Q2, C), "Fbar": (Q1, Q2), "V": (Q,), "Vdot": (Q,)}
 
 
@@ -175,9 +183,50 @@ def _layer(F, Fdot, V, degree, printer, backend):
     if degree is None or backend != "numpy":
         return spec, None
     mask = f"D < {math.tan(THETA_SERIES) ** 2!r}*c*c"
-    patched = FunctionSpec(spec.name, spec.args, spec.doc + "; near rho = +-1 the Gram determinant comes from _gram_near",
-                           True, spec.assignments, ((2, mask, "_gram_near"),), spec.outputs, spec.constant, spec.ops)
+    patched = replace(spec, doc=spec.doc + "; near rho = +-1 the Gram determinant comes from _gram_near", uses_D=True,
+                      patches=((2, mask, "_gram_near", "q1, q2, c, D"),))
     return patched, _gram_near(F, degree, printer)
+
+
+def _small_branches(stab, backend, mean=None):
+    """{key: (cond, branch)} for the closed forms that cancel as their arguments go to 0 (see
+    :func:`symndk.codegen.stable.small_scale`): ``branch`` = series where ``cond`` holds, else the closed
+    form.  numpy: cond is scale < the float64 switch and the series has float coefficients; mpmath/mpfr:
+    cond is scale < ``_tiny`` (10^-working precision, set at run time) and the series is exact."""
+    out = {}
+    for k in ("F", "Fdot", "Fbar", "V", "Vdot"):
+        info = None if stab[k] is None else small_scale(stab[k], tuple(_ARGS[k]))
+        if info is None:
+            continue
+        numpy_backend = backend == "numpy"
+        series = info.series.evalf(17) if numpy_backend else info.series
+        cond = sp.Lt(info.scale, sp.Float(repr(info.below)) if numpy_backend else TINY)
+        out[k] = (cond, sp.Piecewise((series, cond), (stab[k], True)), info)
+    info = None if mean is None or stab["Fbar"] is None else small_scale(mean, (Q,))
+    if info is not None:  # Fbar = mean(q1) mean(q2): a branch per factor, so that one small variance suffices
+        series = info.series.evalf(17) if backend == "numpy" else info.series
+        threshold = sp.Float(repr(info.below)) if backend == "numpy" else TINY
+        factors = [sp.Piecewise((series.subs(Q, q), sp.Lt(q, threshold)), (mean.subs(Q, q), True)) for q in (Q1, Q2)]
+        out["Fbar"] = (None, sp.Mul(*factors, evaluate=False), info)
+    return out
+
+
+def _patched(spec, args, exprs, branched, names, printer, helpers):
+    """numpy: where output i of ``spec`` has a small-scale branch, patch it with the helper
+    ``_small_<names[i]>`` (collected in ``helpers``), evaluated only where a small-argument condition holds."""
+    patches = []
+    for i, (direct, branch, key) in enumerate(zip(exprs, branched, names)):
+        if branch == direct:
+            continue
+        conds = sorted({p.args[0].cond for p in branch.atoms(sp.Piecewise)}, key=sp.default_sort_key)
+        name = f"_small_{key}"
+        if name not in helpers:
+            helpers[name] = _codegen(name, (branch.args[0].expr if len(conds) == 1 and isinstance(branch, sp.Piecewise)
+                                            else branch,), args, printer)
+        patches.append((i, printer.doprint(sp.Or(*conds)), name, ", ".join(spec.args) + (", D" if len(spec.args) == 3 else "")))
+    if not patches:
+        return spec
+    return replace(spec, patches=spec.patches + tuple(patches), uses_D=spec.uses_D or len(spec.args) == 3)
 
 
 def spec_hash(name: str, expr: sp.Expr, dual) -> str:
@@ -196,19 +245,51 @@ def build_module(name: str, expr: sp.Expr, dual, backend: str) -> ModuleSpec:
             for k in ("F", "Fdot", "Fbar", "V", "Vdot")}
     for k in ("V", "Vdot"):  # second moments: E[delta(u)^2] = +infinity, not complex infinity
         stab[k] = None if stab[k] is None else stab[k].subs(sp.zoo, sp.oo)
-    functions, numeric = [], []
+    mean = None if dual.mean is None else _tidy(dual.mean)
+    small = _small_branches(stab, backend, mean)
+    branch = {k: small[k][1] if k in small else stab[k] for k in stab}
+    scalar = backend != "numpy"
+    digits = {k: small[k][2].digits for k in small}
+
+    def lost(keys):
+        ks = [digits[k] for k in keys if k in digits]
+        return (max(k for k, _ in ks), max(a for _, a in ks)) if ks else None
+
+    functions, numeric, helpers = [], [], {}
     for key, e in (("phi", expr), ("dphi", dphi), *stab.items()):
         try:
             if e is None:
                 raise UnsupportedNode(key)
-            functions.append(_codegen(key, (e,), _ARGS[key], printer))
+            if scalar:
+                functions.append(replace(_codegen(key, (branch[key] if key in branch else e,), _ARGS[key], printer),
+                                         small=lost([key])))
+            else:
+                spec = _codegen(key, (e,), _ARGS[key], printer)
+                functions.append(_patched(spec, _ARGS[key], (e,), (branch.get(key, e),), (key,), printer, helpers))
         except UnsupportedNode:
             numeric.append(key)
     degree = homogeneity_degree(dual.F) if dual.F is not None else None
     if not numeric:
-        functions.append(_codegen("kernels", (stab["F"], stab["Fdot"]), _ARGS["F"], printer))
-        layer, helper = _layer(stab["F"], stab["Fdot"], stab["V"], degree, printer, backend)
-        functions += [layer] + ([helper] if helper else [])
+        if scalar:
+            functions.append(replace(_codegen("kernels", (branch["F"], branch["Fdot"]), _ARGS["F"], printer),
+                                     small=lost(["F", "Fdot"])))
+            layer, helper = _layer(branch["F"], branch["Fdot"], branch["V"], degree, printer, backend)
+            functions += [replace(layer, small=lost(["F", "Fdot", "V"]))] + ([helper] if helper else [])
+        else:
+            pair = (stab["F"], stab["Fdot"])
+            spec = _codegen("kernels", pair, _ARGS["F"], printer)
+            functions.append(_patched(spec, _ARGS["F"], pair, (branch["F"], branch["Fdot"]), ("F", "Fdot"), printer,
+                                      helpers))
+            layer, helper = _layer(stab["F"], stab["Fdot"], stab["V"], degree, printer, backend)
+
+            def gram(F, V):
+                return sp.Max(V.subs(Q, Q1) * V.subs(Q, Q2) - F**2, 0, evaluate=False)
+
+            layer = _patched(layer, _ARGS["F"], (stab["F"], stab["Fdot"], gram(stab["F"], stab["V"])),
+                             (branch["F"], branch["Fdot"], gram(branch["F"], branch["V"])), ("F", "Fdot", "gram"),
+                             printer, helpers)
+            functions += [layer] + ([helper] if helper else [])
+    functions += [helpers[n] for n in sorted(helpers)]
     code = "\n".join(c for f in functions for c in (*(c for _, c in f.assignments), *f.outputs))
     helpers = tuple(h for h in ("scipy.special.", "_heaviside(") if h in code)
     constants = tuple((n, c) for n, c in sorted(printer.constants.items()) if re.search(rf"\b{n}\b", code))

@@ -4,7 +4,8 @@ they cannot print exactly.
 The generated NumPy modules import ``numpy`` and, where a special function is needed,
 ``scipy.special`` (erf, erfc, ...: SymPy's SciPy printer); the NumPy printer also prints
 ``Max``/``Min`` as nested ``numpy.maximum``/``numpy.minimum``, ``log(1 + exp(y))`` as
-``numpy.logaddexp(0, y)`` (no overflow), and ``Piecewise`` as nested ``numpy.where``.
+``numpy.logaddexp(0, y)`` (no overflow), ``Piecewise`` as nested ``numpy.where`` and ``Or`` as nested
+``numpy.logical_or`` (operands broadcast).
 The gmpy2 printer prints rationals (and Floats, by their exact binary value) as names of exact
 module constants that it collects in ``constants``.
 Any node without an exact translation raises :class:`UnsupportedNode`.
@@ -77,6 +78,9 @@ class NumpyPrinter(_Strict, SciPyPrinter):
 
     def _print_Min(self, expr):
         return self._nested("numpy.minimum", sorted(expr.args, key=sp.default_sort_key))
+
+    def _print_Or(self, expr):  # nested, so that operands of different shapes broadcast
+        return self._nested("numpy.logical_or", sorted(expr.args, key=sp.default_sort_key))
 
     def _print_Heaviside(self, expr):
         h0 = expr.args[1] if len(expr.args) > 1 else sp.S.Half

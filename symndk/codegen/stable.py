@@ -23,6 +23,11 @@ Example:
 """
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import mpmath
 import sympy as sp
 
 #: the Gram determinant q1 q2 - c^2 (>= 0), carried as a primary variable
@@ -89,3 +94,200 @@ def gram_factors(profile: sp.Expr, order: int = 34):
             series = sp.series(factor, THETA, at, order).removeO()
         out.append((factor, series, at))
     return j0, out
+
+
+# ----------------------------------------------------------------------------- small scale
+#
+# A closed form can cancel as its arguments go to 0 together: GELU's V(q) is a sum of O(1) terms
+# whose total is q/4, and sin's F = (exp(c - s) - exp(-c - s))/2 is O(c).  Evaluated directly in
+# float64 such a form loses about a + k log10(1/lambda) digits at scale lambda = max |argument|.
+# :func:`small_scale` finds these forms for any expression: it evaluates the expression at a few
+# points scaled by lambda at a fixed working precision (emulating a fixed-precision machine) and
+# at a much higher one, fits (k, a), and, where digits are lost, returns the Taylor polynomial of
+# the expression in lambda (a series branch for small arguments) and the scale below which float64
+# should use it.
+
+#: truncation order (in the common scale lambda of the arguments) of the small-scale series
+SMALL_ORDER = 12
+#: a form counts as cancelling when more than this many digits are lost at lambda = 1e-16
+SMALL_LOST_DIGITS = 3.0
+_LO_BITS, _HI_BITS = 200, 640
+
+
+class _NotEvaluable(Exception):
+    pass
+
+
+_MPMATH_FUNCS = {
+    sp.exp: "exp", sp.log: "log", sp.erf: "erf", sp.erfc: "erfc", sp.atan: "atan", sp.asin: "asin", sp.acos: "acos",
+    sp.sin: "sin", sp.cos: "cos", sp.tan: "tan", sp.sinh: "sinh", sp.cosh: "cosh", sp.tanh: "tanh", sp.Abs: "fabs",
+    sp.atan2: "atan2", sp.sign: "sign",
+}
+
+
+def fixed_precision_value(expr: sp.Expr, point: dict, bits: int):
+    """Value of ``expr`` with every operation rounded to ``bits`` bits (mpmath), the way a
+    fixed-precision machine evaluates the printed tree; ``point`` maps symbols to numbers.
+
+    >>> q = sp.Symbol("q", positive=True)
+    >>> e = sp.Rational(1, 2) - sp.exp(-2 * q) / 2
+    >>> float(fixed_precision_value(e, {q: 1e-20}, 53)), float(fixed_precision_value(e, {q: 1e-20}, 200))
+    (0.0, 1e-20)
+    """
+    with mpmath.workprec(bits):
+        values = {s: mpmath.mpf(v) for s, v in point.items()}
+
+        def ev(e):
+            if e.is_Symbol:
+                return values[e]
+            if e.is_Rational:
+                return mpmath.mpf(e.p) / e.q
+            if e.is_Float:
+                return mpmath.mpf(sp.Rational(e).p) / sp.Rational(e).q
+            if e is sp.pi:
+                return +mpmath.pi
+            if e is sp.E:
+                return +mpmath.e
+            if isinstance(e, sp.Add):
+                out = ev(e.args[0])
+                for a in e.args[1:]:
+                    out += ev(a)
+                return out
+            if isinstance(e, sp.Mul):
+                out = ev(e.args[0])
+                for a in e.args[1:]:
+                    out *= ev(a)
+                return out
+            if isinstance(e, sp.Pow):
+                base = ev(e.base)
+                if e.exp.is_Integer:
+                    return base ** int(e.exp)
+                if e.exp == sp.S.Half:
+                    return mpmath.sqrt(base)
+                if e.exp == -sp.S.Half:
+                    return 1 / mpmath.sqrt(base)
+                return mpmath.power(base, ev(e.exp))
+            if isinstance(e, (sp.Max, sp.Min)):
+                vals = [ev(a) for a in e.args]
+                return max(vals) if isinstance(e, sp.Max) else min(vals)
+            if isinstance(e, sp.Piecewise):
+                for value, cond in e.args:
+                    if cond is sp.true or bool(cond.func(ev(cond.lhs), ev(cond.rhs))):
+                        return ev(value)
+                raise _NotEvaluable(e)
+            name = _MPMATH_FUNCS.get(e.func)
+            if name is None:
+                raise _NotEvaluable(e)
+            return getattr(mpmath, name)(*(ev(a) for a in e.args))
+
+        try:
+            out = ev(expr)
+        except (_NotEvaluable, ZeroDivisionError, ValueError, TypeError, KeyError) as exc:
+            raise _NotEvaluable(str(exc)) from None
+        if not isinstance(out, mpmath.mpf) or not mpmath.isfinite(out):
+            raise _NotEvaluable(f"non-real value {out}")
+        return out
+
+
+@dataclass(frozen=True)
+class SmallScale:
+    """A closed form that cancels at small arguments and its replacement there.
+
+    ``series``: Taylor polynomial of order ``SMALL_ORDER`` in the common scale of the arguments
+    (exact coefficients; D counts as a square); ``scale``: max |argument|; ``below``: float64
+    uses the series where scale < below (there its truncation error is below the unit roundoff);
+    ``digits``: (k, a), the direct form loses about a + k log10(1/scale) digits.
+    """
+
+    series: sp.Expr
+    scale: sp.Expr
+    below: float
+    digits: tuple[float, float]
+
+
+def _directions(args):
+    """Three fixed generic points (q's in [1/2, 2], |rho| < 1; D exact)."""
+    pts = []
+    for q1, q2, rho in ((sp.Rational(7, 8), sp.Rational(13, 10), sp.Rational(3, 7)),
+                        (sp.Rational(3, 2), sp.Rational(5, 9), sp.Rational(-5, 8)),
+                        (sp.Rational(11, 20), sp.Rational(17, 10), sp.Rational(1, 9))):
+        c = rho * sp.Rational(round(float(sp.sqrt(q1 * q2)), 3))
+        pt = {a: {"q1": q1, "q2": q2, "c": c, "q": q1}[a.name] for a in args}
+        if len(args) == 3:
+            pt[D] = q1 * q2 - c**2
+        pts.append(pt)
+    return pts
+
+
+def _scaled(pt, lam):
+    return {s: (v * lam**2 if s is D else v * lam) for s, v in pt.items()}
+
+
+def _lost_digits(expr, pt):
+    """Digits lost by a _LO_BITS evaluation against a _HI_BITS one."""
+    lo = fixed_precision_value(expr, pt, _LO_BITS)
+    hi = fixed_precision_value(expr, pt, _HI_BITS)
+    with mpmath.workprec(_HI_BITS):
+        if hi == 0:
+            raise _NotEvaluable("zero value")
+        rel = abs((lo - hi) / hi)
+        return max(float(mpmath.log10(rel)) + _LO_BITS * math.log10(2), 0.0) if rel else 0.0
+
+
+@lru_cache(maxsize=None)
+def small_scale(expr: sp.Expr, args: tuple) -> SmallScale | None:
+    """The small-scale series branch of ``expr`` (in ``args``, and D if it has it), or None when
+    the direct form does not cancel as the arguments go to 0 (or no Taylor series exists).
+
+    >>> q = sp.Symbol("q", positive=True)
+    >>> s = small_scale(sp.Rational(1, 2) - sp.exp(-2 * q) / 2, (q,))
+    >>> s.series.as_poly(q).all_coeffs()[-3:], s.scale, round(s.digits[0])
+    ([-1, 1, 0], q, 1)
+    >>> small_scale(sp.exp(-q) + q, (q,)) is None   # no cancellation at q -> 0
+    True
+    """
+    if expr is None or not expr.free_symbols & set(args):
+        return None
+    args = tuple(args)
+    try:
+        lost = [[_lost_digits(expr, _scaled(pt, lam)) for lam in (sp.Rational(1, 10**8), sp.Rational(1, 10**16))]
+                for pt in _directions(args)]
+    except _NotEvaluable:
+        return None
+    if max(l16 for _, l16 in lost) < SMALL_LOST_DIGITS:
+        return None
+    k = max(max((l16 - l8) / 8 for l8, l16 in lost), 0.0)
+    a = max(max(l8 - 8 * k for l8, _ in lost), 0.0)
+    lam = sp.Dummy("lam", positive=True)
+    scaled = expr.xreplace({**{s: lam * s for s in args}, **({D: lam**2 * D} if expr.has(D) else {})})
+    try:
+        series = sp.expand(sp.series(scaled, lam, 0, SMALL_ORDER).removeO())
+    except (sp.PoleError, NotImplementedError, ValueError, TypeError):
+        return None
+    poly = series.as_poly(lam)
+    if poly is None or any(lam in co.free_symbols for co in poly.coeffs()):
+        return None
+    series = sp.expand(series.subs(lam, 1))
+    if series.has(sp.O) or not series.free_symbols <= set(args) | {D}:
+        return None
+    if len(args) == 3:
+        series = _gram_reduce(series, *args)
+    below = 1.0
+    try:
+        for j in range(0, 64):
+            lam_j = sp.Rational(10) ** sp.Rational(-j, 4)
+            lam_j = sp.Rational(float(lam_j))
+            errs = []
+            for pt in _directions(args):
+                p = _scaled(pt, lam_j)
+                hi = fixed_precision_value(expr, p, _HI_BITS)
+                ser = fixed_precision_value(series, p, _HI_BITS)
+                with mpmath.workprec(_HI_BITS):
+                    errs.append(abs((ser - hi) / hi))
+            below = float(lam_j)
+            if max(errs) < 2.0**-54:
+                break
+    except _NotEvaluable:
+        return None
+    scale = sp.Max(*(s if s.is_nonnegative else sp.Abs(s) for s in args))
+    return SmallScale(series=series, scale=scale, below=below, digits=(round(k, 2), round(a, 2)))

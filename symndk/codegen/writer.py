@@ -58,7 +58,7 @@ def runtime_imports(spec: ModuleSpec) -> tuple[str, ...]:
     else:
         mpfr = spec.backend == "mpfr"
         used = {"GUARD": not mpfr, "GUARD_BITS": mpfr, "_num": mpfr, "_real": True, "_gram": any(f.uses_D for f in fs),
-                "_heaviside": "_heaviside(" in spec.helpers}
+                "_heaviside": "_heaviside(" in spec.helpers, "_small": any(f.small for f in fs)}
     return tuple(sorted(name for name, u in used.items() if u))
 
 
