@@ -42,7 +42,7 @@ _LAZY = {
     "dual_kernels": "symndk.spec.dual:dual_kernels",
     "verify": "symndk.checks:verify",
     # new activations + codegen
-    "activation_kernel": "symndk.kernels.activation:activation_kernel",
+    "activation_kernel": "symndk.checks.activation:activation_kernel",
     "load_kernels": "symndk.kernels.loader:load",
     # static kernels
     "nngp_kernel": "symndk.kernels.static:nngp_kernel",

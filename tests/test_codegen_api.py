@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from symndk.kernels.activation import activation_kernel
+from symndk.checks.activation import activation_kernel
 from symndk.errors import SymndkError
 from symndk.kernels.quadrature import MehlerSeries, polar_expect2
 

@@ -1,7 +1,7 @@
 """Every registered activation's generated kernels pass every check (parametrised over the registry)."""
 import pytest
 
-from symndk.kernels.checks import CHECKS, run_checks
+from symndk.checks.kernels import CHECKS, run_checks
 from symndk.kernels.loader import load
 from symndk.spec.activations import list_activations
 

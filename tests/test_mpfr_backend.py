@@ -156,7 +156,7 @@ def test_doctests(module):
 
 
 def test_user_activation_names_cannot_shadow_backend_modules():
-    from symndk.kernels.activation import activation_kernel
+    from symndk.checks.activation import activation_kernel
 
     with pytest.raises(SymndkError, match="_mpfr"):
         activation_kernel("x", "relu_mpfr")

@@ -11,7 +11,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from symndk.langevin.validate import CASES, Report, run_case
+from symndk.checks.langevin import CASES, Report, run_case
 
 
 @pytest.mark.parametrize("name", [n for n, c in CASES.items() if not c.slow])

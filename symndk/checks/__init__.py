@@ -4,6 +4,10 @@ In: the identity catalogue of the spec (:mod:`symndk.identities`) and the genera
 every backend (:mod:`symndk.kernels`). Out: one list of identities, each verified to a stated tier
 (:func:`catalogue`, :func:`verify`). The ``runtime.*`` identities (:mod:`.runtime`) tie each
 backend's runtime recursion to the SymPy spec, so the code that runs is the code that was proved.
+Also here, above everything they check: the registry checks of generated kernels against
+independent quadrature (:mod:`.kernels`), the pipeline for a new activation that ends with them
+(:mod:`.activation`: parse, derive, generate, load, check) and the finite-width Langevin
+validations of the theory (:mod:`.langevin`).
 
 Example:
     >>> [r.tier for r in verify("runtime.mpmath.linear")]

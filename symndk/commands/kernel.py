@@ -22,7 +22,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from symndk.kernels.activation import activation_kernel
+    from symndk.checks.activation import activation_kernel
 
     result = activation_kernel(args.expr, args.name, tol=args.tol, timeout=args.timeout)
     print(result.report())

@@ -25,7 +25,7 @@ def add_arguments(parser):
 def select(names):
     """Case names for ``names`` ('ci' = the fast cases, 'all' = every case)."""
     from symndk.errors import SymndkError
-    from symndk.langevin.validate import CASES
+    from symndk.checks.langevin import CASES
 
     out = []
     for name in names:
@@ -45,7 +45,7 @@ def run(args) -> int:
     import json
 
     from symndk.errors import SymndkError
-    from symndk.langevin.validate import CASES, run_case
+    from symndk.checks.langevin import CASES, run_case
 
     if args.list:
         for name, c in CASES.items():

@@ -2,9 +2,8 @@
 
 In: the modules ``codegen`` wrote (shipped in ``symndk_generated`` or, for user activations, in the
 hash-recorded cache). Out: module-like objects with ``F``, ``Fdot``, ``V``, ``layer`` (:mod:`.loader`),
-numeric fallbacks where no closed form exists (:mod:`.quadrature`), the static NNGP/NTK matrices
-(:mod:`.static`), the checks of generated kernels against independent quadrature (:mod:`.checks`)
-and the end-to-end pipeline for a new activation (:mod:`.activation`).
+numeric fallbacks where no closed form exists (:mod:`.quadrature`) and the static NNGP/NTK
+matrices (:mod:`.static`). The checks of these kernels live above them, in :mod:`symndk.checks`.
 
 Example:
     >>> from symndk.kernels.loader import load

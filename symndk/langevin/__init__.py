@@ -2,8 +2,8 @@
 
 In: activation, depth, width, prior and temperature, data. Out: the mean (and standard error) of
 an ensemble of finite networks trained by Langevin dynamics (:mod:`.simulator`, :mod:`.network`,
-:mod:`.stats`), empirical NTKs (:mod:`.ntk`), the matching infinite-width theory (:mod:`.theory`) and
-the validation runs that compare them (:mod:`.validate`).
+:mod:`.stats`), empirical NTKs (:mod:`.ntk`) and the matching infinite-width theory (:mod:`.theory`). The
+validation runs that compare them live in :mod:`symndk.checks.langevin`.
 
 Example:
     >>> from symndk.langevin.stats import time_steps

@@ -7,7 +7,7 @@ deliberately wrong variants the validation statistic must reject.
 
 Example (Theta_L at t = s = 0 for linear L = 1 is 2 sigma0^2 K_0):
     >>> import numpy as np
-    >>> from symndk.langevin.validate import Case
+    >>> from symndk.checks.langevin import Case
     >>> c = Case("x", "ntk", "linear", 1, 8, 8, 0.5, (), pairs=((0.0, 0.0),))
     >>> X = np.sqrt(2.0) * np.eye(2)
     >>> np.round(tangent_kernel(c, X, equal_time_C=False)[0], 12).tolist()

@@ -8,7 +8,7 @@
 3. the activation is registered, its numpy, mpmath and mpfr modules are generated into the cache
    (:func:`symndk.kernels.loader.cache_dir`) and loaded; what has no closed form is evaluated
    numerically (Hermite series with a Parseval error bound; mpmath polar quadrature);
-4. the registry checks (:mod:`symndk.kernels.checks`) run on the result.
+4. the registry checks (:mod:`symndk.checks.kernels`) run on the result.
 
 Example:
     >>> result = activation_kernel("x**3", "doc_cube")
@@ -100,7 +100,7 @@ def activation_kernel(expr, name: str, tol: float = 1e-10, timeout: float = 60.0
         tol: error bound asked of numerically evaluated kernels.
         timeout: seconds allowed to the closed-form derivation.
     """
-    from symndk.kernels.checks import run_checks
+    from symndk.checks.kernels import run_checks
     from symndk.codegen.writer import write_activation
     from symndk.kernels import loader as duals_mod
     from symndk.spec.activations import X, register_activation
