@@ -69,13 +69,13 @@ def main():
     start = time.perf_counter()
     res = symndk.reference(times=TIMES, dps=args.dps, jobs=args.jobs, **TASK)
     wall = time.perf_counter() - start
-    n = res.meta["kernel_evaluations"]
+    n = res.metadata["kernel_evaluations"]
     print(f"\n[1] synthetic ReLU L=2 reference, {args.dps} digits at t = {TIMES}")
     print(f"    wall time        {wall:8.1f} s      (target <= 120 s)")
     print(f"    certified digits {res.digits}   (target >= {args.dps} at every time)")
-    print(f"    orders p, p+6    {res.meta['order']}, {res.meta['certificate_order']};  panels {res.meta['panels']};"
+    print(f"    orders p, p+6    {res.metadata['order']}, {res.metadata['certificate_order']};  panels {res.metadata['panels']};"
           f"  kernel evaluations {n}")
-    for tt, g, f in zip(TIMES, res.g_str, res.f_test_str):
+    for tt, g, f in zip(TIMES, res.train_str[:, 0], res.test_str[:, 0]):
         print(f"    t = {tt:6g}  g = {g}   f* = {f}")
     print(f"\n[2] kernel evaluation at {working} working digits (400 pairs; same values to {float(diff):.1e} rel.)")
     print(f"    mpmath (baseline) {c_mp * 1e6:8.1f} us   mpfr {c_fr * 1e6:8.1f} us   ratio {c_mp / c_fr:5.1f}x")

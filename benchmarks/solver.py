@@ -51,13 +51,12 @@ def synthetic(self_reference: bool):
         g, f, how = ref.train[:, 0], ref.test[:, 0], "fast solver m=16"
     else:
         ref, rw, _ = timed(symndk.reference, r=0.5, times=times, dps=16, **kw)
-        g = np.array([float(v) for v in ref.g])
-        f = np.array([float(v) for v in ref.f_test])
+        g, f = ref.train[:, 0], ref.test[:, 0]
         how = f"high-precision reference (MPFR), certified digits {ref.digits} ({rw:.0f} s)"
     err = max(np.abs(res.train - np.outer(g, ds.y_train)).max(), np.abs(res.test[:, 0] - f).max())
     print("\n[1] synthetic task, ReLU L=2, t in [0, 30/gamma]   (reference: %s)" % how)
     print(f"    abs error      {err:.2e}   (target <= 1e-10)   error estimate {res.error_estimate:.1e}")
-    print(f"    time nodes     {res.info['nodes']}        (target <= 400; + {res.info['panels'] * (res.info['m'] - 2)}"
+    print(f"    time nodes     {res.metadata['solver']['nodes']}        (target <= 400; + {res.metadata['solver']['panels'] * (res.metadata['solver']['m'] - 2)}"
           f" in the m-2 error-estimate solve)")
     print(f"    time           wall {wall:.2f} s, cpu {cpu:.2f} s   (target <= 0.5 s)")
 
@@ -92,7 +91,7 @@ def digits(quick: bool):
     rel = np.abs(f - fr).max() / np.abs(fr).max()
     print("\n[2] digits 0 vs 1, P=100+100, ReLU L=3, gamma=1e-3, t <= 20/gamma")
     print(f"    rel error      {rel:.2e}   (target <= 1e-8)   error estimate {res.error_estimate:.1e}"
-          f"   [{res.info['panels']} panels x m={res.info['m']}, kernel rank {res.info['rank']}]")
+          f"   [{res.metadata['solver']['panels']} panels x m={res.metadata['solver']['m']}, kernel rank {res.metadata['solver']['rank']}]")
     print(f"    time           wall {wall:.2f} s, cpu {cpu:.2f} s   (target <= 5 s)")
     # baseline: convergence on a short horizon, cost per kernel block, extrapolated to 1e-8
     kernel = TwoTimeKernel(ds.X_train, ds.X_test, kw["activation"], kw["depth"], kw["sigma0_sq"], kw["sigma_sq"], kw["T"])
@@ -136,7 +135,7 @@ def scale(P: int):
     rel = np.abs(f - fr).max() / np.abs(fr).max()
     print(f"\n[3] scale: P={P} train + 100 test digits, ReLU L=3, gamma=1e-3, t <= 20/gamma")
     print(f"    time           wall {wall:.1f} s, cpu {cpu:.1f} s   (target <= 120 s)   "
-          f"[{res.info['panels']} panels x m={res.info['m']}, stiff solves {res.info['stiff']}]")
+          f"[{res.metadata['solver']['panels']} panels x m={res.metadata['solver']['m']}, stiff solves {res.metadata['solver']['stiff']}]")
     print(f"    peak memory    {peak:.2f} GB   (target <= 4 GB; process peak RSS)")
     print(f"    rel error      {rel:.2e} against an m = 16 solve ({rw:.0f} s)   error estimate {res.error_estimate:.1e}")
 

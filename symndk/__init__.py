@@ -47,14 +47,20 @@ _LAZY = {
     # static kernels
     "nngp_kernel": "symndk.kernels.static:nngp_kernel",
     "ntk_kernel": "symndk.kernels.static:ntk_kernel",
-    # solvers
-    "predict": "symndk.dynamics.solvers:predict",
-    "ntk_dynamics": "symndk.dynamics.solvers:ntk_dynamics",
-    "ntk_equilibrium": "symndk.dynamics.solvers:ntk_equilibrium",
-    "nngp_equilibrium": "symndk.dynamics.solvers:nngp_equilibrium",
-    "drift": "symndk.dynamics.solvers:drift",
-    "drift_equilibrium": "symndk.dynamics.solvers:drift_equilibrium",
-    "temporal_correlation": "symndk.dynamics.solvers:temporal_correlation",
+    # the model and its results
+    "Network": "symndk.model:Network",
+    "NDK": "symndk.model:NDK",
+    "Result": "symndk.results:Result",
+    "save_result": "symndk.results:save",
+    "load_result": "symndk.results:load",
+    # solvers (thin wrappers over NDK)
+    "predict": "symndk.api:predict",
+    "ntk_dynamics": "symndk.api:ntk_dynamics",
+    "ntk_equilibrium": "symndk.api:ntk_equilibrium",
+    "nngp_equilibrium": "symndk.api:nngp_equilibrium",
+    "drift": "symndk.api:drift",
+    "drift_equilibrium": "symndk.api:drift_equilibrium",
+    "temporal_correlation": "symndk.api:temporal_correlation",
     "reference": "symndk.certified.synthetic:reference",
     "reference_predict": "symndk.certified.general:reference_predict",
     # simulation

@@ -5,7 +5,7 @@ import pytest
 import symndk
 from symndk import data
 from symndk.errors import SymndkError
-from symndk.dynamics import solvers as api
+from symndk import api
 
 DS = data.synthetic(3, 0.6)
 KW = dict(activation="relu", depth=2, sigma0_sq=0.5, sigma_sq=1.0)
@@ -25,10 +25,12 @@ def _args(**over):
     (dict(y_train=[None, {}, 1]), "y_train must be an array of numbers"),
     (dict(sigma_sq=-1.0), "sigma_sq"),
     (dict(sigma0_sq=-0.5), "sigma0_sq"),
-    (dict(sigma0_sq=0.0), "sigma0_sq = 0"),
+    (dict(sigma0_sq=0.0), "sigma0_sq must be finite and > 0"),
+    (dict(times=[0.0, 1e300]), "must lie in"),
+    (dict(depth=10**6), "depth must be an integer in 1..100"),
     (dict(T=-0.1), "T must"),
     (dict(times=[1.0, 0.5]), "sorted"),
-    (dict(times=[-1.0, 0.5]), ">= 0"),
+    (dict(times=[-1.0, 0.5]), "must lie in \\[0, "),
     (dict(times=[0.0, np.inf]), "non-finite"),
     (dict(X_train=np.vstack([np.zeros(4), DS.X_train[1:]])), "zero norm"),
     (dict(depth=0), "depth"),

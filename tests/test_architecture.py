@@ -7,7 +7,7 @@ resolved, and ``importlib.import_module("constant.name")`` counts as an import.
 
 | layer | packages | may import (symndk) | third-party |
 |---|---|---|---|
-| base | `symndk.errors`, `symndk.names`, `symndk.files` | base | - |
+| base | `symndk.errors`, `symndk.names`, `symndk.files`, `symndk.results`, `symndk.validation` | base | numpy |
 | runtime | `symndk.runtime` | base | - (pure arithmetic: no numpy, no sympy) |
 | spec | `symndk.spec` | base, runtime | sympy, mpmath |
 | identities | `symndk.identities` | base, runtime, spec | sympy, mpmath |
@@ -18,8 +18,9 @@ resolved, and ``importlib.import_module("constant.name")`` counts as an import.
 | certified | `symndk.certified` | base, runtime, generated, kernels, dynamics | numerics |
 | langevin | `symndk.langevin` | base, runtime, generated, kernels, dynamics | numerics |
 | data | `symndk.data` | base | numpy; optional loaders sklearn, mlxtend |
+| model | `symndk.model` | all rows above | numerics |
 | checks | `symndk.checks` | all rows above | numerics, sympy |
-| api | `symndk` (the lazy facade), `symndk.model`, `symndk.api` | all rows above | numerics |
+| api | `symndk` (the lazy facade), `symndk.api` | all rows above | numerics |
 | reproduce | `symndk.reproduce` | all rows above | numerics, matplotlib |
 | commands | `symndk.commands` | all rows above | numerics, matplotlib |
 | cli | `symndk.cli`, `symndk.__main__` | all rows above | - |
@@ -59,11 +60,12 @@ class Layer:
 
 
 _BELOW_API = ("base", "runtime", "spec", "identities", "codegen", "generated",
-              "kernels", "dynamics", "certified", "langevin", "data", "checks")
+              "kernels", "dynamics", "certified", "langevin", "data", "model", "checks")
 
 #: bottom to top; a layer may only import layers listed before it
 LAYERS = (
-    Layer("base", ("symndk.errors", "symndk.names", "symndk.files"), (), frozenset()),
+    Layer("base", ("symndk.errors", "symndk.names", "symndk.files", "symndk.results", "symndk.validation"), (),
+          frozenset({"numpy"})),
     Layer("runtime", ("symndk.runtime",), ("base",), frozenset()),
     Layer("spec", ("symndk.spec",), ("base", "runtime"), frozenset({"sympy", "mpmath"})),
     Layer("identities", ("symndk.identities",), ("base", "runtime", "spec"), frozenset({"sympy", "mpmath"})),
@@ -76,8 +78,9 @@ LAYERS = (
     Layer("certified", ("symndk.certified",), ("base", "runtime", "generated", "kernels", "dynamics"), NUMERICS),
     Layer("langevin", ("symndk.langevin",), ("base", "runtime", "generated", "kernels", "dynamics"), NUMERICS),
     Layer("data", ("symndk.data",), ("base",), frozenset({"numpy", "sklearn", "mlxtend"})),
+    Layer("model", ("symndk.model",), _BELOW_API[:-2], NUMERICS),
     Layer("checks", ("symndk.checks",), _BELOW_API[:-1], NUMERICS | {"sympy"}),
-    Layer("api", ("symndk", "symndk.model", "symndk.api"), _BELOW_API, NUMERICS),
+    Layer("api", ("symndk", "symndk.api"), _BELOW_API, NUMERICS),
     Layer("reproduce", ("symndk.reproduce",), _BELOW_API + ("api",), NUMERICS | {"matplotlib"}),
     Layer("commands", ("symndk.commands",), _BELOW_API + ("api", "reproduce"), NUMERICS | {"matplotlib"}),
     Layer("cli", ("symndk.cli", "symndk.__main__"), _BELOW_API + ("api", "reproduce", "commands"), frozenset()),

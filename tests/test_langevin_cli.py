@@ -6,6 +6,8 @@ import sys
 import numpy as np
 import pytest
 
+import symndk
+
 from symndk.cli import main
 
 SMALL = ["--data", "synthetic:2,0.5", "--depth", "1", "--width", "16", "--n-networks", "8", "--T", "0.2",
@@ -16,12 +18,12 @@ def test_simulate_writes_npz_json_and_png(tmp_path, capsys):
     out = tmp_path / "run"
     args = ["--out", str(out), "--plot", str(tmp_path / "run.png"), "--pairs", "0.5:0.25"]
     assert main(["simulate", *SMALL, *args]) == 0
-    with np.load(f"{out}.npz") as z:
-        assert z["train"].shape == (3, 2) and z["test_se"].shape == (3, 1) and z["pairs"].shape == (1, 2)
-        meta = json.loads(str(z["metadata"]))
+    z = symndk.load_result(out)
+    assert z.train.shape == (3, 2) and z.test_se.shape == (3, 1) and z.pairs.shape == (1, 2)
+    meta = z.metadata
     assert meta["activation"] == "relu" and meta["n_units"] == 4 and meta["task"].startswith("synthetic")
     js = json.loads((tmp_path / "run.json").read_text())
-    assert js["metadata"]["widths"] == [16] and len(js["times"]) == 3
+    assert js["metadata"]["widths"] == [16] and z.times.shape == (3,)
     png = (tmp_path / "run.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
     assert "wrote" in capsys.readouterr().out

@@ -284,7 +284,7 @@ def test_cli_solve_on_mnist(tmp_path):
     r = _cli("solve", "--task", "mnist:0,1,3", "--times", "0,10", "--out", str(out), "--T", "0.01")
     assert r.returncode == 0, r.stderr
     meta = json.loads(out.with_suffix(".json").read_text())["metadata"]
-    assert meta["N0"] == 784 and meta["P"] == 6 and "MNIST(0 vs 1, n=3" in meta["task"]
+    assert meta["data"]["N0"] == 784 and meta["data"]["P"] == 6 and "MNIST(0 vs 1, n=3" in meta["task"]
 
 
 @pytest.mark.parametrize("args, match", [
@@ -309,4 +309,4 @@ def test_cli_cifar_task(tmp_path):
     out = tmp_path / "c"
     r = _cli("solve", "--task", "cifar10:3,5,2", "--data-dir", str(tmp_path), "--times", "0,1", "--out", str(out))
     assert r.returncode == 0, r.stderr
-    assert json.loads(out.with_suffix(".json").read_text())["metadata"]["N0"] == 3072
+    assert json.loads(out.with_suffix(".json").read_text())["metadata"]["data"]["N0"] == 3072

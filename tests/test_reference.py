@@ -16,7 +16,8 @@ from symndk.certified.linear import linear_g
 from symndk.certified.numbers import lu_solve, mpfr, to_mpf, working_digits
 from symndk.certified.quadrature import bary_weights, gauss_legendre, lagrange_row, radau_iia
 from symndk.certified.volterra import PanelSolver
-from symndk.certified.synthetic import reference
+from symndk.certified.synthetic import as_dict, reference
+
 
 
 def test_quadrature_rules():
@@ -111,7 +112,7 @@ def test_linear_matches_exact_ode():
     res = reference("linear", r=0.5, times=times, dps=12, **kw)
     with mpmath.workdps(30):
         exact = linear_g(times=times, dps=16, **kw)
-        for g, f, e in zip(res.g, res.f_test, exact):
+        for g, f, e in zip(res.train[:, 0], res.test[:, 0], exact):
             assert abs(g - e) < 1e-12 * abs(e)
             assert abs(f - e / 2) < 1e-12 * abs(e)  # f* = r g for the linear activation
     assert min(res.digits) >= 12
@@ -119,15 +120,15 @@ def test_linear_matches_exact_ode():
 
 def test_certificate_and_metadata():
     res = reference("erf", depth=1, sigma0_sq=2.0, sigma_sq=1.0, T=0.2, r=0.3, times=[0, 0.5, 2], dps=10)
-    assert res.g[0] == 0 and res.f_test[0] == 0
-    assert min(res.digits) >= 10 and "warning" not in res.meta
-    d = json.loads(json.dumps(res.to_dict()))
+    assert res.train[0, 0] == 0 and res.test[0, 0] == 0
+    assert min(res.digits) >= 10 and "warning" not in res.metadata
+    d = json.loads(json.dumps(as_dict(res, "g", "f_test", column=True)))
     for key in ("activation", "depth", "sigma0_sq", "sigma_sq", "T", "gamma", "r", "dps", "method",
                 "order", "certificate_order", "symndk_version"):
         assert key in d["meta"]
     assert len(d["g"]) == 3 and len(d["g"][2].replace("0.", "").lstrip("0")) >= 10
     # g rises from 0 and stays below 1 (training error decreases); the test predictor is bounded
-    assert 0 < res.g[1] < res.g[2] < 1 and abs(res.f_test[2]) < 1
+    assert 0 < res.train[1, 0] < res.train[2, 0] < 1 and abs(res.test[2, 0]) < 1
 
 
 @pytest.mark.parametrize("kw", [dict(T=0), dict(T=-1), dict(sigma_sq=0), dict(depth=0), dict(depth=1.5),
@@ -175,10 +176,10 @@ def test_relu_depth2_thirty_digits_and_fast_solver():
     times = [1.0, 10.0, 100.0, 1000.0, 3000.0]
     res = reference(r=0.5, times=times, dps=30, **kw)
     assert min(res.digits) >= 30, res.digits
-    assert res.meta["order"] == 32 and res.meta["certificate_order"] == 38
+    assert res.metadata["order"] == 32 and res.metadata["certificate_order"] == 38
     ds = data.synthetic(4, 0.5)  # balanced labels: the scalar reduction of section 10 holds
     fast = symndk.predict(ds.X_train, ds.y_train, ds.X_test, times=times, rtol=1e-10, atol=1e-10, **kw)
-    t, g, f = res.arrays
+    g, f = res.train[:, 0], res.test[:, 0]
     assert np.abs(fast.train - np.outer(g, ds.y_train)).max() < 1e-10
     assert np.abs(fast.test[:, 0] - f).max() < 1e-10
 

@@ -24,7 +24,7 @@ def test_synthetic_matrix_path_matches_scalar_reduction():
     gen = reference_predict(ds.X_train @ rot, ds.y_train, ds.X_test @ rot, **kw)
     ref = reference(r=0.5, **kw)
     assert min(gen.digits) >= 12 and min(ref.digits) >= 12, (gen.digits, ref.digits)
-    for train, test, g, f in zip(gen.train, gen.test, ref.g, ref.f_test):
+    for train, test, g, f in zip(gen.train, gen.test, ref.train[:, 0], ref.test[:, 0]):
         assert max(abs(v - y * g) for v, y in zip(train, ds.y_train)) < 1e-12
         assert abs(test[0] - f) < 1e-12
 
@@ -36,9 +36,9 @@ def test_digits_fast_solver_agrees():
     kw = dict(activation="relu", depth=2, sigma0_sq=0.5, sigma_sq=1.0, T=0.1)
     times = [1.0, 10.0, 50.0]
     res = reference_predict(ds.X_train, ds.y_train, ds.X_test, times=times, dps=12, **kw)
-    assert min(res.digits) >= 12 and "warning" not in res.meta, res.digits
-    assert (res.meta["P"], res.meta["Q"], res.meta["N0"]) == (4, 2, 64)
-    t, train, test = res.arrays
+    assert min(res.digits) >= 12 and "warning" not in res.metadata, res.digits
+    assert (res.metadata["P"], res.metadata["Q"], res.metadata["N0"]) == (4, 2, 64)
+    train, test = res.train, res.test
     assert train.shape == (3, 4) and test.shape == (3, 2)
     fast = symndk.predict(ds.X_train, ds.y_train, ds.X_test, times=times, rtol=1e-10, **kw)
     assert np.abs(fast.train - train).max() < 1e-9
@@ -52,7 +52,7 @@ def test_linear_matches_nngp_equilibrium():
     res = reference_predict(ds.X_train, ds.y_train, ds.X_test, times=[0.0, 60.0], dps=14, **kw)
     assert min(res.digits) >= 14, res.digits
     eq = symndk.nngp_equilibrium(ds.X_train, ds.y_train, ds.X_test, **kw)
-    t, train, test = res.arrays
+    train, test = res.train, res.test
     assert not train[0].any() and not test[0].any()  # t = 0
     assert np.abs(train[1] - eq.train[0]).max() < 1e-12
     assert np.abs(test[1] - eq.test[0]).max() < 1e-12

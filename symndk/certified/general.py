@@ -16,16 +16,15 @@ Example (erf, L = 1, P = 2 digits inputs, one test point; 8 certified digits):
     >>> ds = data.digits(0, 1, n_per_class=1, n_test_per_class=1)
     >>> res = reference_predict(ds.X_train, ds.y_train, ds.X_test[:1], activation="erf", depth=1,
     ...                         T=0.5, times=[0, 2], dps=8)
-    >>> res.train_str[1], res.test_str[1]
+    >>> res.train_str[1].tolist(), res.test_str[1].tolist()
     (['0.30840319', '-0.30840319'], ['0.15072506'])
-    >>> min(res.digits) >= 8
+    >>> bool(min(res.digits) >= 8)
     True
-    >>> [a.shape for a in res.arrays]
+    >>> [a.shape for a in (res.times, res.train, res.test)]
     [(2,), (2, 2), (2, 1)]
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from operator import mul
 
 import gmpy2
@@ -33,53 +32,11 @@ import mpmath
 
 from symndk.errors import SymndkError
 from symndk.certified.numbers import mpfr, to_mpf
-from symndk.certified.synthetic import _check, _Problem, certified, certified_str
+from symndk import validation
+from symndk.certified.synthetic import _check, _Problem, certified, to_result
 
 #: largest training set the reference accepts (the panel systems are mP x mP, solved in pure Python)
 MAX_P = 8
-
-
-@dataclass
-class ReferencePrediction:
-    """Reference mean predictor at the requested times.
-
-    ``train``: n lists of P mpf (fbar_train at each time); ``test``: n lists of Q mpf (fbar at the
-    test inputs); ``digits``: certified significant digits per time (agreement of orders p and
-    p + 6, relative to the largest entry, min over the train and test vectors); ``train_str`` /
-    ``test_str`` give decimal strings with min(dps, certified digits) significant digits.
-    """
-
-    times: list
-    train: list
-    test: list
-    digits: list
-    meta: dict = field(default_factory=dict)
-
-    def _strings(self, rows):
-        return [[certified_str(v, d, self.meta["dps"]) for v in row] for row, d in zip(rows, self.digits)]
-
-    @property
-    def train_str(self):
-        return self._strings(self.train)
-
-    @property
-    def test_str(self):
-        return self._strings(self.test)
-
-    @property
-    def arrays(self):
-        """(times (n,), train (n, P), test (n, Q)) as float64 numpy arrays."""
-        import numpy as np
-
-        P, Q = self.meta["P"], self.meta["Q"]
-        return (np.array([float(t) for t in self.times]),
-                np.array([[float(v) for v in row] for row in self.train]).reshape(-1, P),
-                np.array([[float(v) for v in row] for row in self.test]).reshape(-1, Q))
-
-    def to_dict(self):
-        """JSON-ready dictionary (values as decimal strings)."""
-        return {"meta": self.meta, "times": [mpmath.nstr(t, 20) for t in self.times],
-                "train": self.train_str, "test": self.test_str, "certified_digits": list(self.digits)}
 
 
 class _Dataset(_Problem):
@@ -134,18 +91,18 @@ def reference_predict(X_train, y_train, X_test=None, activation="relu", depth=2,
         progress: show a tqdm bar over panels per order.
 
     Returns:
-        :class:`ReferencePrediction`; ``digits`` gives the agreement of orders p and p + 6 at each time.
+        :class:`~symndk.results.Result` (see :func:`symndk.certified.synthetic.to_result`); ``digits``
+        gives the agreement of orders p and p + 6 at each time.
         Raises SymndkError on bad input.
     """
-    from symndk.dynamics.solvers import _check as check_data
-
     _check(activation, depth, sigma0_sq, sigma_sq, T, 0, times, dps)
-    X, y, Xt, _ = check_data(X_train, y_train, X_test, activation, int(depth), float(sigma0_sq),
-                             float(sigma_sq), float(T))
+    X = validation.inputs("X_train", X_train)
+    y = validation.targets(y_train, X.shape[0])
+    Xt = validation.optional_inputs(X_test, X.shape[1])
     if X.shape[0] > MAX_P:
         raise SymndkError(f"reference_predict takes at most {MAX_P} training points (mP x mP panel systems "
                           f"in pure Python), got P = {X.shape[0]}")
     args = (activation, int(depth), sigma0_sq, sigma_sq, T, X.tolist(), y.tolist(), Xt.tolist(), list(times))
     ts, values, digits, meta = certified(_Dataset, args, dps, order, jobs, progress, P=X.shape[0], Q=Xt.shape[0],
                                          N0=X.shape[1], lambda_max=lambda prob: mpmath.nstr(to_mpf(prob.lam), 17))
-    return ReferencePrediction(ts, [v[0] for v in values], [v[1] for v in values], digits, meta)
+    return to_result(ts, [v[0] for v in values], [v[1] for v in values], digits, meta)

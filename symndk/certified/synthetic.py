@@ -16,13 +16,10 @@ small data set.
 
 Example (erf, L = 1, 8 digits; the certificate is the agreement of the two orders):
     >>> res = reference("erf", depth=1, sigma0_sq=1.0, sigma_sq=1.0, T=0.5, r=0.5, times=[1, 4], dps=8)
-    >>> res.g_str, res.f_test_str
+    >>> res.train_str[:, 0].tolist(), res.test_str[:, 0].tolist()  # g(t), f*(t): certified digits only
     (['0.41759249', '0.4813019'], ['0.19015175', '0.22409283'])
-    >>> min(res.digits) >= 8
-    True
-    >>> t, g, f = res.arrays  # float64 copies
-    >>> g.dtype.name
-    'float64'
+    >>> bool(min(res.digits) >= 8), res.train.shape, res.train.dtype.name  # float64 copies
+    (True, (2, 1), 'float64')
 """
 from __future__ import annotations
 
@@ -31,12 +28,12 @@ import multiprocessing
 import os
 import time as _time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 
 import gmpy2
 import mpmath
 
 from symndk.errors import SymndkError
+from symndk.results import Result
 from symndk.certified.kernel import NDKernel
 from symndk.certified.numbers import mpfr, to_mpf, working_digits
 from symndk.certified.volterra import PanelSolver
@@ -53,43 +50,39 @@ def certified_str(value, digits, dps):
     return mpmath.nstr(value, max(1, min(dps, digits)), min_fixed=-math.inf, max_fixed=math.inf)
 
 
-@dataclass
-class ReferenceResult:
-    """Reference values of the synthetic task at the requested times.
+def to_result(times, train, test, digits, meta) -> Result:
+    """A certified solution as the one result type, :class:`~symndk.results.Result`.
 
-    ``g``: training-predictor factor (fbar_train,mu = y_mu g); ``f_test``: test predictor f*;
-    ``digits``: certified significant digits per time (min over g and f*); ``g_str``/``f_test_str``
-    give the values as decimal strings with min(dps, certified digits) significant digits.
+    ``train``/``test``: per time, lists of mpf values. The float64 arrays are the values rounded
+    once; ``extras`` holds ``digits`` (certified significant digits per time), ``train_str`` and
+    ``test_str`` (decimal strings with min(dps, digits) significant digits: only certified digits)
+    and ``times_str``. ``error_estimate`` bounds the float arrays' absolute error: the certificate
+    (10^-digits relative to the largest entry) or the float64 rounding, whichever is larger.
     """
+    import numpy as np
 
-    times: list
-    g: list
-    f_test: list
-    digits: list
-    meta: dict = field(default_factory=dict)
+    dps = meta["dps"]
+    n = len(times)
+    strings = {name: np.array([[certified_str(v, d, dps) for v in row] for row, d in zip(rows, digits)],
+                              dtype=str).reshape(n, -1) for name, rows in (("train_str", train), ("test_str", test))}
+    floats = [np.array([[float(v) for v in row] for row in rows], dtype=float).reshape(n, -1) for rows in (train, test)]
+    error = 0.0
+    for k, d in enumerate(digits):
+        scale = max([abs(float(v)) for v in list(train[k]) + list(test[k])] or [0.0])
+        error = max(error, scale * max(10.0 ** -d, 2.0 ** -53))
+    extras = dict(strings, digits=np.array(digits, dtype=int),
+                  times_str=np.array([mpmath.nstr(t, 20) for t in times], dtype=str))
+    return Result(np.array([float(t) for t in times]), floats[0], floats[1], error, dict(meta), extras)
 
-    def _strings(self, values):
-        return [certified_str(v, d, self.meta["dps"]) for v, d in zip(values, self.digits)]
 
-    @property
-    def g_str(self):
-        return self._strings(self.g)
-
-    @property
-    def f_test_str(self):
-        return self._strings(self.f_test)
-
-    @property
-    def arrays(self):
-        """(times, g, f_test) as float64 numpy arrays (for comparing a float64 solver)."""
-        import numpy as np
-
-        return tuple(np.array([float(v) for v in vals]) for vals in (self.times, self.g, self.f_test))
-
-    def to_dict(self):
-        """JSON-ready dictionary (values as decimal strings)."""
-        return {"meta": self.meta, "times": [mpmath.nstr(t, 20) for t in self.times],
-                "g": self.g_str, "f_test": self.f_test_str, "certified_digits": list(self.digits)}
+def as_dict(result: Result, train: str = "train", test: str = "test", column: bool = False) -> dict:
+    """JSON-ready dictionary of a certified result (values as certified decimal strings); ``column``:
+    single-column outputs as flat lists (the synthetic task's g and f*)."""
+    tr, te = result.train_str.tolist(), result.test_str.tolist()
+    if column:
+        tr, te = [row[0] for row in tr], [row[0] for row in te]
+    return {"meta": result.metadata, "times": result.times_str.tolist(), train: tr, test: te,
+            "certified_digits": result.digits.tolist()}
 
 
 def _check(activation, depth, sigma0_sq, sigma_sq, T, r, times, dps):
@@ -276,11 +269,12 @@ def reference(activation="relu", depth=2, sigma0_sq=0.5, sigma_sq=1.0, T=0.01, r
         jobs: processes for the two orders (default: 2 if the machine has 2+ cores, else 1).
 
     Returns:
-        :class:`ReferenceResult`; ``digits`` gives the agreement of orders p and p + 6 at each time.
+        :class:`~symndk.results.Result` with ``train`` = g(t) (fbar_train,mu = y_mu g) and ``test`` = f*(t)
+        as (n, 1) columns; ``extras``: ``digits`` (agreement of orders p and p + 6 at each time),
+        ``train_str``/``test_str`` (certified decimal strings); see :func:`to_result`.
         Raises SymndkError if bad input is given.
     """
     _check(activation, depth, sigma0_sq, sigma_sq, T, r, times, dps)
     args = (activation, int(depth), sigma0_sq, sigma_sq, T, r, list(times))
     ts, values, digits, meta = certified(_Synthetic, args, dps, order, jobs, progress, r=str(r))
-    g, f = ([v[k][0] for v in values] for k in (0, 1))
-    return ReferenceResult(ts, g, f, digits, meta)
+    return to_result(ts, [v[0] for v in values], [v[1] for v in values], digits, meta)

@@ -3,7 +3,7 @@
 The grid (documented in ``symndk/reference_tables/README.md``): activations relu, erf, linear;
 depth L = 1, 2, 3; sigma0^2 / sigma^2 in {0.25, 1, 2} with sigma^2 = 1; T = 0.1 (gamma = 0.1);
 r = 0.5; probe times gamma t in {0.1, 1, 3, 10, 30}. Each configuration is one JSON file
-(``<activation>_L<depth>_ratio<ratio>.json``, the :meth:`ReferenceResult.to_dict` layout) and
+(``<activation>_L<depth>_ratio<ratio>.json``, the :func:`symndk.certified.synthetic.as_dict` layout) and
 one row per time in ``synthetic.csv``.
 
 Example:
@@ -45,9 +45,9 @@ def _times():
 
 def compute_entry(cfg, dps=DPS, progress=False, jobs=None):
     """Reference result (JSON dictionary) of one grid configuration (``jobs``: see :func:`reference`)."""
-    from symndk.certified.synthetic import reference
+    from symndk.certified.synthetic import as_dict, reference
 
-    return reference(times=_times(), dps=dps, progress=progress, jobs=jobs, **cfg).to_dict()
+    return as_dict(reference(times=_times(), dps=dps, progress=progress, jobs=jobs, **cfg), "g", "f_test", column=True)
 
 
 def trim_entry(data):

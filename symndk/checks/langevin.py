@@ -143,7 +143,7 @@ def _stack(res):
 
 def run_case(case, progress=False, **overrides):
     """Simulate ``case`` (fields may be overridden, e.g. ``n_networks``) and score it against theory."""
-    from symndk.langevin import theory
+    from symndk.checks import theory
 
     case = replace(case, **overrides) if overrides else case
     start = time.perf_counter()
@@ -174,7 +174,7 @@ def _simulate(case, X, y, Xt, progress):
 
 
 def _run_ntk(case, start):
-    from symndk.langevin import theory
+    from symndk.checks import theory
     from symndk.langevin.ntk import empirical_ntk
 
     X = theory.ntk_inputs()

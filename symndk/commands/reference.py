@@ -101,14 +101,15 @@ def run(args) -> int:
                   T=args.T, times=_times(args.times), dps=args.dps, order=args.order, progress=args.progress,
                   jobs=args.jobs)
     if args.task is None:
-        from symndk.certified.synthetic import reference
+        from symndk.certified.synthetic import as_dict, reference
 
-        out = reference(r=args.r, **common).to_dict()
+        out = as_dict(reference(r=args.r, **common), "g", "f_test", column=True)
     else:
         from symndk.certified.general import reference_predict
+        from symndk.certified.synthetic import as_dict
 
         X, y, Xt, name = _load(args)
-        out = reference_predict(X, y, Xt, **common).to_dict()
+        out = as_dict(reference_predict(X, y, Xt, **common))
         out["meta"]["task"] = name
     text = json.dumps(out, indent=2)
     if args.output == "-":

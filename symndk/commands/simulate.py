@@ -48,11 +48,8 @@ def parse_pairs(text):
 
 
 def run(args) -> int:
-    import json
-
-    import numpy as np
-
     from symndk.langevin.simulator import simulate
+    from symndk.results import save
 
     X, y, Xt, name = load_task(args)
     res = simulate(X, y, Xt, args.activation, args.depth, args.width, args.sigma0_sq, args.sigma_sq, args.T,
@@ -60,13 +57,10 @@ def run(args) -> int:
                    freeze_readout_at=args.freeze_readout_at,
                    pairs=parse_pairs(args.pairs) if args.pairs else None, batch_size=args.batch_size,
                    progress=not args.quiet)
-    arrays = {k: v for k, v in vars(res).items() if isinstance(v, np.ndarray)}
-    meta = dict(res.metadata, task=name, command="symndk simulate")
-    np.savez(f"{args.out}.npz", **arrays, metadata=json.dumps(meta))
-    with open(f"{args.out}.json", "w") as fh:
-        json.dump(dict(metadata=meta, **{k: v.tolist() for k, v in arrays.items()}), fh, indent=1)
-    print(f"wrote {args.out}.npz and {args.out}.json ({meta['n_units']} independent samples, "
-          f"{meta['elapsed_s']:.1f} s)")
+    res.metadata.update(task=name, command="symndk simulate")
+    npz, js = save(res, args.out)
+    print(f"wrote {npz} and {js} ({res.metadata['n_units']} independent samples, "
+          f"{res.metadata['elapsed_s']:.1f} s)")
     if args.plot:
         plot(res, X, y, Xt, args.plot, theory=args.theory)
         print(f"wrote {args.plot}")

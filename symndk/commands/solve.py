@@ -27,34 +27,23 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    import json
-    import time
-
-    import numpy as np
-
     import symndk
     from symndk.errors import SymndkError
+    from symndk.results import save
 
     if not (args.rtol > 0 and args.atol >= 0):
         raise SymndkError(f"--rtol must be > 0 and --atol >= 0, got {args.rtol}, {args.atol}")
     X, y, Xt, name = load_task(args)
     times = parse_times(args.times)
-    kw = dict(activation=args.activation, depth=args.depth, sigma0_sq=args.sigma0_sq, sigma_sq=args.sigma_sq)
-    t0 = time.perf_counter()
-    res = symndk.predict(X, y, Xt, T=args.T, times=times, rtol=args.rtol, atol=args.atol, **kw)
-    elapsed = time.perf_counter() - t0
-    nngp = symndk.nngp_equilibrium(X, y, Xt, T=args.T, **kw)
-    ntk = symndk.ntk_equilibrium(X, y, Xt, T=args.T, **kw)
-    arrays = dict(times=res.times, train=res.train, test=res.test, y_train=np.asarray(y, float),
-                  nngp_equilibrium_train=nngp.train[0], nngp_equilibrium_test=nngp.test[0],
-                  ntk_equilibrium_train=ntk.train[0], ntk_equilibrium_test=ntk.test[0])
-    meta = dict(command="symndk solve", symndk_version=symndk.__version__, task=name, T=args.T,
-                gamma=args.T / args.sigma_sq, rtol=args.rtol, atol=args.atol, P=int(X.shape[0]),
-                Q=int(res.test.shape[1]), N0=int(X.shape[1]), error_estimate=res.error_estimate,
-                elapsed_s=elapsed, solver={k: v for k, v in res.info.items() if k != "stiff"}, **kw)
-    np.savez(f"{args.out}.npz", **arrays, metadata=json.dumps(meta))
-    with open(f"{args.out}.json", "w") as fh:
-        json.dump(dict(metadata=meta, **{k: np.asarray(v).tolist() for k, v in arrays.items()}), fh, indent=1)
-    print(f"wrote {args.out}.npz and {args.out}.json (error estimate {res.error_estimate:.1e}, "
-          f"{elapsed:.2f} s)")
+    net = symndk.Network(args.activation, args.depth, args.sigma0_sq, args.sigma_sq)
+    ndk = symndk.NDK(net, X, y, T=args.T)
+    res = ndk.predict(times, Xt, rtol=args.rtol, atol=args.atol)
+    for kind in ("nngp", "ntk"):  # the two ends, in the same files
+        eq = ndk.equilibrium(kind, Xt)
+        res.extras.update({f"{kind}_equilibrium_train": eq.train[0], f"{kind}_equilibrium_test": eq.test[0]})
+    res.extras["y_train"] = ndk.y_train
+    res.metadata.update(command="symndk solve", task=name)
+    res.metadata.get("solver", {}).pop("stiff", None)
+    npz, js = save(res, args.out)
+    print(f"wrote {npz} and {js} (error estimate {res.error_estimate:.1e}, {res.metadata['seconds']:.2f} s)")
     return 0

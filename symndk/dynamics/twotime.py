@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from symndk.dynamics.compress import compress
 from symndk.runtime.recursion import layer_kernels, prior_C, prior_gram
 
 CHANNELS = ("ndk", "nngp", "cross")
@@ -65,6 +66,7 @@ class TwoTimeKernel:
         self.sigma0_sq, self.sigma_sq, self.T = float(sigma0_sq), float(sigma_sq), float(T)
         self.gamma = self.T / self.sigma_sq
         self.duals = load_duals(activation)
+        self._compressed = {}
 
     def _layers(self, k_tt, k_ss, k_ts, D_0, t, s, lag):
         g, s0, s2 = self.gamma, self.sigma0_sq, self.sigma_sq
@@ -87,6 +89,17 @@ class TwoTimeKernel:
         return res
 
     channels = ("ndk",)
+    #: called after each compression actually computed (the model's build counter)
+    on_compress = None
+
+    def compressed(self, t_end):
+        """:func:`~symndk.dynamics.compress.compress` of these channels over [0, t_end], computed once."""
+        key = (self.channels, float(t_end))
+        if key not in self._compressed:
+            self._compressed[key] = compress(self, t_end)
+            if self.on_compress is not None:
+                self.on_compress()
+        return self._compressed[key]
 
     def with_channels(self, *names):
         """A shallow copy evaluating ``names`` (subset of ``CHANNELS``) instead of the NDK."""

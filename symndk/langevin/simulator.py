@@ -33,41 +33,13 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from symndk.errors import SymndkError
+from symndk.results import Result
 from symndk.langevin.network import Ensemble
 from symndk.langevin.stats import Moments, check_inputs, time_steps
-
-
-@dataclass(frozen=True)
-class SimulationResult:
-    """Ensemble statistics of a Langevin simulation.
-
-    Attributes:
-        times: (n,) recorded times (multiples of dt).
-        train, train_se: (n, P) ensemble mean and standard error of f on the training inputs.
-        test, test_se: (n, Q) the same on the test inputs.
-        pairs: (m, 2) requested (t_a, t_w) pairs, or None.
-        pair_train, pair_train_se, pair_test, pair_test_se: (m, P) / (m, Q) mean and standard
-            error of a(t_a) . phi(h_L(x; t_w)) / sqrt(N_L), or None.
-        metadata: every parameter of the run, plus n_units (independent samples), batch_size,
-            elapsed seconds.
-    """
-
-    times: np.ndarray
-    train: np.ndarray
-    train_se: np.ndarray
-    test: np.ndarray
-    test_se: np.ndarray
-    pairs: np.ndarray | None = None
-    pair_train: np.ndarray | None = None
-    pair_train_se: np.ndarray | None = None
-    pair_test: np.ndarray | None = None
-    pair_test_se: np.ndarray | None = None
-    metadata: dict = field(default_factory=dict)
 
 
 def _default_batch(widths, n_in, antithetic, memory_mb):
@@ -97,7 +69,10 @@ def simulate(X_train, y_train, X_test=None, activation="relu", depth=2, width=25
         progress: show a tqdm progress bar over network-steps.
 
     Returns:
-        :class:`SimulationResult`.
+        :class:`~symndk.results.Result`: ensemble means in ``train``/``test``; ``extras`` holds ``train_se``,
+        ``test_se`` (standard errors) and, with ``pairs``, ``pairs``, ``pair_train[_se]``, ``pair_test[_se]``
+        (mean and standard error of a(t_a) . phi(h_L(x; t_w)) / sqrt(N_L)); ``error_estimate`` is the
+        largest standard error.
     """
     from tqdm import tqdm
 
@@ -143,12 +118,15 @@ def simulate(X_train, y_train, X_test=None, activation="relu", depth=2, width=25
                 seed=int(seed), antithetic=bool(antithetic), batch_size=batch_size, n_units=stats["f"].n,
                 freeze_readout_at=None if freeze_readout_at is None else float(freeze_readout_at),
                 n_steps=n_steps, elapsed_s=time.perf_counter() - start)
-    kw = {}
+    extras = {"train_se": se[:, :P], "test_se": se[:, P:]}
     if pair_arr is not None:
         pm, ps = stats["pair"].result()
-        kw = dict(pairs=pair_arr, pair_train=pm[:, :P], pair_train_se=ps[:, :P], pair_test=pm[:, P:],
-                  pair_test_se=ps[:, P:])
-    return SimulationResult(times_arr, mean[:, :P], se[:, :P], mean[:, P:], se[:, P:], metadata=meta, **kw)
+        extras.update(pairs=pair_arr, pair_train=pm[:, :P], pair_train_se=ps[:, :P], pair_test=pm[:, P:],
+                      pair_test_se=ps[:, P:])
+    meta["method"] = "langevin ensemble"
+    # the estimate of a simulation is statistical: one standard error of the ensemble mean
+    largest_se = float(np.nanmax(se)) if se.size and np.isfinite(se).any() else float("nan")
+    return Result(times_arr, mean[:, :P], mean[:, P:], largest_se, meta, extras)
 
 
 class _Schedule:

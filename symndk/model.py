@@ -1,0 +1,318 @@
+"""The public model: :class:`Network` (architecture and prior) and :class:`NDK` (a network on a data set).
+
+``Network`` is an immutable, validated description; ``NDK`` validates the data once, builds the
+two-time kernels and their compressions once (per test set) and serves every solver from them.
+Every method returns the one result type, :class:`symndk.results.Result`.
+
+Example:
+    >>> import numpy as np, symndk
+    >>> d = symndk.data.synthetic(P=4, r=0.6)
+    >>> net = Network(activation="relu", depth=2, sigma0_sq=0.5, sigma_sq=1.0)
+    >>> ndk = NDK(net, d.X_train, d.y_train, T=0.01)
+    >>> res = ndk.predict([1.0, 3000.0], d.X_test, rtol=1e-10)
+    >>> eq = ndk.equilibrium("nngp", d.X_test)
+    >>> bool(abs(res.test[-1, 0] - eq.test[0, 0]) < 1e-6), ndk.builds["kernels"]
+    (True, 2)
+    >>> res.metadata["network"]["activation"], res.metadata["T"], res.metadata["data"]["P"]
+    ('relu', 0.01, 4)
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from symndk import __version__
+from symndk import validation as check
+from symndk.errors import SymndkError, check_finite
+from symndk.names import check_name
+from symndk.results import Result
+
+MAX_DEPTH = 100
+
+
+@dataclass(frozen=True)
+class Option:
+    """One field of :class:`Network` as a command-line option (the CLI builds its flags from these)."""
+
+    field: str
+    flag: str
+    type: type
+    help: str
+
+
+#: the fields of :class:`Network`, in order, as CLI options
+OPTIONS = (
+    Option("activation", "--activation", str, "activation name (built in, or registered by `symndk kernel`)"),
+    Option("depth", "--depth", int, f"number of hidden layers L (1..{MAX_DEPTH})"),
+    Option("sigma0_sq", "--sigma0-sq", float, "initial weight variance sigma0^2 (the NTK at t = 0)"),
+    Option("sigma_sq", "--sigma-sq", float, "prior weight variance sigma^2 (the NNGP at equilibrium)"),
+)
+
+
+def _positive(name, v):
+    if isinstance(v, bool):
+        raise SymndkError(f"{name} must be a number, got {v!r}")
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        raise SymndkError(f"{name} must be a number, got {v!r}") from None
+    if not math.isfinite(v) or v <= 0:
+        raise SymndkError(f"{name} must be finite and > 0, got {v!r}")
+    return v
+
+
+@dataclass(frozen=True)
+class Network:
+    """An infinitely wide fully connected network: activation, depth and weight variances.
+
+    Args:
+        activation: activation name (a built-in, or one registered with ``symndk kernel``).
+        depth: number of hidden layers L.
+        sigma0_sq: variance of the initial weights, sigma0^2 (the kernels at t = 0, the NTK).
+        sigma_sq: variance of the prior, sigma^2 (the Langevin stationary state, the NNGP).
+
+    The static kernels that matter for training are :meth:`ntk_kernel` at initialisation (weight
+    variance sigma0^2) and :meth:`nngp_kernel` under the prior (weight variance sigma^2).
+
+    Example:
+        >>> Network(depth=0)
+        Traceback (most recent call last):
+        ...
+        symndk.errors.SymndkError: depth must be an integer in 1..100, got 0
+    """
+
+    activation: str = "relu"
+    depth: int = 2
+    sigma0_sq: float = 0.5
+    sigma_sq: float = 1.0
+
+    def __post_init__(self):
+        from symndk.kernels import loader
+
+        check_name(self.activation)
+        loader.load(self.activation)  # unknown activation -> one SymndkError line
+        depth = self.depth
+        if isinstance(depth, bool) or not isinstance(depth, (int, np.integer, float)) or depth != int(depth) \
+                or not 1 <= depth <= MAX_DEPTH:
+            raise SymndkError(f"depth must be an integer in 1..{MAX_DEPTH}, got {depth!r}")
+        object.__setattr__(self, "depth", int(depth))
+        object.__setattr__(self, "sigma0_sq", _positive("sigma0_sq", self.sigma0_sq))
+        object.__setattr__(self, "sigma_sq", _positive("sigma_sq", self.sigma_sq))
+
+    @property
+    def duals(self):
+        """The generated numpy dual kernels of the activation."""
+        from symndk.kernels import loader
+
+        return loader.load(self.activation)
+
+    def nngp_kernel(self, X1, X2=None):
+        """Static NNGP K_L at weight variance sigma^2 (the prior): train (P, P), test (Q, P)."""
+        from symndk.kernels.static import nngp_kernel
+
+        X1 = check.inputs("X1", X1)
+        X2 = None if X2 is None else check.inputs("X2", X2, X1.shape[1])
+        return nngp_kernel(X1, X2, self.activation, self.depth, self.sigma_sq)
+
+    def ntk_kernel(self, X1, X2=None):
+        """Static NTK Theta_L at weight variance sigma0^2 (initialisation): train (P, P), test (Q, P)."""
+        from symndk.kernels.static import ntk_kernel
+
+        X1 = check.inputs("X1", X1)
+        X2 = None if X2 is None else check.inputs("X2", X2, X1.shape[1])
+        return ntk_kernel(X1, X2, self.activation, self.depth, self.sigma0_sq)
+
+
+def _digest(*arrays) -> str:
+    h = hashlib.sha256()
+    for a in arrays:
+        h.update(np.ascontiguousarray(a, dtype=float).tobytes())
+        h.update(str(np.shape(a)).encode())
+    return h.hexdigest()[:16]
+
+
+class NDK:
+    """A :class:`Network` trained by Langevin dynamics at temperature T on (X_train, y_train).
+
+    Kernels are built lazily, once per test set, and reused by every method: ``builds`` counts the
+    two-time kernel builds and the compressions actually computed.
+
+    Args:
+        network: the :class:`Network`.
+        X_train: (P, N0) training inputs (finite, no zero rows).
+        y_train: (P,) targets.
+        T: temperature (gamma = T / sigma^2); T = 0 is gradient flow (the NTK dynamics).
+    """
+
+    def __init__(self, network: Network, X_train, y_train, T: float = 0.01):
+        if not isinstance(network, Network):
+            raise SymndkError(f"network must be a symndk.Network, got {type(network).__name__}")
+        self.network = network
+        self.X_train = check.inputs("X_train", X_train)
+        self.y_train = check.targets(y_train, self.X_train.shape[0])
+        self.T = check.temperature(T)
+        self.gamma = self.T / network.sigma_sq
+        self._kernels: dict = {}
+        self.builds = {"kernels": 0, "compressions": 0}
+
+    # ------------------------------------------------------------------ kernels
+
+    def _test(self, X_test):
+        Xt = check.optional_inputs(X_test, self.X_train.shape[1])
+        return Xt, _digest(Xt)
+
+    def kernel(self, X_test=None, stationary: bool = False):
+        """The two-time kernel on rows [X_train; X_test] (sigma0 = sigma when ``stationary``), cached."""
+        from symndk.dynamics.twotime import TwoTimeKernel
+
+        Xt, key = self._test(X_test)
+        key = (key, stationary)
+        if key not in self._kernels:
+            net = self.network
+            s0 = net.sigma_sq if stationary else net.sigma0_sq
+            k = TwoTimeKernel(self.X_train, Xt, net.activation, net.depth, s0, net.sigma_sq, self.T)
+            k.on_compress = self._count_compression
+            self._kernels[key] = k
+            self.builds["kernels"] += 1
+        return self._kernels[key]
+
+    def _count_compression(self):
+        self.builds["compressions"] += 1
+
+    # ------------------------------------------------------------------ results
+
+    def _result(self, times, rows, Xt, method, started, error=0.0, info=None, **extra_meta) -> Result:
+        P = self.X_train.shape[0]
+        rows = check_finite(f"the {method} result", np.asarray(rows, dtype=float))
+        meta = {
+            "network": asdict(self.network), "T": self.T, "gamma": self.gamma, "method": method,
+            "data": {"P": P, "Q": int(Xt.shape[0]), "N0": int(self.X_train.shape[1]),
+                     "hash": _digest(self.X_train, self.y_train, Xt)},
+            "version": __version__, "seconds": round(time.perf_counter() - started, 6),
+            **extra_meta,
+        }
+        if info:
+            meta["solver"] = info
+        return Result(np.asarray(times, dtype=float), rows[:, :P], rows[:, P:], float(error), meta)
+
+    # ------------------------------------------------------------------ solvers
+
+    def predict(self, times, X_test=None, rtol: float = 1e-10, atol: float = 1e-12, *, m: int = 12,
+                max_refine: int = 2) -> Result:
+        """Mean predictor under Langevin training (docs/theory.md §5), adaptive to ``rtol``/``atol``.
+
+        ``error_estimate`` bounds the absolute error over all entries and times (m vs m - 2
+        Radau points on the same mesh, plus the kernel compression error). T = 0 gives the exact
+        NTK dynamics.
+        """
+        from symndk.dynamics import solvers
+
+        tt = check.times(times)
+        if self.T == 0:
+            return self.ntk_dynamics(tt, X_test)
+        for name, v in (("rtol", rtol), ("atol", atol)):
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
+                raise SymndkError(f"{name} must be a finite number >= 0, got {v!r}")
+        if int(m) != m or m < 4 or m > 30:
+            raise SymndkError(f"m (Radau points per panel) must be an integer in 4..30, got {m!r}")
+        started = time.perf_counter()
+        Xt, _ = self._test(X_test)
+        train, test, est, info = solvers.trajectory(self.kernel(X_test), self.y_train, tt, rtol, atol, int(m),
+                                                    int(max_refine))
+        return self._result(tt, np.hstack([train, test]), Xt, "volterra, radau iia", started, est, info,
+                            rtol=rtol, atol=atol)
+
+    def ntk_dynamics(self, times, X_test=None) -> Result:
+        """Gradient-driven phase (docs/theory.md §5): (I - e^{-K t}) Y with K the NTK at initialisation."""
+        from symndk.dynamics import solvers
+
+        started = time.perf_counter()
+        tt = check.times(times)
+        Xt, _ = self._test(X_test)
+        train, test = solvers.ntk_flow(self.kernel(X_test).block(0.0, 0.0), self.y_train, tt)
+        return self._result(tt, np.hstack([train, test]), Xt, "ntk closed form", started)
+
+    def equilibrium(self, kind: str, X_test=None) -> Result:
+        """``"ntk"``: k_NTK^T K_NTK^{-1} Y; ``"nngp"``: k_GP^T (K_GP + gamma I)^{-1} Y (docs/theory.md §6)."""
+        from symndk.dynamics import solvers
+
+        started = time.perf_counter()
+        Xt, _ = self._test(X_test)
+        if kind == "ntk":
+            rows = solvers.equilibrium(self.kernel(X_test).block(0.0, 0.0), self.y_train, 0.0, "NTK")
+        elif kind == "nngp":
+            K = self.kernel(X_test, stationary=True).with_channels("nngp").block(0.0, 0.0)
+            rows = solvers.equilibrium(K, self.y_train, self.gamma, "NNGP kernel")
+        else:
+            raise SymndkError(f"equilibrium kind must be 'ntk' or 'nngp', got {kind!r}")
+        return self._result([np.inf], np.hstack(rows)[None], Xt, f"{kind} equilibrium", started)
+
+    def drift(self, t0, times, X_test=None, *, m: int = 12) -> Result:
+        """Representational drift with the readout frozen at ``t0`` (docs/theory.md §7), times >= t0."""
+        from symndk.dynamics import solvers
+
+        started = time.perf_counter()
+        tt = check.times(times)
+        if self.T == 0:
+            raise SymndkError("drift needs T > 0 (at T = 0 the hidden weights do not move after learning)")
+        if not (isinstance(t0, (int, float, np.floating)) and math.isfinite(t0)) or t0 <= 0 or np.any(tt < t0):
+            raise SymndkError(f"drift needs 0 < t0 <= times, got t0={t0!r}, min time {tt.min()!r}")
+        Xt, _ = self._test(X_test)
+        rows, info = solvers.drift(self.kernel(X_test), self.y_train, float(t0), tt, m)
+        return self._result(tt, rows, Xt, "drift, general t0", started, info=info, t0=float(t0))
+
+    def drift_equilibrium(self, lags, X_test=None) -> Result:
+        """Readout frozen at equilibrium, as a function of the lag (inf: the decorrelated limit)."""
+        from symndk.dynamics import solvers
+
+        started = time.perf_counter()
+        try:
+            lags = np.atleast_1d(np.asarray(lags, float))
+        except (TypeError, ValueError):
+            raise SymndkError("lags must be numbers >= 0 (inf allowed)") from None
+        if lags.ndim != 1 or lags.size == 0 or np.any(np.isnan(lags)) or np.any(lags < 0):
+            raise SymndkError("lags must be a non-empty list of numbers >= 0 (inf allowed)")
+        if self.T == 0:
+            raise SymndkError("drift_equilibrium needs T > 0")
+        Xt, _ = self._test(X_test)
+        rows = solvers.drift_equilibrium(self.kernel(X_test, stationary=True), self.y_train, lags, self.T)
+        return self._result(lags, rows, Xt, "drift, equilibrium lag", started)
+
+    def temporal_correlation(self, t_a, t_w, X_test=None, *, m: int = 12) -> Result:
+        """Readout/hidden temporal correlation g(x; t_a, t_w) (docs/theory.md §8); one row at times [t_a]."""
+        from symndk.dynamics import solvers
+
+        started = time.perf_counter()
+        check.times(sorted([t_a, t_w]), "t_a, t_w")
+        if self.T == 0:
+            raise SymndkError("temporal_correlation needs T > 0")
+        Xt, _ = self._test(X_test)
+        row, info = solvers.temporal_correlation(self.kernel(X_test), self.y_train, float(t_a), float(t_w), m)
+        return self._result([t_a], np.asarray(row)[None], Xt, "temporal correlation", started, info=info,
+                            t_w=float(t_w))
+
+    def reference(self, times, X_test=None, dps: int = 20, **options) -> Result:
+        """Certified high-precision (MPFR) reference of :meth:`predict` on a small data set (P <= 8).
+
+        ``extras``: ``digits`` (certified significant digits per time), ``train_str``/``test_str``
+        (decimal strings with that many digits). Floats are taken as the binary numbers they are.
+        """
+        from symndk.certified.general import reference_predict
+
+        net = self.network
+        Xt, _ = self._test(X_test)
+        return reference_predict(self.X_train, self.y_train, Xt, net.activation, net.depth, net.sigma0_sq,
+                                 net.sigma_sq, self.T, times, dps=dps, **options)
+
+    def simulate(self, width=256, n_networks: int = 200, times=(1.0,), X_test=None, seed: int = 0, **options) -> Result:
+        """Finite-width Langevin ensemble (mean, and ``train_se``/``test_se`` standard errors in extras)."""
+        from symndk.langevin.simulator import simulate
+
+        net = self.network
+        Xt, _ = self._test(X_test)
+        return simulate(self.X_train, self.y_train, Xt, net.activation, net.depth, width, net.sigma0_sq,
+                        net.sigma_sq, self.T, times=times, n_networks=n_networks, seed=seed, **options)

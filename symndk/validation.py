@@ -1,0 +1,92 @@
+"""Input validation, written once: data arrays, targets, times. Every public entry point calls these.
+
+Each check returns clean float64 arrays or raises one :class:`SymndkError` line.
+
+Example:
+    >>> import numpy as np
+    >>> X, y = inputs("X_train", [[1.0, 0.0], [0.0, 2.0]]), targets([1, -1], 2)
+    >>> X.shape, y.tolist()
+    ((2, 2), [1.0, -1.0])
+    >>> inputs("X_train", [[1.0, float("nan")]])
+    Traceback (most recent call last):
+    ...
+    symndk.errors.SymndkError: X_train contains non-finite values
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from symndk.errors import SymndkError
+
+#: largest accepted time (in units of 1/gamma the solvers' cost is logarithmic; beyond this the
+#: double-precision times themselves stop resolving the dynamics)
+MAX_TIME = 1e15
+
+
+def _numeric(name, a):
+    try:
+        out = np.asarray(a, dtype=float)
+    except (TypeError, ValueError, OverflowError):
+        raise SymndkError(f"{name} must be an array of numbers") from None
+    return out
+
+
+def inputs(name, X, n0=None, allow_empty=False):
+    """A (rows, N0) float array: finite, no zero rows (the kernels need |x| > 0)."""
+    X = _numeric(name, X)
+    if X.ndim == 1 and n0 is not None and X.size == n0:
+        X = X[None, :]
+    if X.ndim != 2 or (X.shape[0] == 0 and not allow_empty) or X.shape[1] == 0:
+        raise SymndkError(f"{name} must be a non-empty 2-D array (rows, N0), got shape {X.shape}")
+    if n0 is not None and X.shape[1] != n0:
+        raise SymndkError(f"{name} must have {n0} columns to match X_train, got shape {X.shape}")
+    if not np.all(np.isfinite(X)):
+        raise SymndkError(f"{name} contains non-finite values")
+    norms = np.einsum("ij,ij->i", X, X)
+    if np.any(norms == 0):
+        raise SymndkError(f"{name} row {int(np.argmax(norms == 0))} has zero norm (the kernels need |x| > 0)")
+    if not np.all(np.isfinite(norms)):
+        raise SymndkError(f"{name} has rows too large to square in float64")
+    return X
+
+
+def optional_inputs(X_test, n0):
+    """X_test as a (Q, N0) array; None gives Q = 0."""
+    if X_test is None:
+        return np.zeros((0, n0))
+    return inputs("X_test", X_test, n0, allow_empty=True)
+
+
+def targets(y, P):
+    """Targets of shape (P,) as float64, finite."""
+    y = _numeric("y_train", y)
+    if y.ndim != 1 or y.shape[0] != P:
+        raise SymndkError(f"y_train must have shape ({P},) to match X_train, got {y.shape}")
+    if not np.all(np.isfinite(y)):
+        raise SymndkError("y_train contains non-finite values")
+    return y
+
+
+def times(t, name="times"):
+    """A non-empty, sorted 1-D array of finite times in [0, MAX_TIME]."""
+    tt = np.atleast_1d(_numeric(name, t))
+    if tt.ndim != 1 or tt.size == 0:
+        raise SymndkError(f"{name} must be a non-empty 1-D array")
+    if not np.all(np.isfinite(tt)):
+        raise SymndkError(f"{name} contains non-finite values")
+    if np.any(tt < 0) or np.any(tt > MAX_TIME):
+        raise SymndkError(f"{name} must lie in [0, {MAX_TIME:g}], got [{tt.min()!r}, {tt.max()!r}]")
+    if np.any(np.diff(tt) < 0):
+        raise SymndkError(f"{name} must be sorted in increasing order")
+    return tt
+
+
+def temperature(T):
+    """T as a finite float >= 0."""
+    try:
+        T = float(T)
+    except (TypeError, ValueError):
+        raise SymndkError(f"T must be a number, got {T!r}") from None
+    if not np.isfinite(T) or T < 0:
+        raise SymndkError(f"T must be finite and >= 0, got {T!r}")
+    return T
