@@ -91,3 +91,18 @@ def test_overflow_is_one_clear_error():
     ndk = symndk.NDK(symndk.Network("cube", 8, 0.5, 50.0), DS.X_train, DS.y_train, T=0.01)
     with pytest.raises(SymndkError, match="NTK overflowed"):
         ndk.ntk_dynamics([1.0])
+
+
+@pytest.mark.parametrize("command", ["solve", "simulate", "reference"])
+def test_cli_flags_come_from_the_network_fields(command):
+    import argparse
+    import dataclasses
+    import importlib
+
+    parser = argparse.ArgumentParser()
+    importlib.import_module(f"symndk.commands.{command}").add_arguments(parser)
+    dests = {a.dest for a in parser._actions}
+    assert {f.name for f in dataclasses.fields(symndk.Network)} <= dests
+    args = parser.parse_args([])
+    net = symndk.Network(**{f.name: getattr(args, f.name) for f in dataclasses.fields(symndk.Network)})
+    assert net == symndk.Network()

@@ -42,11 +42,24 @@ def add_task_arguments(parser, *, T: float) -> None:
     parser.add_argument("--x-train", metavar="FILE", help="training inputs (.npy/.csv), with --task files")
     parser.add_argument("--y-train", metavar="FILE", help="training targets (.npy/.csv)")
     parser.add_argument("--x-test", metavar="FILE", help="test inputs (.npy/.csv), optional")
-    parser.add_argument("--activation", default="relu")
-    parser.add_argument("--depth", type=int, default=2)
-    parser.add_argument("--sigma0-sq", type=float, default=0.5)
-    parser.add_argument("--sigma-sq", type=float, default=1.0)
+    add_network_arguments(parser)
     parser.add_argument("--T", type=float, default=T, help="temperature (gamma = T / sigma^2)")
+
+
+def add_network_arguments(parser, exact: bool = False) -> None:
+    """One flag per field of :class:`symndk.model.Network` (name, type, default and help from its table).
+
+    ``exact``: real-valued fields stay decimal strings (the certified reference solves the decimal problem).
+    """
+    import dataclasses
+
+    from symndk.model import OPTIONS, Network
+
+    defaults = {f.name: f.default for f in dataclasses.fields(Network)}
+    for opt in OPTIONS:
+        kind = str if exact and opt.type is float else opt.type
+        parser.add_argument(opt.flag, dest=opt.field, type=kind, default=kind(defaults[opt.field]),
+                            help=f"{opt.help} (default: {defaults[opt.field]})")
 
 
 def parse_times(text):

@@ -29,10 +29,9 @@ HELP = ("certified high-precision reference values of the synthetic task (g, f*)
 
 
 def add_arguments(parser):
-    parser.add_argument("--activation", default="relu", help="activation name (default relu)")
-    parser.add_argument("--depth", type=int, default=2, help="hidden layers L (default 2)")
-    parser.add_argument("--sigma0-sq", dest="sigma0_sq", default="0.5", help="initial weight variance (default 0.5)")
-    parser.add_argument("--sigma-sq", dest="sigma_sq", default="1.0", help="prior variance (default 1.0)")
+    from symndk.commands._task import add_network_arguments
+
+    add_network_arguments(parser, exact=True)
     parser.add_argument("--T", dest="T", default="0.01", help="temperature T > 0 (default 0.01)")
     parser.add_argument("--r", dest="r", default="0.5", help="test-point overlap r with x_1 (default 0.5)")
     parser.add_argument("--task", default=None, metavar="SPEC",
