@@ -182,17 +182,3 @@ def test_relu_depth2_thirty_digits_and_fast_solver():
     g, f = res.train[:, 0], res.test[:, 0]
     assert np.abs(fast.train - np.outer(g, ds.y_train)).max() < 1e-10
     assert np.abs(fast.test[:, 0] - f).max() < 1e-10
-
-
-@pytest.mark.parametrize("modname", ["symndk.certified.quadrature", "symndk.certified.kernel",
-                                     "symndk.certified.numbers",
-                                     "symndk.certified.volterra", "symndk.certified.linear",
-                                     "symndk.certified.synthetic", "symndk.certified.general",
-                                     "symndk.certified.tables",
-                                     "symndk.commands.reference"])
-def test_doctests(modname):
-    import doctest
-    import importlib
-
-    res = doctest.testmod(importlib.import_module(modname), optionflags=doctest.ELLIPSIS)
-    assert res.failed == 0 and res.attempted >= 1
