@@ -39,7 +39,7 @@ def inputs(name, X, n0=None, allow_empty=False):
     if X.ndim != 2 or (X.shape[0] == 0 and not allow_empty) or X.shape[1] == 0:
         raise SymndkError(f"{name} must be a non-empty 2-D array (rows, N0), got shape {X.shape}")
     if n0 is not None and X.shape[1] != n0:
-        raise SymndkError(f"{name} must have {n0} columns to match X_train, got shape {X.shape}")
+        raise SymndkError(f"{name} must have {n0} columns (N0 of the training inputs), got shape {X.shape}")
     if not np.all(np.isfinite(X)):
         raise SymndkError(f"{name} contains non-finite values")
     norms = np.einsum("ij,ij->i", X, X)

@@ -114,7 +114,7 @@ def test_test_train_block_matches_the_joint_matrix():
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"X1": np.ones(3)}, "2-D array"),
-    ({"X1": np.ones((2, 3)), "X2": np.ones((2, 4))}, "X2 must have shape"),
+    ({"X1": np.ones((2, 3)), "X2": np.ones((2, 4))}, "X2 must have 3 columns"),
     ({"X1": np.ones((2, 3)), "depth": 0}, "depth"),
     ({"X1": np.ones((2, 3)), "sigma_sq": -1.0}, "sigma_sq"),
     ({"X1": np.ones((2, 3)), "activation": "nope"}, "no generated kernels"),

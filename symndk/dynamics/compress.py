@@ -134,12 +134,14 @@ def compress(kernel, t_end: float, tol: float = 1e-15, oversample: int = 3, n_ch
     basis = np.moveaxis(Q, 2, 0).reshape(r, n_ch, kernel.R, kernel.P)
     ck = CompressedKernel(kernel, basis, np.column_stack([t[J], s[J]]), rows[ent], cols[ent], pinv, 0.0)
     err = 0.0
+    scale = max(float(np.max(np.abs(kernel.block(0.0, 0.0)))), 1e-300)
     for _ in range(n_check):
         sc = rng.uniform(0.0, t_end)
         tc = sc + (t_end - sc) * rng.uniform() ** 4
         exact = np.reshape(kernel.block(tc, sc), (n_ch, kernel.R, kernel.P))
         approx = np.tensordot(ck.weights([tc], [sc])[0], basis, 1)
-        err = max(err, float(np.max(np.abs(exact - approx)) / np.max(np.abs(exact))))
+        # relative to the kernel's scale at t = s (a block that has decayed to 0 is judged absolutely)
+        err = max(err, float(np.max(np.abs(exact - approx))) / scale)
     ck.error = err
     return ck
 

@@ -27,7 +27,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from symndk.errors import SymndkError
+from symndk import validation
+from symndk.errors import SymndkError, check_finite
 from symndk.kernels.loader import load
 from symndk.runtime.recursion import layer_kernels
 
@@ -93,15 +94,22 @@ def _block(A, B, duals, depth, sigma_sq, same, tangent):
     K0 = A @ B.T
     K0 /= n0
     out = np.empty_like(K0)
+    # identical inputs (the diagonal, and duplicated rows) get one label: for them K_0 = |x|^2 / N0,
+    # D_0 = 0 and K_l = V(q), Kdot_l = Vdot(q) exactly at every layer (the pinned diagonal)
+    _, labels = np.unique(A if same else np.vstack([A, B]), axis=0, return_inverse=True)
+    labels = labels.ravel()
+    la, lb = labels[: A.shape[0]], labels if same else labels[A.shape[0]:]
 
     def rows(r0, r1):
         c0 = r0 if same else 0
         k0 = K0[r0:r1, c0:]
         D0 = _gram0(A[r0:r1], B[c0:], qa0[r0:r1], qb0[c0:], k0, 0 if same else None)
+        twins = la[r0:r1, None] == lb[None, c0:]
         pin = None
-        if same:  # the pairs (x, x): K_l = V(q), Kdot_l = Vdot(q) exactly at every layer
-            pin = np.zeros(k0.shape)
-            pin[np.arange(r1 - r0), np.arange(r1 - r0)] = 1.0
+        if twins.any():
+            k0[twins] = np.broadcast_to(qa0[r0:r1, None], k0.shape)[twins]
+            D0[twins] = 0.0
+            pin = twins.astype(float)
         res = _recursion(k0, D0, qa0[r0:r1], qb0[c0:], [c[r0:r1] for c in ca], [c[c0:] for c in cb], pin,
                          duals, sigma_sq, depth, tangent)
         res = np.array(np.broadcast_to(res, k0.shape))
@@ -119,20 +127,18 @@ def _block(A, B, duals, depth, sigma_sq, same, tangent):
 
 
 def _kernels(X1, X2, activation, depth, sigma_sq, tangent):
-    X1 = np.asarray(X1, dtype=float)
-    if X1.ndim != 2:
-        raise SymndkError(f"X1 must be a 2-D array (P, N0), got shape {X1.shape}")
-    if X2 is not None:
-        X2 = np.asarray(X2, dtype=float)
-        if X2.ndim != 2 or X2.shape[1] != X1.shape[1]:
-            raise SymndkError(f"X2 must have shape (Q, {X1.shape[1]}), got {X2.shape}")
-    if int(depth) != depth or depth < 1:
-        raise SymndkError(f"depth must be an integer >= 1, got {depth}")
-    if not sigma_sq > 0:
-        raise SymndkError(f"sigma_sq must be > 0, got {sigma_sq}")
+    X1 = validation.inputs("X1", X1)
+    X2 = None if X2 is None else validation.inputs("X2", X2, X1.shape[1])
+    if isinstance(depth, bool) or int(depth) != depth or not 1 <= depth <= 100:
+        raise SymndkError(f"depth must be an integer in 1..100, got {depth}")
+    if not (np.isfinite(sigma_sq) and sigma_sq > 0):
+        raise SymndkError(f"sigma_sq must be finite and > 0, got {sigma_sq}")
     duals = load(activation) if isinstance(activation, str) else activation
-    train = _block(X1, X1, duals, int(depth), float(sigma_sq), True, tangent)
-    test = None if X2 is None else _block(X2, X1, duals, int(depth), float(sigma_sq), False, tangent)
+    name = "NTK" if tangent else "NNGP kernel"
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, in one line
+        train = check_finite(name, _block(X1, X1, duals, int(depth), float(sigma_sq), True, tangent))
+        test = None if X2 is None else check_finite(name, _block(X2, X1, duals, int(depth), float(sigma_sq),
+                                                                 False, tangent))
     return KernelPair(train, test)
 
 
