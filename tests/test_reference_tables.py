@@ -84,3 +84,20 @@ def test_write_csv_and_trim_are_consistent(tmp_path):
     assert ref_tables.trim_entry(json.loads(json.dumps(data))) == data  # shipped entries are already trimmed
     rows = list(__import__("csv").DictReader(ref_tables.write_csv(tmp_path).open()))
     assert [r["g"] for r in rows] == data["g"] and [r["f_test"] for r in rows] == data["f_test"]
+
+
+def test_tables_record_the_decimal_problem_they_solved():
+    """Every table was computed for the decimals T = 0.1, sigma^2 = 1 (strings): gamma must read 0.1,
+    not the binary double 0.10000000000000000555 that a 53-bit print gave."""
+    from decimal import Decimal
+
+    for row in ref_tables.load_table():
+        assert Decimal(row["gamma"]) == Decimal(row["T"]) / Decimal(row["sigma_sq"]) == Decimal("0.1")
+
+
+def test_float_parameters_are_recorded_exactly():
+    res = reference("linear", depth=1, sigma0_sq=0.5, sigma_sq=1, T=0.1, r=0.5, times=[1.0], dps=8)
+    assert res.metadata["T"].startswith("0.1000000000000000055511151231257827")
+    assert "binary" in res.metadata["parameters"]
+    dec = reference("linear", depth=1, sigma0_sq="0.5", sigma_sq="1", T="0.1", r=0.5, times=[1.0], dps=8)
+    assert dec.metadata["T"] == "0.1" and dec.metadata["gamma"] == "0.1"

@@ -44,6 +44,18 @@ METHOD = ("Radau IIA panel collocation on MPFR numbers (sqrt(t) first panel, s =
           "interpolated far field); certificate: orders p and p + 6 on the same mesh")
 
 
+def exact_str(value) -> str:
+    """The exact decimal value of a parameter: a float is the binary number it holds (0.1 gives
+    0.1000000000000000055511151231257827...), a string or an integer is taken as written.
+
+    >>> exact_str("0.01"), exact_str(2), exact_str(0.5), exact_str(0.1)[:22]
+    ('0.01', '2', '0.5', '0.10000000000000000555')
+    """
+    from decimal import Decimal
+
+    return str(Decimal(value)) if isinstance(value, float) else str(value)
+
+
 def certified_str(value, digits, dps):
     """``value`` as a positional decimal string (no exponent) with min(dps, digits), at least 1,
     significant digits: only certified digits are printed."""
@@ -241,8 +253,10 @@ def certified(problem, args, dps, order=None, jobs=None, progress=False, **task)
             digits.append(min(_agreement(a, b) for a, b in zip(lo[k], hi[k])))
             k += 1
         times = [to_mpf(mpfr(t)) for t in args[-1]]
-        meta = dict(activation=activation, depth=int(depth), sigma0_sq=str(sigma0_sq), sigma_sq=str(sigma_sq),
-                    T=str(T), gamma=mpmath.nstr(to_mpf(prob.gamma), 20),
+        meta = dict(activation=activation, depth=int(depth), sigma0_sq=exact_str(sigma0_sq),
+                    sigma_sq=exact_str(sigma_sq), T=exact_str(T), gamma=format(prob.gamma, f".{min(working, 25)}g"),
+                    parameters=("exact binary values of the floats given" if any(isinstance(v, float) for v in
+                                (sigma0_sq, sigma_sq, T)) else "the decimal numbers given"),
                     **{key: v(prob) if callable(v) else v for key, v in task.items()},
                     dps=int(dps), working_dps=working, order=p, certificate_order=p + 6, panels=len(prob.mesh),
                     kernel_evaluations=sum(res[1] for res in results),
