@@ -144,7 +144,9 @@ class NDK:
     Args:
         network: the :class:`Network`.
         X_train: (P, N0) training inputs (finite, no zero rows).
-        y_train: (P,) targets.
+        y_train: (P,) targets, or (P, K) for K outputs (e.g. one-hot classes): every result then
+            carries a last axis K (train (n, P, K), test (n, Q, K)); the columns share every kernel
+            build, compression and panel factorisation.
         T: temperature (gamma = T / sigma^2); T = 0 is gradient flow (the NTK dynamics).
     """
 
@@ -191,6 +193,7 @@ class NDK:
         meta = {
             "network": asdict(self.network), "T": self.T, "gamma": self.gamma, "method": method,
             "data": {"P": P, "Q": int(Xt.shape[0]), "N0": int(self.X_train.shape[1]),
+                     "outputs": 1 if self.y_train.ndim == 1 else int(self.y_train.shape[1]),
                      "hash": _digest(self.X_train, self.y_train, Xt)},
             "version": __version__, "seconds": round(time.perf_counter() - started, 6),
             **extra_meta,
@@ -249,7 +252,7 @@ class NDK:
             rows = solvers.equilibrium(K, self.y_train, self.gamma, "NNGP kernel")
         else:
             raise SymndkError(f"equilibrium kind must be 'ntk' or 'nngp', got {kind!r}")
-        return self._result([np.inf], np.hstack(rows)[None], Xt, f"{kind} equilibrium", started)
+        return self._result([np.inf], np.concatenate(rows, axis=0)[None], Xt, f"{kind} equilibrium", started)
 
     def drift(self, t0, times, X_test=None, *, m: int = 12) -> Result:
         """Representational drift with the readout frozen at ``t0`` (docs/theory.md §7), times >= t0."""
@@ -305,8 +308,17 @@ class NDK:
 
         net = self.network
         Xt, _ = self._test(X_test)
-        return reference_predict(self.X_train, self.y_train, Xt, net.activation, net.depth, net.sigma0_sq,
-                                 net.sigma_sq, self.T, times, dps=dps, **options)
+        run = lambda y: reference_predict(self.X_train, y, Xt, net.activation, net.depth, net.sigma0_sq,  # noqa: E731
+                                          net.sigma_sq, self.T, times, dps=dps, **options)
+        if self.y_train.ndim == 1:
+            return run(self.y_train)
+        cols = [run(self.y_train[:, k]) for k in range(self.y_train.shape[1])]   # one certified solve per column
+        stack = lambda a: np.stack(a, axis=-1)  # noqa: E731
+        extras = {k: (np.min(stack([c.extras[k] for c in cols]), axis=-1) if k == "digits"
+                      else stack([c.extras[k] for c in cols])) for k in cols[0].extras}
+        meta = dict(cols[0].metadata, outputs=len(cols))
+        return Result(cols[0].times, stack([c.train for c in cols]), stack([c.test for c in cols]),
+                      max(c.error_estimate for c in cols), meta, extras)
 
     def simulate(self, width=256, n_networks: int = 200, times=(1.0,), X_test=None, seed: int = 0, **options) -> Result:
         """Finite-width Langevin ensemble (mean, and ``train_se``/``test_se`` standard errors in extras)."""

@@ -58,10 +58,19 @@ def optional_inputs(X_test, n0):
 
 
 def targets(y, P):
-    """Targets of shape (P,) as float64, finite."""
+    """Targets of shape (P,) or (P, K) (K outputs, e.g. one-hot classes) as float64, finite.
+
+    Example:
+        >>> targets([[1, 0], [0, 1], [1, 0]], 3).shape
+        (3, 2)
+        >>> targets(np.zeros((3, 0)), 3)
+        Traceback (most recent call last):
+        ...
+        symndk.errors.SymndkError: y_train must have shape (3,) or (3, K) with K >= 1 to match X_train, got (3, 0)
+    """
     y = _numeric("y_train", y)
-    if y.ndim != 1 or y.shape[0] != P:
-        raise SymndkError(f"y_train must have shape ({P},) to match X_train, got {y.shape}")
+    if y.ndim not in (1, 2) or y.shape[0] != P or (y.ndim == 2 and y.shape[1] == 0):
+        raise SymndkError(f"y_train must have shape ({P},) or ({P}, K) with K >= 1 to match X_train, got {y.shape}")
     if not np.all(np.isfinite(y)):
         raise SymndkError("y_train contains non-finite values")
     return y

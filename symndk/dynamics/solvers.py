@@ -59,15 +59,24 @@ def psd_solve(A, b, what: str, ridge: float = 0.0):
 
 def ntk_flow(K, y, tt):
     """Gradient-driven phase (docs/theory.md §5) from the NTK block K = [K_train; K_test] (R, P):
-    train (I - e^{-K t}) Y and test k^T K^{-1} (I - e^{-K t}) Y at times ``tt``."""
+    train (I - e^{-K t}) Y and test k^T K^{-1} (I - e^{-K t}) Y at times ``tt``; y (P,) gives
+    (n, P), (n, Q), y (P, K) gives (n, P, K), (n, Q, K) (one eigendecomposition for all columns)."""
     P = K.shape[1]
     check_finite("the NTK", K)
     lam, V = np.linalg.eigh((K[:P] + K[:P].T) / 2)
     lam = np.maximum(lam, 0.0)
-    yv = V.T @ y
     decay = -np.expm1(-np.outer(tt, lam))                                  # (n, P)
     ratio = np.where(lam > 0, decay / np.where(lam > 0, lam, 1.0), tt[:, None])   # (1 - e^{-lam t}) / lam
-    return (decay * yv) @ V.T, (ratio * yv) @ (K[P:] @ V).T
+    KV = K[P:] @ V
+    if y.ndim == 2:
+        cols = [ntk_flow_columns(decay, ratio, V, KV, V.T @ y[:, k]) for k in range(y.shape[1])]
+        return np.stack([c[0] for c in cols], axis=-1), np.stack([c[1] for c in cols], axis=-1)
+    return ntk_flow_columns(decay, ratio, V, KV, V.T @ y)
+
+
+def ntk_flow_columns(decay, ratio, V, KV, yv):
+    """One target column of :func:`ntk_flow` in the NTK eigenbasis."""
+    return (decay * yv) @ V.T, (ratio * yv) @ KV.T
 
 
 def equilibrium(K, y, ridge, what):
@@ -96,7 +105,7 @@ def solve_trajectory(kernel, y, t_end, rtol, atol, m, max_refine, extra_times=()
     compare at the panel ends and ``check_times``, split the panels whose collocation
     values disagree by more than the tolerance. Returns (solution, m - 2 solution, info)."""
     gamma = kernel.gamma
-    P = y.size
+    P = y.shape[0]
     ck = kernel.compressed(t_end)
     tk = tabulate(ck, t_end)
     K0 = check_finite("the NTK", kernel.block(0.0, 0.0)[:P])
@@ -115,7 +124,8 @@ def solve_trajectory(kernel, y, t_end, rtol, atol, m, max_refine, extra_times=()
             break
         nodes = sol.nodes
         panel = np.repeat(np.arange(edges.size - 1), m)
-        local = np.abs(sol.U.reshape(-1, P) - lo.r_at(nodes, panel)).max(axis=1).reshape(-1, m).max(axis=1)
+        diff = sol.U.reshape(nodes.size, -1) - lo.r_at(nodes, panel).reshape(nodes.size, -1)
+        local = np.abs(diff).max(axis=1).reshape(-1, m).max(axis=1)
         bad = local > tol
         if not np.any(bad):
             bad = local >= np.max(local)
@@ -131,11 +141,14 @@ def trajectory(kernel, y, tt, rtol, atol, m=12, max_refine=2):
 
     Returns ``(train (n, P), test (n, Q), error_estimate, info)``; the estimate is the largest
     |f_m - f_{m-2}| over entries and times plus the kernel compression error times the scale of y.
+    Targets y (P, K) give (n, P, K), (n, Q, K): the K columns share the kernel, its compression,
+    the mesh and every panel factorisation (one solve with K right-hand sides).
     """
     P = kernel.P
     t_end = float(tt[-1])
     if t_end == 0:
-        return np.zeros((tt.size, P)), np.zeros((tt.size, kernel.R - P)), 0.0, {"method": "volterra"}
+        return (np.zeros((tt.size, P) + y.shape[1:]), np.zeros((tt.size, kernel.R - P) + y.shape[1:]), 0.0,
+                {"method": "volterra"})
     sol, lo, info = solve_trajectory(kernel, y, t_end, rtol, atol, m, max_refine, check_times=tt)
     f, f_lo = sol.predict(tt), lo.predict(tt)
     scale = float(np.max(np.abs(y)))
@@ -143,7 +156,7 @@ def trajectory(kernel, y, tt, rtol, atol, m=12, max_refine=2):
     # relative error up to gamma eps t_end, which the m vs m - 2 comparison cannot see (measured at
     # gamma t = 1e10: true error 2e-11 against an m vs m - 2 difference of 4e-16)
     rounding = kernel.gamma * np.finfo(float).eps * t_end
-    est = float(np.max(np.abs(f - f_lo))) + scale * (max(info["compression_error"], info["table_error"]) + rounding)
+    est = float(np.max(np.abs(f - f_lo)) + scale * (max(info["compression_error"], info["table_error"]) + rounding))
     return f[:, :P], f[:, P:], est, dict(info, method="volterra, radau iia")
 
 
@@ -162,22 +175,22 @@ def _rows_integral(parts, sol, t, upper, sing, w_nngp, w_cross):
     """
     kernel = parts.kernel
     s, w, panel = graded_rule(sol.edges, upper, sing, n=sol.m + 4, levels=sol.lag.levels)
-    out = np.zeros(kernel.R)
+    out = np.zeros((kernel.R, sol.U.shape[-1]))
     if s.size == 0:
-        return out
-    r = sol.r_at(s, np.minimum(panel, sol.edges.size - 2))
+        return out[:, 0] if sol.vector else out
+    r = sol.r_at(s, np.minimum(panel, sol.edges.size - 2))                       # (q, P, K)
     wn = np.zeros(s.size) if w_nngp is None else w_nngp(s)
     wx = np.zeros(s.size) if w_cross is None else w_cross(s)
     low = s <= t
     if np.any(low):
         beta = parts.weights(np.full(low.sum(), t), s[low])                      # (n, r)
-        Zn = (beta * (w * wn)[low, None]).T @ r[low]                             # (r, P)
-        Zx = (beta * (w * wx)[low, None]).T @ r[low]
-        out += np.einsum("kab,kb->a", parts.basis[:, 0], Zn) + np.einsum("kab,kb->a", parts.basis[:, 1], Zx)
+        Zn = np.tensordot((beta * (w * wn)[low, None]).T, r[low], 1)             # (r, P, K)
+        Zx = np.tensordot((beta * (w * wx)[low, None]).T, r[low], 1)
+        out += np.einsum("kab,kbc->ac", parts.basis[:, 0], Zn) + np.einsum("kab,kbc->ac", parts.basis[:, 1], Zx)
     for i in np.nonzero(~low)[0]:
         Kn, Kx = kernel.block(t, s[i])
         out += w[i] * (wn[i] * Kn + wx[i] * Kx) @ r[i]
-    return out
+    return out[:, 0] if sol.vector else out
 
 
 def drift(kernel, y, t0, tt, m=12):
@@ -221,7 +234,7 @@ def temporal_correlation(kernel, y, t_a, t_w, m=12):
     g = kernel.gamma
     t_max = max(t_a, t_w)
     if t_max == 0:
-        return np.zeros(kernel.R), {}
+        return np.zeros((kernel.R,) + y.shape[1:]), {}
     sol, _, info = solve_trajectory(kernel, y, t_max, 1e-10, 1e-12, m, 1, extra_times=(t_a, t_w))
     parts = _parts(kernel, t_max)
     C_a = lambda s: prior_C(np.maximum(t_a, s), np.minimum(t_a, s), kernel.sigma0_sq, kernel.sigma_sq, g,  # noqa: E731

@@ -58,13 +58,14 @@ class Solution:
     Y: np.ndarray
     edges: np.ndarray
     m: int
-    U: np.ndarray                     # (N, m, P) values of r at the collocation points
+    U: np.ndarray                     # (N, m, P, K) values of r at the collocation points (K targets)
     far_s: np.ndarray                 # far-field Gauss points of all panels, their weights,
     far_w: np.ndarray                 # the panel they belong to, and r there
     far_panel: np.ndarray
     far_u: np.ndarray
     lag: LagOptions = field(default_factory=LagOptions)
     far_src: np.ndarray | None = None  # per far point: the tabulated kernel contracted in b
+    vector: bool = False               # Y was 1-D: :meth:`predict` drops the K axis
 
     @property
     def nodes(self) -> np.ndarray:
@@ -73,27 +74,30 @@ class Solution:
         return (self.edges[:-1, None] + radau_nodes(self.m)[None, :] * h[:, None]).ravel()
 
     def r_at(self, s, panel) -> np.ndarray:
-        """r_h(s) for points s in panels ``panel`` (arrays of the same length)."""
+        """r_h(s) for points s in panels ``panel`` (arrays of the same length): (q, P, K)."""
         a, h = self.edges[panel], np.diff(self.edges)[panel]
         L = lagrange(radau_nodes(self.m), (np.asarray(s) - a) / h)
-        return np.einsum("qj,qjp->qp", L, self.U[panel])
+        return np.einsum("qj,qjpk->qpk", L, self.U[panel])
 
     def predict(self, times) -> np.ndarray:
-        """Iterated predictor int_0^t K^d(t, s) r_h(s) ds for every kernel row, (n, R)."""
+        """Iterated predictor int_0^t K^d(t, s) r_h(s) ds for every kernel row, (n, R, K) ((n, R)
+        for a 1-D Y)."""
         times = np.asarray(times, float)
-        out = np.zeros((times.size, self.ck.basis.shape[2]))
+        out = np.zeros((times.size, self.ck.basis.shape[2], self.U.shape[-1]))
         panel_of = np.searchsorted(self.edges, times, side="left") - 1
         for p in np.unique(panel_of[panel_of >= 0]):
             idx = np.nonzero(panel_of == p)[0]
             Z = _history(self, times[idx], p)
             out[idx] = _apply(self.ck.basis[:, 0], Z)
-        return out
+        return out[..., 0] if self.vector else out
 
 
 def _apply(B, Z):
-    """sum_k B[k] @ Z[i, k] for every i: (n, rows) from B (r, rows, P) and Z (n, r, P)."""
+    """sum_k B[k] @ Z[i, k] for every i: (n, rows, K) from B (r, rows, P) and Z (n, r, P, K)."""
     r, rows, P = B.shape
-    return (B.transpose(1, 0, 2).reshape(rows, r * P) @ Z.reshape(Z.shape[0], r * P).T).T
+    n, K = Z.shape[0], Z.shape[-1]
+    out = B.transpose(1, 0, 2).reshape(rows, r * P) @ Z.reshape(n, r * P, K).transpose(1, 0, 2).reshape(r * P, n * K)
+    return out.reshape(rows, n, K).transpose(1, 0, 2)
 
 
 def _near(sol, targets, p):
@@ -135,14 +139,16 @@ def _far(sol, targets, p):
     ck, n_t = sol.ck, len(targets)
     r = ck.basis.shape[0]
     far = sol.far_panel <= p - 2
+    P, K = sol.U.shape[2:]
     if not np.any(far):
-        return np.zeros((n_t, r, sol.Y.size))
+        return np.zeros((n_t, r, P, K))
     s, w, u = sol.far_s[far], sol.far_w[far], sol.far_u[far]
     if sol.far_src is not None:                          # tabulated kernel: b-contraction cached
         beta = ck.weights_grid(targets, s, sol.far_src[far])
     else:
         beta = ck.weights(np.repeat(targets, s.size), np.tile(s, n_t)).reshape(n_t, s.size, r)
-    return ((beta * w[None, :, None]).transpose(0, 2, 1).reshape(n_t * r, s.size) @ u).reshape(n_t, r, -1)
+    return ((beta * w[None, :, None]).transpose(0, 2, 1).reshape(n_t * r, s.size) @ u.reshape(s.size, P * K)
+            ).reshape(n_t, r, P, K)
 
 
 def _history(sol, targets, p):
@@ -156,7 +162,7 @@ def _history(sol, targets, p):
         u = sol.r_at(S[use], panel[use])
         for i in np.unique(I[use]):
             sel = I[use] == i
-            Z[i] += beta[sel].T @ u[sel]
+            Z[i] += np.tensordot(beta[sel].T, u[sel], 1)
     return Z
 
 
@@ -186,6 +192,14 @@ class _StiffSolver:
         T = np.matmul(G, X).transpose(1, 0, 2).reshape(self.m, -1)         # (m, r P)
         return (X + T @ self.BT).ravel()
 
+    def _matmat(self, G, X):
+        """The panel operator on K columns at once: X (m P, K) -> (m P, K)."""
+        m, P, K = self.m, self.P, X.shape[1]
+        r = G.shape[0]
+        W = self.Bmat.reshape(r * P, P) @ X.reshape(m, P, K).transpose(1, 0, 2).reshape(P, m * K)  # B_k X_b
+        W = W.reshape(r, P, m, K).transpose(0, 2, 1, 3).reshape(r * m, P * K)
+        return X + (G.transpose(1, 0, 2).reshape(m, r * m) @ W).reshape(m * P, K)
+
     def _dense(self, G):
         m, P = self.m, self.P
         M = (G.reshape(G.shape[0], m * m).T @ self.Bmat).reshape(m, m, P, P)
@@ -211,7 +225,51 @@ class _StiffSolver:
         M = np.einsum("kab,ki->iab", G, D)
         M += np.eye(self.m)
         Minv = np.linalg.inv(M)
-        return lambda y: (np.einsum("iab,bi->ai", Minv, y.reshape(self.m, self.P) @ V) @ V.T).ravel()
+        def apply(y):
+            if y.ndim == 2:                              # K columns
+                Yv = np.matmul(V.T, y.reshape(self.m, self.P, -1))                     # (m, P, K)
+                Z = np.matmul(Minv, Yv.transpose(1, 0, 2))                             # (P, m, K)
+                return np.matmul(V, Z.transpose(1, 0, 2)).reshape(y.shape)
+            return (np.einsum("iab,bi->ai", Minv, y.reshape(self.m, self.P) @ V) @ V.T).ravel()
+        return apply
+
+    def _block_gmres(self, G, rhs, precond, max_iter):
+        """Right-preconditioned GMRES run on the K columns of ``rhs`` side by side: K independent
+        Krylov spaces, but each iteration applies the operator and the preconditioner to all K
+        columns at once (matrix-matrix products), so K columns cost about one. None when a column
+        has not converged to the same test as :meth:`_gmres`."""
+        n, K = rhs.shape
+        x0 = precond(rhs)
+        r0 = rhs - self._matmat(G, x0)
+        beta = np.linalg.norm(r0, axis=0)
+        target = self.tol * np.linalg.norm(rhs, axis=0)
+        if np.all(beta <= target):
+            return x0
+        safe = np.where(beta > 0, beta, 1.0)
+        V = [r0 / safe]
+        H = np.zeros((K, max_iter + 1, max_iter))
+        for j in range(max_iter):
+            w = self._matmat(G, precond(V[j]))
+            for _ in range(2):                           # classical Gram-Schmidt, twice
+                for i in range(j + 1):
+                    h = np.einsum("nk,nk->k", V[i], w)
+                    H[:, i, j] += h
+                    w -= V[i] * h
+            H[:, j + 1, j] = np.linalg.norm(w, axis=0)
+            V.append(w / np.where(H[:, j + 1, j] > 0, H[:, j + 1, j], 1.0))
+            e1 = np.zeros((K, j + 2))
+            e1[:, 0] = beta
+            ys = [np.linalg.lstsq(H[k, :j + 2, :j + 1], e1[k], rcond=None)[0] for k in range(K)]
+            res = np.array([np.linalg.norm(H[k, :j + 2, :j + 1] @ ys[k] - e1[k]) for k in range(K)])
+            self.stats["iterations"] += 1
+            if np.all(res <= target) or j == max_iter - 1:
+                break
+        Y = np.array(ys).T                               # (j + 1, K)
+        x = x0 + precond(sum(V[i] * Y[i] for i in range(Y.shape[0])))
+        err = np.max(np.abs(rhs - self._matmat(G, x)), axis=0)
+        if np.all(err <= 100 * self.tol * np.max(np.abs(rhs), axis=0)):
+            return x
+        return None
 
     def _gmres(self, G, rhs, precond, max_iter):
         import scipy.sparse.linalg as spla
@@ -229,18 +287,26 @@ class _StiffSolver:
         return None
 
     def solve(self, G, rhs):
-        if rhs.size <= 600:                              # small: dense direct solve is cheapest
+        """x for right-hand sides ``rhs`` (m P, K): one dense factorisation for all K columns when
+        small; otherwise GMRES per column, sharing the preconditioner (LU or eigenbasis)."""
+        if rhs.shape[0] <= 600:                          # small: dense direct solve is cheapest
             return np.linalg.solve(self._dense(G), rhs)
+        if rhs.shape[1] == 1:
+            return self._solve1(G, rhs[:, 0])[:, None]
+        return self._solve1(G, rhs)
+
+    def _solve1(self, G, rhs):
+        gmres = self._gmres if rhs.ndim == 1 else self._block_gmres
         if self.lu is not None:
-            x = self._gmres(G, rhs, lambda v: scipy.linalg.lu_solve(self.lu, v, check_finite=False), 10)
+            x = gmres(G, rhs, lambda v: scipy.linalg.lu_solve(self.lu, v, check_finite=False), 10)
             if x is not None:
                 return x
         if self.basis is not None:                       # block-diagonal in the last basis
-            x = self._gmres(G, rhs, self._blockdiag(G), 20)
+            x = gmres(G, rhs, self._blockdiag(G), 20)
             if x is not None:
                 return x
         self.basis = self._basis(G)
-        x = self._gmres(G, rhs, self._blockdiag(G), self.max_iter)
+        x = gmres(G, rhs, self._blockdiag(G), self.max_iter)
         if x is not None:
             self.lu = None
             return x
@@ -261,7 +327,9 @@ def solve(ck, Y, edges, m: int = 12, n_far: int | None = None, lag: LagOptions |
     Args:
         ck: compressed kernel (``basis`` (r, 1, R, P) with the training rows first,
             ``weights(t, s) -> (n, r)``).
-        Y: (P,) training labels.
+        Y: (P,) training labels, or (P, K): K right-hand sides sharing the kernel, its
+            quadratures and the panel factorisations (the solution then carries the K axis;
+            a 1-D Y is solved as K = 1).
         edges: panel edges starting at 0.
         m: collocation points per panel.
         n_far: Gauss points per panel for far-field history sums (default max(m + 2, 10)).
@@ -272,17 +340,20 @@ def solve(ck, Y, edges, m: int = 12, n_far: int | None = None, lag: LagOptions |
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1, user_api="blas"):
-        return _solve(ck, np.asarray(Y, float), np.asarray(edges, float), m, n_far, lag)
+        Y = np.asarray(Y, float)
+        sol = _solve(ck, Y if Y.ndim == 2 else Y[:, None], np.asarray(edges, float), m, n_far, lag)
+        sol.vector = Y.ndim == 1
+        return sol
 
 
 def _solve(ck, Y, edges, m, n_far, lag) -> Solution:
-    P, c = Y.size, radau_nodes(m)
+    (P, K), c = Y.shape, radau_nodes(m)
     N = edges.size - 1
     xg, wg = gauss(n_far or max(m + 2, 10))
     Lg = lagrange(c, xg)
     Btr = ck.basis[:, 0, :P, :]
-    sol = Solution(ck, Y, edges, m, np.zeros((N, m, P)), np.zeros(0), np.zeros(0),
-                   np.zeros(0, int), np.zeros((0, P)), lag or LagOptions())
+    sol = Solution(ck, Y, edges, m, np.zeros((N, m, P, K)), np.zeros(0), np.zeros(0),
+                   np.zeros(0, int), np.zeros((0, P, K)), lag or LagOptions())
     stiff = _StiffSolver(Btr, m)
     templates = {}
     for p in range(N):
@@ -297,14 +368,15 @@ def _solve(ck, Y, edges, m, n_far, lag) -> Solution:
         E = (I[None, :] == np.arange(m)[:, None]).astype(float)             # (m, nq) target one-hot
         Z = _far(sol, targets, p)
         if p > 0:
-            Z += np.matmul(E[:, None, prev] * beta[prev].T[None], L[prev] @ sol.U[p - 1])
+            Z += np.matmul(E[:, None, prev] * beta[prev].T[None],
+                           L[prev] @ sol.U[p - 1].reshape(m, P * K)).reshape(m, -1, P, K)
         G = np.matmul(E[:, None, ~prev] * beta[~prev].T[None], L[~prev]).transpose(1, 0, 2)
         H = _apply(Btr, Z)
-        sol.U[p] = stiff.solve(G, (Y[None, :] - H).ravel()).reshape(m, P)
+        sol.U[p] = stiff.solve(G, (Y[None] - H).reshape(m * P, K)).reshape(m, P, K)
         sol.far_s = np.concatenate([sol.far_s, a + xg * h])
         sol.far_w = np.concatenate([sol.far_w, wg * h])
         sol.far_panel = np.concatenate([sol.far_panel, np.full(xg.size, p)])
-        sol.far_u = np.concatenate([sol.far_u, Lg @ sol.U[p]])
+        sol.far_u = np.concatenate([sol.far_u, (Lg @ sol.U[p].reshape(m, P * K)).reshape(-1, P, K)])
         if hasattr(ck, "source_table"):
             src = ck.source_table(a + xg * h)
             sol.far_src = src if sol.far_src is None else np.concatenate([sol.far_src, src])

@@ -48,13 +48,16 @@ class Ensemble:
         self._buffers = {}
 
     @classmethod
-    def sample(cls, rng, n_in, widths, n_networks, var, phi, dphi, antithetic=False):
-        """Draw every parameter i.i.d. N(0, var); antithetic pairs share W and negate a."""
+    def sample(cls, rng, n_in, widths, n_networks, var, phi, dphi, antithetic=False, n_out=None):
+        """Draw every parameter i.i.d. N(0, var); antithetic pairs share W and negate a.
+
+        ``n_out`` = K gives K readouts on the shared hidden layers: ``a`` of shape (B, N_L, K) and
+        f of shape (B, n, K) (None: one readout, ``a`` (B, N_L), f (B, n))."""
         dims = (int(n_in), *map(int, widths))
         sd = math.sqrt(var)
         m = n_networks // 2 if antithetic else n_networks
         V = [sd * rng.standard_normal((m, dims[i], dims[i + 1])) for i in range(len(dims) - 1)]
-        a = sd * rng.standard_normal((m, dims[-1]))
+        a = sd * rng.standard_normal((m, dims[-1]) + (() if n_out is None else (int(n_out),)))
         if antithetic:
             V = [np.concatenate([v, v]) for v in V]
             a = np.concatenate([a, -a])
@@ -77,6 +80,8 @@ class Ensemble:
     def readout(self, act_L, a=None):
         """f = a . phi(h_L) / sqrt(N_L) for activations (B, n, N_L); shape (B, n)."""
         a = self.a if a is None else a
+        if a.ndim == 3:                                            # K readouts: (B, n, K)
+            return np.matmul(act_L, a) * self.readout_scale
         return np.matmul(act_L, a[:, :, None])[:, :, 0] * self.readout_scale
 
     def forward(self, X):
@@ -87,9 +92,12 @@ class Ensemble:
     def backward(self, pres, signal):
         """Per-input backpropagated signals ``g[i] = d(sum_mu signal_mu f_mu) / d h_{i+1}(mu)``.
 
-        ``signal`` has shape (B, n); each ``g[i]`` has shape (B, n, N_{i+1}).
+        ``signal`` has shape (B, n) ((B, n, K) with K readouts); each ``g[i]`` has shape (B, n, N_{i+1}).
         """
-        g = (signal[:, :, None] * (self.readout_scale * self.a)[:, None, :]) * self.dphi(pres[-1])
+        if self.a.ndim == 3:
+            g = np.matmul(signal, (self.readout_scale * self.a).transpose(0, 2, 1)) * self.dphi(pres[-1])
+        else:
+            g = (signal[:, :, None] * (self.readout_scale * self.a)[:, None, :]) * self.dphi(pres[-1])
         gs = [g]
         for i in range(len(self.V) - 1, 0, -1):
             g = np.matmul(g, self.V[i].transpose(0, 2, 1))
@@ -137,7 +145,10 @@ class Ensemble:
                 lhs = acts[i].T if i == 0 else acts[i].transpose(0, 2, 1)
                 grads_V[i] = np.matmul(lhs, g * (-dt * c), out=self._buffer(("g", i), self.V[i].shape))
             if move_readout:
-                grad_a = np.matmul(residual[:, None, :], acts[-1])[:, 0, :]
+                if self.a.ndim == 3:
+                    grad_a = np.matmul(acts[-1].transpose(0, 2, 1), residual)
+                else:
+                    grad_a = np.matmul(residual[:, None, :], acts[-1])[:, 0, :]
                 grad_a *= -dt * self.readout_scale
         for i, V in enumerate(self.V):
             V *= decay

@@ -56,7 +56,8 @@ def simulate(X_train, y_train, X_test=None, activation="relu", depth=2, width=25
     """Mean predictor of a finite-width network ensemble under Langevin dynamics.
 
     Args:
-        X_train: (P, N0) training inputs.  y_train: (P,) targets.  X_test: (Q, N0) or None.
+        X_train: (P, N0) training inputs.  y_train: (P,) targets, or (P, K): K readouts on shared
+            hidden layers (outputs then carry a last axis K).  X_test: (Q, N0) or None.
         activation: a registered activation name (phi, phi' from the generated kernels).
         depth: number of hidden layers L.  width: N_1 = .. = N_L, or a sequence of L widths.
         sigma0_sq, sigma_sq, T: initial variance, prior variance, temperature (gamma = T/sigma^2).
@@ -107,7 +108,8 @@ def simulate(X_train, y_train, X_test=None, activation="relu", depth=2, width=25
                                   disable=not progress, desc=f"simulate {activation} L={depth}") as bar:
         for B, ss in zip(sizes, seeds):
             rng = np.random.Generator(np.random.SFC64(ss))
-            net = Ensemble.sample(rng, Xtr.shape[1], widths, B, sigma0_sq, kern.phi, kern.dphi, antithetic)
+            net = Ensemble.sample(rng, Xtr.shape[1], widths, B, sigma0_sq, kern.phi, kern.dphi, antithetic,
+                                  n_out=None if ytr.ndim == 1 else ytr.shape[1])
             out, g = _run_batch(net, rng, sched, Xtr, ytr, X_all, dt, gamma, T, bar)
             stats["f"].add(_units(out, antithetic))
             if pair_arr is not None:
@@ -149,7 +151,7 @@ def _run_batch(net, rng, sched, Xtr, ytr, X_all, dt, gamma, T, bar):
     """Integrate one batch; returns f at the recorded times (B, n_rec, P + Q) and the
     temporal-correlation outputs (B, n_pairs, P + Q) (None without pairs)."""
     P = Xtr.shape[0]
-    out = np.empty((net.n_networks, sched.n_rec, X_all.shape[0]))
+    out = np.empty((net.n_networks, sched.n_rec, X_all.shape[0]) + net.a.shape[2:])
     a_rec, h_rec = {}, {}
     for n in range(sched.n_steps + 1):
         learning = sched.learning(n)
@@ -157,7 +159,7 @@ def _run_batch(net, rng, sched, Xtr, ytr, X_all, dt, gamma, T, bar):
         if full or learning:
             pres, acts = net.hidden(X_all if full else Xtr)
             if n in sched.record:
-                out[:, sched.record[n], :] = net.readout(acts[-1])[:, None, :]
+                out[:, sched.record[n]] = net.readout(acts[-1])[:, None]
             if n in sched.want_h:
                 h_rec[n] = acts[-1].copy()
         if n in sched.want_a:

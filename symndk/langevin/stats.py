@@ -60,7 +60,7 @@ def time_steps(times, dt, name):
 
 
 def check_inputs(X_train, y_train, X_test):
-    """Float arrays (P, N0), (P,), (Q, N0) with finite entries; X_test None means Q = 0."""
+    """Float arrays (P, N0), (P,) or (P, K), (Q, N0) with finite entries; X_test None means Q = 0."""
     try:
         Xtr = np.asarray(X_train, dtype=float)
         ytr = np.asarray(y_train, dtype=float)
@@ -70,8 +70,8 @@ def check_inputs(X_train, y_train, X_test):
         raise SymndkError("X_train, y_train and X_test must be numeric arrays") from None
     if Xtr.ndim != 2 or Xtr.shape[0] == 0 or Xtr.shape[1] == 0:
         raise SymndkError(f"X_train must be a non-empty (P, N0) array, got shape {Xtr.shape}")
-    if ytr.shape != (Xtr.shape[0],):
-        raise SymndkError(f"y_train must have shape ({Xtr.shape[0]},), got {ytr.shape}")
+    if ytr.shape[:1] != (Xtr.shape[0],) or ytr.ndim > 2 or 0 in ytr.shape:
+        raise SymndkError(f"y_train must have shape ({Xtr.shape[0]},) or ({Xtr.shape[0]}, K), got {ytr.shape}")
     if Xte.ndim != 2 or Xte.shape[1] != Xtr.shape[1]:
         raise SymndkError(f"X_test must have shape (Q, {Xtr.shape[1]}), got {Xte.shape}")
     if not all(np.all(np.isfinite(a)) for a in (Xtr, ytr, Xte)):
