@@ -25,6 +25,7 @@ import numpy as np
 STYLE = {
     "font.size": 9,
     "axes.titlesize": 9.5,
+    "axes.titlepad": 11.0,  # room for the 1/gamma label above the plotting area
     "axes.labelsize": 9,
     "legend.fontsize": 7.5,
     "legend.framealpha": 0.85,
