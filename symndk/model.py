@@ -50,6 +50,10 @@ OPTIONS = (
     Option("depth", "--depth", int, f"number of hidden layers L (1..{MAX_DEPTH})"),
     Option("sigma0_sq", "--sigma0-sq", float, "initial weight variance sigma0^2 (the NTK at t = 0)"),
     Option("sigma_sq", "--sigma-sq", float, "prior weight variance sigma^2 (the NNGP at equilibrium)"),
+    Option("bias_sigma0_sq", "--bias-sigma0-sq", float, "initial bias variance sigma_b0^2 (0 with --bias-sigma-sq 0: "
+           "no biases)"),
+    Option("bias_sigma_sq", "--bias-sigma-sq", float, "prior bias variance sigma_b^2 (> 0: biases on every layer "
+           "and the output, gamma_b = T / sigma_b^2; 0: no biases)"),
 )
 
 
@@ -65,6 +69,18 @@ def _positive(name, v):
     return v
 
 
+def _nonnegative(name, v):
+    if isinstance(v, bool):
+        raise SymndkError(f"{name} must be a number, got {v!r}")
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        raise SymndkError(f"{name} must be a number, got {v!r}") from None
+    if not math.isfinite(v) or v < 0:
+        raise SymndkError(f"{name} must be finite and >= 0, got {v!r}")
+    return v
+
+
 @dataclass(frozen=True)
 class Network:
     """An infinitely wide fully connected network: activation, depth and weight variances.
@@ -74,6 +90,9 @@ class Network:
         depth: number of hidden layers L.
         sigma0_sq: variance of the initial weights, sigma0^2 (the kernels at t = 0, the NTK).
         sigma_sq: variance of the prior, sigma^2 (the Langevin stationary state, the NNGP).
+        bias_sigma0_sq, bias_sigma_sq: initial and prior variances of the biases (THEORY_NEXT §B),
+            on every hidden layer and on the output; gamma_b = T / bias_sigma_sq. Default 0 and 0:
+            no biases (the numbers of a bias-free network, exactly).
 
     The static kernels that matter for training are :meth:`ntk_kernel` at initialisation (weight
     variance sigma0^2) and :meth:`nngp_kernel` under the prior (weight variance sigma^2).
@@ -89,6 +108,20 @@ class Network:
     depth: int = 2
     sigma0_sq: float = 0.5
     sigma_sq: float = 1.0
+    bias_sigma0_sq: float = 0.0
+    bias_sigma_sq: float = 0.0
+
+    def record(self) -> dict:
+        """The fields as a dict for metadata (the bias fields only when biases are set)."""
+        d = asdict(self)
+        if self.bias is None:
+            d.pop("bias_sigma0_sq"), d.pop("bias_sigma_sq")
+        return d
+
+    @property
+    def bias(self):
+        """(bias_sigma0_sq, bias_sigma_sq), or None without biases."""
+        return None if self.bias_sigma_sq == 0 else (self.bias_sigma0_sq, self.bias_sigma_sq)
 
     def __post_init__(self):
         from symndk.kernels import loader
@@ -102,6 +135,11 @@ class Network:
         object.__setattr__(self, "depth", int(depth))
         object.__setattr__(self, "sigma0_sq", _positive("sigma0_sq", self.sigma0_sq))
         object.__setattr__(self, "sigma_sq", _positive("sigma_sq", self.sigma_sq))
+        b0, b2 = (_nonnegative(n, getattr(self, n)) for n in ("bias_sigma0_sq", "bias_sigma_sq"))
+        if b2 == 0 and b0 != 0:
+            raise SymndkError(f"bias_sigma0_sq = {b0!r} needs bias_sigma_sq > 0 (the prior variance of the biases)")
+        object.__setattr__(self, "bias_sigma0_sq", b0)
+        object.__setattr__(self, "bias_sigma_sq", b2)
 
     @property
     def duals(self):
@@ -116,7 +154,7 @@ class Network:
 
         X1 = check.inputs("X1", X1)
         X2 = None if X2 is None else check.inputs("X2", X2, X1.shape[1])
-        return nngp_kernel(X1, X2, self.activation, self.depth, self.sigma_sq)
+        return nngp_kernel(X1, X2, self.activation, self.depth, self.sigma_sq, self.bias_sigma_sq)
 
     def ntk_kernel(self, X1, X2=None):
         """Static NTK Theta_L at weight variance sigma0^2 (initialisation): train (P, P), test (Q, P)."""
@@ -124,7 +162,7 @@ class Network:
 
         X1 = check.inputs("X1", X1)
         X2 = None if X2 is None else check.inputs("X2", X2, X1.shape[1])
-        return ntk_kernel(X1, X2, self.activation, self.depth, self.sigma0_sq)
+        return ntk_kernel(X1, X2, self.activation, self.depth, self.sigma0_sq, self.bias_sigma0_sq)
 
 
 def _digest(*arrays) -> str:
@@ -176,11 +214,19 @@ class NDK:
         if key not in self._kernels:
             net = self.network
             s0 = net.sigma_sq if stationary else net.sigma0_sq
-            k = TwoTimeKernel(self.X_train, Xt, net.activation, net.depth, s0, net.sigma_sq, self.T)
+            bias = net.bias
+            if bias is not None and stationary:
+                bias = (bias[1], bias[1])
+            k = TwoTimeKernel(self.X_train, Xt, net.activation, net.depth, s0, net.sigma_sq, self.T, bias)
             k.on_compress = self._count_compression
             self._kernels[key] = k
             self.builds["kernels"] += 1
         return self._kernels[key]
+
+    def _no_bias(self, method):
+        if self.network.bias is not None:
+            raise SymndkError(f"{method} does not carry biases yet (predict, ntk_dynamics, equilibrium and simulate "
+                              f"do); use bias_sigma_sq=0")
 
     def _count_compression(self):
         self.builds["compressions"] += 1
@@ -191,7 +237,7 @@ class NDK:
         P = self.X_train.shape[0]
         rows = check_finite(f"the {method} result", np.asarray(rows, dtype=float))
         meta = {
-            "network": asdict(self.network), "T": self.T, "gamma": self.gamma, "method": method,
+            "network": self.network.record(), "T": self.T, "gamma": self.gamma, "method": method,
             "data": {"P": P, "Q": int(Xt.shape[0]), "N0": int(self.X_train.shape[1]),
                      "outputs": 1 if self.y_train.ndim == 1 else int(self.y_train.shape[1]),
                      "hash": _digest(self.X_train, self.y_train, Xt)},
@@ -247,6 +293,9 @@ class NDK:
         Xt, _ = self._test(X_test)
         if kind == "ntk":
             rows = solvers.equilibrium(self.kernel(X_test).block(0.0, 0.0), self.y_train, 0.0, "NTK")
+        elif kind == "nngp" and self.network.bias is not None:    # G (G + T I)^{-1} Y, G = sigma^2 K_L + sigma_b^2
+            G = self.kernel(X_test, stationary=True).with_channels("prior").block(0.0, 0.0)
+            rows = solvers.equilibrium(G, self.y_train, self.T, "NNGP kernel")
         elif kind == "nngp":
             K = self.kernel(X_test, stationary=True).with_channels("nngp").block(0.0, 0.0)
             rows = solvers.equilibrium(K, self.y_train, self.gamma, "NNGP kernel")
@@ -258,6 +307,7 @@ class NDK:
         """Representational drift with the readout frozen at ``t0`` (docs/theory.md §7), times >= t0."""
         from symndk.dynamics import solvers
 
+        self._no_bias("drift")
         started = time.perf_counter()
         tt = check.times(times)
         if self.T == 0:
@@ -272,6 +322,7 @@ class NDK:
         """Readout frozen at equilibrium, as a function of the lag (inf: the decorrelated limit)."""
         from symndk.dynamics import solvers
 
+        self._no_bias("drift_equilibrium")
         started = time.perf_counter()
         try:
             lags = np.atleast_1d(np.asarray(lags, float))
@@ -289,6 +340,7 @@ class NDK:
         """Readout/hidden temporal correlation g(x; t_a, t_w) (docs/theory.md §8); one row at times [t_a]."""
         from symndk.dynamics import solvers
 
+        self._no_bias("temporal_correlation")
         started = time.perf_counter()
         check.times(sorted([t_a, t_w]), "t_a, t_w")
         if self.T == 0:
@@ -306,6 +358,7 @@ class NDK:
         """
         from symndk.certified.general import reference_predict
 
+        self._no_bias("reference")
         net = self.network
         Xt, _ = self._test(X_test)
         run = lambda y: reference_predict(self.X_train, y, Xt, net.activation, net.depth, net.sigma0_sq,  # noqa: E731
@@ -326,5 +379,7 @@ class NDK:
 
         net = self.network
         Xt, _ = self._test(X_test)
+        if net.bias is not None:
+            options.setdefault("bias", net.bias)
         return simulate(self.X_train, self.y_train, Xt, net.activation, net.depth, width, net.sigma0_sq,
                         net.sigma_sq, self.T, times=times, n_networks=n_networks, seed=seed, **options)

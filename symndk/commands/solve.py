@@ -35,7 +35,9 @@ def run(args) -> int:
         raise SymndkError(f"--rtol must be > 0 and --atol >= 0, got {args.rtol}, {args.atol}")
     X, y, Xt, name = load_task(args)
     times = parse_times(args.times)
-    net = symndk.Network(args.activation, args.depth, args.sigma0_sq, args.sigma_sq)
+    from symndk.model import OPTIONS
+
+    net = symndk.Network(**{o.field: getattr(args, o.field) for o in OPTIONS})
     ndk = symndk.NDK(net, X, y, T=args.T)
     res = ndk.predict(times, Xt, rtol=args.rtol, atol=args.atol)
     for kind in ("nngp", "ntk"):  # the two ends, in the same files

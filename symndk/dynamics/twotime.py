@@ -8,7 +8,11 @@ the columns ``X_train`` and evaluates, through the generated dual kernels of one
 * :meth:`TwoTimeKernel.block` -- whole (P + Q) x P blocks at one time pair.
 
 Channels: ``"ndk"`` = K^d = e^{-gamma(t-s)} Theta_L, ``"nngp"`` = K_L, ``"cross"`` =
-Kdot_L Theta_{L-1} (the two pieces of the drift and temporal-correlation integrands).
+Kdot_L Theta_{L-1} (the two pieces of the drift and temporal-correlation integrands), ``"prior"``
+= G(t, s) = C(t,s) K_L + C_b(t,s), the covariance of the prior network output f0 (THEORY_NEXT §A).
+
+With biases (``bias=(sigma_b0_sq, sigma_b_sq)``, THEORY_NEXT §B) the recursion runs with
+:class:`symndk.runtime.recursion.Bias`: K^d = Theta_L with the weight and bias propagators inside.
 
 Example (ReLU, L = 2; at t = s = 0 the NDK is the static NTK at sigma0):
     >>> import numpy as np
@@ -25,9 +29,9 @@ from __future__ import annotations
 import numpy as np
 
 from symndk.dynamics.compress import compress
-from symndk.runtime.recursion import layer_kernels, prior_C, prior_gram
+from symndk.runtime.recursion import bias_terms, layer_kernels, prior_C, prior_gram
 
-CHANNELS = ("ndk", "nngp", "cross")
+CHANNELS = ("ndk", "nngp", "cross", "prior")
 
 
 def load_duals(activation: str):
@@ -46,9 +50,11 @@ class TwoTimeKernel:
         activation: registered activation name.
         depth: number of hidden layers L.
         sigma0_sq, sigma_sq, T: initial variance, prior variance, temperature.
+        bias: None (no biases) or (sigma_b0_sq, sigma_b_sq), bias variances at t = 0 and of the
+            prior (gamma_b = T / sigma_b_sq).
     """
 
-    def __init__(self, X_train, X_test, activation, depth, sigma0_sq, sigma_sq, T):
+    def __init__(self, X_train, X_test, activation, depth, sigma0_sq, sigma_sq, T, bias=None):
         X_train = np.asarray(X_train, float)
         rows = np.vstack([X_train, np.asarray(X_test, float).reshape(-1, X_train.shape[1])])
         n0 = X_train.shape[1]
@@ -65,6 +71,7 @@ class TwoTimeKernel:
         self.activation, self.depth = activation, int(depth)
         self.sigma0_sq, self.sigma_sq, self.T = float(sigma0_sq), float(sigma_sq), float(T)
         self.gamma = self.T / self.sigma_sq
+        self.bias = None if bias is None else (float(bias[0]), float(bias[1]))
         self.duals = load_duals(activation)
         self._compressed = {}
 
@@ -73,6 +80,12 @@ class TwoTimeKernel:
         C_tt = prior_C(t, t, s0, s2, g, np.exp, expm1=np.expm1)
         C_ss = prior_C(s, s, s0, s2, g, np.exp, expm1=np.expm1)
         C_ts = prior_C(t, s, s0, s2, g, np.exp, lag, np.expm1)
+        self._C_ts = C_ts
+        if self.bias is not None:
+            b0, b2 = self.bias
+            bias = bias_terms(t, s, b0, b2, self.T / b2, g, np.exp, lag, np.expm1)
+            self._Cb_ts = bias.C_ts
+            return layer_kernels(k_tt, k_ss, k_ts, C_tt, C_ss, C_ts, self.depth, self.duals, bias=bias)
         D_C = prior_gram(t, s, s0, s2, g, np.exp, np.expm1, lag)
         return layer_kernels(k_tt, k_ss, k_ts, C_tt, C_ss, C_ts, self.depth, self.duals, D_C, D_0)
 
@@ -81,9 +94,11 @@ class TwoTimeKernel:
         res = []
         for name in self.channels:
             if name == "ndk":
-                res.append(np.exp(-self.gamma * lag) * th)
+                res.append(th if self.bias is not None else np.exp(-self.gamma * lag) * th)
             elif name == "nngp":
                 res.append(K)
+            elif name == "prior":
+                res.append(self._C_ts * K + (self._Cb_ts if self.bias is not None else 0.0))
             else:
                 res.append(Kdot * th_prev)
         return res

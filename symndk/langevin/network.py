@@ -40,28 +40,38 @@ class Ensemble:
         antithetic: whether networks ``k`` and ``k + B/2`` form antithetic pairs.
     """
 
-    def __init__(self, V, a, phi, dphi, antithetic=False):
+    def __init__(self, V, a, phi, dphi, antithetic=False, b=None, c=None):
         self.V, self.a, self.phi, self.dphi = list(V), a, phi, dphi
+        self.b, self.c = (None if b is None else list(b)), c    # hidden biases (B, N_l), output bias (B[, K])
         self.antithetic = bool(antithetic)
         self.scale = [1.0 / math.sqrt(v.shape[1]) for v in self.V]
         self.readout_scale = 1.0 / math.sqrt(a.shape[1])
         self._buffers = {}
 
     @classmethod
-    def sample(cls, rng, n_in, widths, n_networks, var, phi, dphi, antithetic=False, n_out=None):
+    def sample(cls, rng, n_in, widths, n_networks, var, phi, dphi, antithetic=False, n_out=None, bias_var=None):
         """Draw every parameter i.i.d. N(0, var); antithetic pairs share W and negate a.
 
         ``n_out`` = K gives K readouts on the shared hidden layers: ``a`` of shape (B, N_L, K) and
-        f of shape (B, n, K) (None: one readout, ``a`` (B, N_L), f (B, n))."""
+        f of shape (B, n, K) (None: one readout, ``a`` (B, N_L), f (B, n)). ``bias_var``: biases
+        h_l = W_l phi(h_{l-1}) / sqrt(N_{l-1}) + b_l and f = a . phi(h_L) / sqrt(N_L) + c, drawn
+        N(0, bias_var) after the weights (antithetic pairs share b and negate c)."""
         dims = (int(n_in), *map(int, widths))
         sd = math.sqrt(var)
         m = n_networks // 2 if antithetic else n_networks
         V = [sd * rng.standard_normal((m, dims[i], dims[i + 1])) for i in range(len(dims) - 1)]
         a = sd * rng.standard_normal((m, dims[-1]) + (() if n_out is None else (int(n_out),)))
+        b = c = None
+        if bias_var is not None:
+            sb = math.sqrt(bias_var)
+            b = [sb * rng.standard_normal((m, w)) for w in dims[1:]]
+            c = sb * rng.standard_normal((m,) + a.shape[2:])
         if antithetic:
             V = [np.concatenate([v, v]) for v in V]
             a = np.concatenate([a, -a])
-        return cls(V, a, phi, dphi, antithetic)
+            if b is not None:
+                b, c = [np.concatenate([v, v]) for v in b], np.concatenate([c, -c])
+        return cls(V, a, phi, dphi, antithetic, b, c)
 
     @property
     def n_networks(self) -> int:
@@ -70,9 +80,11 @@ class Ensemble:
     def hidden(self, X):
         """Preactivations ``h_l`` and activations ``[X, phi(h_1), .., phi(h_L)]`` on inputs ``X`` (n, N0)."""
         acts, pres = [X], []
-        for V, c in zip(self.V, self.scale):
+        for i, (V, c) in enumerate(zip(self.V, self.scale)):
             h = np.matmul(acts[-1], V)
             h *= c
+            if self.b is not None:
+                h += self.b[i][:, None, :]
             pres.append(h)
             acts.append(self.phi(h))
         return pres, acts
@@ -81,8 +93,12 @@ class Ensemble:
         """f = a . phi(h_L) / sqrt(N_L) for activations (B, n, N_L); shape (B, n)."""
         a = self.a if a is None else a
         if a.ndim == 3:                                            # K readouts: (B, n, K)
-            return np.matmul(act_L, a) * self.readout_scale
-        return np.matmul(act_L, a[:, :, None])[:, :, 0] * self.readout_scale
+            f = np.matmul(act_L, a) * self.readout_scale
+        else:
+            f = np.matmul(act_L, a[:, :, None])[:, :, 0] * self.readout_scale
+        if self.c is not None:
+            f += self.c[:, None]
+        return f
 
     def forward(self, X):
         """``(pres, acts, f)`` for inputs ``X`` of shape (n, N0); f has shape (B, n)."""
@@ -127,7 +143,7 @@ class Ensemble:
             z *= sd
             arr += z
 
-    def step(self, rng, dt, gamma, T, pres=None, acts=None, residual=None, move_readout=True):
+    def step(self, rng, dt, gamma, T, pres=None, acts=None, residual=None, move_readout=True, gamma_b=None):
         """One Euler-Maruyama step, in place.
 
         Args:
@@ -136,11 +152,16 @@ class Ensemble:
             pres, acts, residual: forward pass on the training inputs and ``f - y`` (B, P); with
                 ``residual=None`` the step is prior-only (Ornstein-Uhlenbeck, no loss gradient).
             move_readout: if False the readout stays fixed (no gradient, decay or noise).
+            gamma_b: T / sigma_b^2 of the biases (default ``gamma``).
         """
         sd, decay = math.sqrt(2.0 * T * dt), 1.0 - gamma * dt
         grads_V, grad_a = [None] * len(self.V), None
+        grads_b = grad_c = None
         if residual is not None:
             gs = self.backward(pres, residual)
+            if self.b is not None:
+                grads_b = [g.sum(axis=1) * -dt for g in gs]
+                grad_c = residual.sum(axis=1) * -dt
             for i, (g, c) in enumerate(zip(gs, self.scale)):
                 lhs = acts[i].T if i == 0 else acts[i].transpose(0, 2, 1)
                 grads_V[i] = np.matmul(lhs, g * (-dt * c), out=self._buffer(("g", i), self.V[i].shape))
@@ -162,3 +183,17 @@ class Ensemble:
                 self.a += grad_a
             if sd:
                 self._add_noise("a", self.a, rng, sd, flip=True)
+        if self.b is not None:
+            decay_b = 1.0 - (gamma if gamma_b is None else gamma_b) * dt
+            for i, b in enumerate(self.b):
+                b *= decay_b
+                if grads_b is not None:
+                    b += grads_b[i]
+                if sd:
+                    self._add_noise(("b", i), b, rng, sd, flip=False)
+            if move_readout:
+                self.c *= decay_b
+                if grad_c is not None:
+                    self.c += grad_c
+                if sd:
+                    self._add_noise("c", self.c, rng, sd, flip=True)

@@ -35,6 +35,15 @@ def _tangent_features(net, X):
     return acts, gs
 
 
+def _bias_kernel(feat_t, feat_s):
+    """grad_b f(x; t) . grad_b f(x'; s) over every bias (hidden b_l: the signals g_l; output: 1), (B, n, n)."""
+    (_, gs_t), (_, gs_s) = feat_t, feat_s
+    out = np.ones((gs_t[0].shape[0], gs_t[0].shape[1], gs_s[0].shape[1]))
+    for g_t, g_s in zip(gs_t, gs_s):
+        out += np.matmul(g_t, g_s.transpose(0, 2, 1))
+    return out
+
+
 def _tangent_kernel(net, feat_t, feat_s):
     """grad f(x; t) . grad f(x'; s) for every network, shape (B, n, n)."""
     (acts_t, gs_t), (acts_s, gs_s) = feat_t, feat_s
@@ -48,18 +57,23 @@ def _tangent_kernel(net, feat_t, feat_s):
     return out
 
 
-def _ou_advance(net, rng, lag, gamma, sigma_sq):
-    """Exact OU transition of every parameter over ``lag``."""
+def _ou_advance(net, rng, lag, gamma, sigma_sq, bias=None):
+    """Exact OU transition of every parameter over ``lag`` (biases with their own (gamma_b, sigma_b^2))."""
     if lag == 0:
         return
-    decay = math.exp(-gamma * lag)
-    sd = math.sqrt(sigma_sq * -math.expm1(-2.0 * gamma * lag))
-    for arr in (*net.V, net.a):
-        arr *= decay
-        arr += sd * rng.standard_normal(arr.shape)
+    groups = [((*net.V, net.a), gamma, sigma_sq)]
+    if bias is not None:
+        groups.append(((*net.b, net.c), bias[0], bias[1]))
+    for arrs, g, var in groups:
+        decay = math.exp(-g * lag)
+        sd = math.sqrt(var * -math.expm1(-2.0 * g * lag))
+        for arr in arrs:
+            arr *= decay
+            arr += sd * rng.standard_normal(arr.shape)
 
 
-def empirical_ntk(X, activation, depth, width, sigma0_sq, sigma_sq, T, pairs, n_networks, seed=0, batch_size=256):
+def empirical_ntk(X, activation, depth, width, sigma0_sq, sigma_sq, T, pairs, n_networks, seed=0, batch_size=256,
+                  bias=None):
     """Monte Carlo mean and standard error of the two-time tangent kernel over the prior.
 
     Args:
@@ -68,6 +82,9 @@ def empirical_ntk(X, activation, depth, width, sigma0_sq, sigma_sq, T, pairs, n_
         pairs: (t, s) time pairs.
         n_networks: number of independent networks.  seed: integer seed.
         batch_size: networks per batch.
+        bias: None, or (sigma_b0_sq, sigma_b_sq): biases on every layer and the output. The mean
+            is then the NDK itself, K^d(t, s) = e^{-gamma |t-s|} E[grad_W f . grad_W f'] +
+            e^{-gamma_b |t-s|} E[grad_b f . grad_b f'] (each group with its own propagator).
 
     Returns:
         ``(mean, se)``, each of shape (len(pairs), n, n): entry [k, i, j] estimates
@@ -86,13 +103,20 @@ def empirical_ntk(X, activation, depth, width, sigma0_sq, sigma_sq, T, pairs, n_
     gamma = T / sigma_sq
     stats = Moments()
     seeds = np.random.SeedSequence(seed).spawn(-(-n_networks // batch_size))
+    gb = None if bias is None else (T / bias[1], bias[1])
     for b, ss in enumerate(seeds):
         B = min(batch_size, n_networks - b * batch_size)
         rng = np.random.Generator(np.random.SFC64(ss))
-        net = Ensemble.sample(rng, X.shape[1], [int(width)] * int(depth), B, sigma0_sq, kern.phi, kern.dphi)
+        net = Ensemble.sample(rng, X.shape[1], [int(width)] * int(depth), B, sigma0_sq, kern.phi, kern.dphi,
+                              bias_var=None if bias is None else bias[0])
         feats, t_prev = {}, 0.0
         for t in grid:
-            _ou_advance(net, rng, t - t_prev, gamma, sigma_sq)
+            _ou_advance(net, rng, t - t_prev, gamma, sigma_sq, gb)
             feats[t], t_prev = _tangent_features(net, X), t
-        stats.add(np.stack([_tangent_kernel(net, feats[t], feats[s]) for t, s in pair_arr], axis=1))
+        if bias is None:
+            stats.add(np.stack([_tangent_kernel(net, feats[t], feats[s]) for t, s in pair_arr], axis=1))
+        else:
+            stats.add(np.stack([math.exp(-gamma * abs(t - s)) * _tangent_kernel(net, feats[t], feats[s])
+                                + math.exp(-gb[0] * abs(t - s)) * _bias_kernel(feats[t], feats[s])
+                                for t, s in pair_arr], axis=1))
     return stats.result()

@@ -52,7 +52,7 @@ def _default_batch(widths, n_in, antithetic, memory_mb):
 
 def simulate(X_train, y_train, X_test=None, activation="relu", depth=2, width=256, sigma0_sq=0.5,
              sigma_sq=1.0, T=0.01, dt=0.01, times=None, n_networks=200, seed=0, *, antithetic=True,
-             freeze_readout_at=None, pairs=None, batch_size=None, memory_mb=512, progress=True):
+             freeze_readout_at=None, pairs=None, batch_size=None, memory_mb=512, progress=True, bias=None):
     """Mean predictor of a finite-width network ensemble under Langevin dynamics.
 
     Args:
@@ -68,6 +68,8 @@ def simulate(X_train, y_train, X_test=None, activation="relu", depth=2, width=25
         pairs: (t_a, t_w) time pairs of the temporal-correlation output (section 8), or None.
         batch_size: networks per batch (default: what fits in ``memory_mb``).
         progress: show a tqdm progress bar over network-steps.
+        bias: None, or (sigma_b0_sq, sigma_b_sq): biases on every hidden layer and the output,
+            initial variance sigma_b0^2, weight decay gamma_b = T / sigma_b^2 (THEORY_NEXT §B).
 
     Returns:
         :class:`~symndk.results.Result`: ensemble means in ``train``/``test``; ``extras`` holds ``train_se``,
@@ -82,6 +84,13 @@ def simulate(X_train, y_train, X_test=None, activation="relu", depth=2, width=25
     Xtr, ytr, Xte = check_inputs(X_train, y_train, X_test)
     widths = _check_config(depth, width, sigma0_sq, sigma_sq, T, dt, n_networks, antithetic)
     gamma = T / sigma_sq
+    gamma_b = None
+    if bias is not None:
+        if bias[0] < 0 or not bias[1] > 0 or not all(map(math.isfinite, bias)):
+            raise SymndkError(f"bias must be (sigma_b0_sq >= 0, sigma_b_sq > 0), got {bias!r}")
+        gamma_b = T / bias[1]
+        if gamma_b * dt >= 1:
+            raise SymndkError(f"dt = {dt} is too large for gamma_b = {gamma_b} (need gamma_b dt < 1)")
     times_arr, rec = time_steps(times, dt, "times")
     pair_arr, steps_a, steps_w = None, [], []
     if pairs is not None:
@@ -109,8 +118,9 @@ def simulate(X_train, y_train, X_test=None, activation="relu", depth=2, width=25
         for B, ss in zip(sizes, seeds):
             rng = np.random.Generator(np.random.SFC64(ss))
             net = Ensemble.sample(rng, Xtr.shape[1], widths, B, sigma0_sq, kern.phi, kern.dphi, antithetic,
-                                  n_out=None if ytr.ndim == 1 else ytr.shape[1])
-            out, g = _run_batch(net, rng, sched, Xtr, ytr, X_all, dt, gamma, T, bar)
+                                  n_out=None if ytr.ndim == 1 else ytr.shape[1],
+                                  bias_var=None if bias is None else bias[0])
+            out, g = _run_batch(net, rng, sched, Xtr, ytr, X_all, dt, gamma, T, bar, gamma_b)
             stats["f"].add(_units(out, antithetic))
             if pair_arr is not None:
                 stats["pair"].add(_units(g, antithetic))
@@ -118,6 +128,7 @@ def simulate(X_train, y_train, X_test=None, activation="relu", depth=2, width=25
     meta = dict(activation=activation, depth=int(depth), widths=list(widths), sigma0_sq=float(sigma0_sq),
                 sigma_sq=float(sigma_sq), T=float(T), gamma=gamma, dt=float(dt), n_networks=int(n_networks),
                 seed=int(seed), antithetic=bool(antithetic), batch_size=batch_size, n_units=stats["f"].n,
+                bias=None if bias is None else [float(bias[0]), float(bias[1])],
                 freeze_readout_at=None if freeze_readout_at is None else float(freeze_readout_at),
                 n_steps=n_steps, elapsed_s=time.perf_counter() - start)
     extras = {"train_se": se[:, :P], "test_se": se[:, P:]}
@@ -147,7 +158,7 @@ class _Schedule:
         return n < self.n_steps and (self.n_freeze is None or n < self.n_freeze)
 
 
-def _run_batch(net, rng, sched, Xtr, ytr, X_all, dt, gamma, T, bar):
+def _run_batch(net, rng, sched, Xtr, ytr, X_all, dt, gamma, T, bar, gamma_b=None):
     """Integrate one batch; returns f at the recorded times (B, n_rec, P + Q) and the
     temporal-correlation outputs (B, n_pairs, P + Q) (None without pairs)."""
     P = Xtr.shape[0]
@@ -168,9 +179,9 @@ def _run_batch(net, rng, sched, Xtr, ytr, X_all, dt, gamma, T, bar):
             break
         if learning:
             pres_tr, acts_tr = [h[:, :P] for h in pres], [Xtr] + [h[:, :P] for h in acts[1:]]
-            net.step(rng, dt, gamma, T, pres_tr, acts_tr, net.readout(acts_tr[-1]) - ytr)
+            net.step(rng, dt, gamma, T, pres_tr, acts_tr, net.readout(acts_tr[-1]) - ytr, gamma_b=gamma_b)
         else:
-            net.step(rng, dt, gamma, T, move_readout=sched.n_freeze is None or n < sched.n_freeze)
+            net.step(rng, dt, gamma, T, move_readout=sched.n_freeze is None or n < sched.n_freeze, gamma_b=gamma_b)
         bar.update(net.n_networks)
     if not sched.steps_a:
         return out, None

@@ -13,6 +13,10 @@ every backend's generated kernels against the SymPy spec at 50 digits.
 * :func:`step` / :func:`layers` -- one layer / all layers of K_l, Kdot_l, Theta_l.
 * :func:`layer_kernels` -- (K_L, Kdot_L, Theta_{L-1}, Theta_L) after ``depth`` layers.
 * :func:`ndk` -- K^d(t, s) = e^{-gamma (t-s)} Theta_L(t, s).
+* :class:`Bias` -- bias terms (THEORY_NEXT §B): the bias prior C_b(t, s) (the same :func:`prior_C` at
+  sigma_b0^2, sigma_b^2, gamma_b) and the two propagators; with it every pre-activation covariance
+  is q = C K + C_b and Theta_l = e^{-gamma (t-s)} K_l + e^{-gamma_b (t-s)} + C(t,s) Kdot_l Theta_{l-1}
+  (propagators inside: K^d = Theta_L).
 
 Example (ReLU, L = 1; at t = s = 0 the two-time NTK is the static NTK):
     >>> import numpy as np
@@ -89,6 +93,36 @@ def prior_gram(t, s, sigma0_sq, sigma_sq, gamma, exp, expm1, lag=None):
     return -e * (e + 2) * sigma_sq * prior_C(s, s, sigma0_sq, sigma_sq, gamma, exp, expm1=expm1)
 
 
+class Bias(NamedTuple):
+    """Bias terms of the recursion (THEORY_NEXT §B, docs/theory.md §B): biases on every hidden
+    layer and on the output, prior C_b(t, s), each parameter group with its own propagator.
+
+    With a ``Bias`` the recursion's Theta carries the propagators, Theta_0 = prop_w K_0 + prop_b and
+    Theta_l = prop_w K_l + prop_b + C(t,s) Kdot_l Theta_{l-1}, so K^d(t, s) = Theta_L (no further
+    factor); with gamma_b = gamma this is the bias-free NDK with K_l -> K_l + 1.
+    """
+
+    C_tt: object       # C_b(t, t)
+    C_ss: object       # C_b(s, s)
+    C_ts: object       # C_b(t, s)
+    prop_w: object     # e^{-gamma (t - s)}
+    prop_b: object     # e^{-gamma_b (t - s)}
+
+
+def bias_terms(t, s, sigma_b0_sq, sigma_b_sq, gamma_b, gamma, exp, lag=None, expm1=None) -> Bias:
+    """:class:`Bias` at (t, s), t >= s, from :func:`prior_C` with the bias variances.
+
+    Example:
+        >>> import math
+        >>> b = bias_terms(1.0, 0.0, 0.5, 2.0, 0.1, 0.2, math.exp)
+        >>> round(b.C_ts, 12) == round(0.5 * math.exp(-0.1), 12), round(b.prop_w, 12) == round(math.exp(-0.2), 12)
+        (True, True)
+    """
+    lag = t - s if lag is None else lag
+    C = lambda a, b, d=None: prior_C(a, b, sigma_b0_sq, sigma_b_sq, gamma_b, exp, d, expm1)  # noqa: E731
+    return Bias(C(t, t, 0 * lag), C(s, s, 0 * lag), C(t, s, lag), exp(-gamma * lag), exp(-gamma_b * lag))
+
+
 class Layer(NamedTuple):
     """Kernels of layer l for the pair (x at time t, x' at time s)."""
 
@@ -100,11 +134,15 @@ class Layer(NamedTuple):
     D: object = None   # K_tt K_ss - K_ts^2, carried without cancellation (None: not carried)
 
 
-def step(p: Layer, C_tt, C_ss, C_ts, duals, D_C=None, same=None, last=False, K_tt=None, K_ss=None) -> Layer:
+def step(p: Layer, C_tt, C_ss, C_ts, duals, D_C=None, same=None, last=False, K_tt=None, K_ss=None,
+         bias: Bias | None = None) -> Layer:
     """Layer l from layer l - 1 (docs/theory.md §3):
 
     q1 = C(t,t) K_{l-1}(x,x), q2 = C(s,s) K_{l-1}(x',x'), c = C(t,s) K_{l-1}(x,x'),
     K_l = F(q1, q2, c), Kdot_l = Fdot(q1, q2, c), Theta_l = K_l + C(t,s) Kdot_l Theta_{l-1}.
+
+    With ``bias`` (:class:`Bias`): q1 += C_b(t,t), q2 += C_b(s,s), c += C_b(t,s) and
+    Theta_l = prop_w K_l + prop_b + C(t,s) Kdot_l Theta_{l-1}; the Gram determinant is not carried.
 
     Args:
         p: layer l - 1.
@@ -119,6 +157,9 @@ def step(p: Layer, C_tt, C_ss, C_ts, duals, D_C=None, same=None, last=False, K_t
         K_tt, K_ss: the same-input variances V(q1), V(q2) if already known (per-time chains).
     """
     q1, q2, c = C_tt * p.K_tt, C_ss * p.K_ss, C_ts * p.K_ts
+    if bias is not None:
+        q1, q2, c = q1 + bias.C_tt, q2 + bias.C_ss, c + bias.C_ts
+        D_C = None
     D = None
     if D_C is not None and p.D is not None and hasattr(duals, "layer"):
         gram = D_C * p.K_tt * p.K_ss + C_ts * C_ts * p.D
@@ -134,11 +175,16 @@ def step(p: Layer, C_tt, C_ss, C_ts, duals, D_C=None, same=None, last=False, K_t
         K = K + same * (K_tt - K)
         Kdot = Kdot + same * (duals.Vdot(q1) - Kdot)
         D = None if D is None else D - same * D
+    if bias is not None:
+        return Layer(K_tt, K_ss, K, Kdot, bias.prop_w * K + bias.prop_b + C_ts * Kdot * p.Theta_ts, D)
     return Layer(K_tt, K_ss, K, Kdot, K + C_ts * Kdot * p.Theta_ts, D)
 
 
-def layers(k0_tt, k0_ss, k0_ts, C_tt, C_ss, C_ts, depth, duals, D_C=None, D_0=None, same=None, chains=None):
+def layers(k0_tt, k0_ss, k0_ts, C_tt, C_ss, C_ts, depth, duals, D_C=None, D_0=None, same=None, chains=None,
+           bias: Bias | None = None):
     """Yield layers 0..depth of the two-time recursion for input kernels K_0 = x.x'/N0.
+
+    ``bias`` (:class:`Bias`) adds the bias terms (Theta_0 = prop_w K_0 + prop_b; see :func:`step`).
 
     ``chains`` optionally gives the same-input variances (K_l(t,t; x,x), K_l(s,s; x',x')) for
     l = 1..depth as two sequences, when the caller has them cached per time. ``D_0`` is the input
@@ -148,17 +194,21 @@ def layers(k0_tt, k0_ss, k0_ts, C_tt, C_ss, C_ts, depth, duals, D_C=None, D_0=No
         raise ValueError(f"depth must be a positive integer, got {depth!r}")
     if D_C is not None and D_0 is None:
         D_0 = k0_tt * k0_ss - k0_ts * k0_ts
-    p = Layer(k0_tt, k0_ss, k0_ts, None, k0_ts, D_0)
+    theta0 = k0_ts if bias is None else bias.prop_w * k0_ts + bias.prop_b
+    p = Layer(k0_tt, k0_ss, k0_ts, None, theta0, D_0)
     yield p
     for l in range(1, int(depth) + 1):
         tt, ss = (None, None) if chains is None else (chains[0][l - 1], chains[1][l - 1])
-        p = step(p, C_tt, C_ss, C_ts, duals, D_C, same, l == depth, tt, ss)
+        p = step(p, C_tt, C_ss, C_ts, duals, D_C, same, l == depth, tt, ss, bias)
         yield p
 
 
 def layer_kernels(k0_tt, k0_ss, k0_ts, C_tt, C_ss, C_ts, depth, duals, D_C=None, D_0=None, same=None,
-                  chains=None):
+                  chains=None, bias: Bias | None = None):
     """(K_L, Kdot_L, Theta_{L-1}, Theta_L) at (t, s; x, x'), elementwise; arguments as :func:`layers`.
+
+    With ``bias`` the Thetas carry the propagators (K^d = Theta_L) and the output kernel of the
+    prior is G = C(t,s) K_L + C_b(t,s).
 
     Example (linear activation at t = s: K_l = C^l K_0 and Theta_l = (l + 1) C^l K_0):
         >>> class Linear:
@@ -169,7 +219,7 @@ def layer_kernels(k0_tt, k0_ss, k0_ts, C_tt, C_ss, C_ts, depth, duals, D_C=None,
         (0.25, 1.0, 1.5, 1.0)
     """
     prev = last = None
-    for lay in layers(k0_tt, k0_ss, k0_ts, C_tt, C_ss, C_ts, depth, duals, D_C, D_0, same, chains):
+    for lay in layers(k0_tt, k0_ss, k0_ts, C_tt, C_ss, C_ts, depth, duals, D_C, D_0, same, chains, bias):
         prev, last = last, lay
     return last.K_ts, last.Kdot_ts, prev.Theta_ts, last.Theta_ts
 

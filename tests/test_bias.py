@@ -1,0 +1,101 @@
+"""Biases (THEORY_NEXT §B): the runtime recursion with bias terms against independent routes.
+
+* finite-width Monte Carlo of the NDK, E[grad f . grad f'] per parameter group with its own
+  propagator, sampled exactly from the OU prior (gamma_b != gamma), and a foil (one propagator
+  for all groups) that must fail;
+* the fluctuation-dissipation form of the long-time identity, K^d(tau) = -(1/T) dG/dtau with
+  G = sigma^2 e^{-gamma tau} K_L + sigma_b^2 e^{-gamma_b tau} (central differences of G, which
+  the recursion never differentiates), for gamma_b = gamma and gamma_b != gamma;
+* the Volterra trajectory ends at the NNGP posterior mean G (G + T I)^{-1} Y;
+* the finite-width Langevin ensemble with biases against ``predict``;
+* no biases (the default) gives today's numbers exactly.
+"""
+import numpy as np
+import pytest
+
+import symndk
+from symndk import data
+from symndk.dynamics.twotime import TwoTimeKernel
+from symndk.errors import SymndkError
+
+X = np.random.default_rng(3).standard_normal((3, 4))
+X[2] *= 1.5
+DS = data.synthetic(3, 0.6)
+
+
+@pytest.mark.parametrize("act,L", [("relu", 2), ("erf", 1)])
+def test_ndk_with_biases_matches_finite_width_monte_carlo(act, L):
+    from symndk.langevin.ntk import empirical_ntk
+
+    s0, s2, T, b0, b2 = 0.7, 1.3, 0.4, 0.3, 0.6          # gamma = 0.31, gamma_b = 0.67
+    pairs = [(0.0, 0.0), (1.5, 0.5), (3.0, 0.0)]
+    m, se = empirical_ntk(X, act, L, 256, s0, s2, T, pairs, 800, seed=1, bias=(b0, b2))
+    k = TwoTimeKernel(X, X[:0], act, L, s0, s2, T, bias=(b0, b2))
+    z = np.array([(m[i] - k.block(t, s)) / se[i] for i, (t, s) in enumerate(pairs)])
+    assert np.max(np.abs(z)) < 4.5, z          # width 256: O(1/N) finite-width bias is within the allowance
+    foil = TwoTimeKernel(X, X[:0], act, L, s0, s2, T)   # no bias terms
+    zf = np.array([(m[i] - foil.block(t, s)) / se[i] for i, (t, s) in enumerate(pairs)])
+    assert np.max(np.abs(zf)) > 10
+
+
+def _G(k, tau):
+    return k.with_channels("prior").block(tau, 0.0)
+
+
+@pytest.mark.parametrize("b2", [1.3, 0.4])            # gamma_b = gamma, gamma_b != gamma
+def test_fluctuation_dissipation_form_of_the_long_time_identity(b2):
+    s2, T = 1.3, 0.4
+    k = TwoTimeKernel(X, X[:0], "erf", 2, s2, s2, T, bias=(b2, b2))    # stationary prior
+    for tau in (0.3, 1.7, 6.0):
+        h = 1e-4
+        dG = (_G(k, tau + h) - _G(k, tau - h)) / (2 * h)
+        assert np.max(np.abs(k.block(tau, 0.0) + dG / T)) < 1e-7
+    # foil: the bias-free form -(1/gamma) d/dtau[e^{-gamma tau} K_L] misses the bias group
+    g = T / s2
+    kl = lambda tau: np.exp(-g * tau) * k.with_channels("nngp").block(tau, 0.0)  # noqa: E731
+    foil = -(kl(1.7 + 1e-4) - kl(1.7 - 1e-4)) / (2e-4 * g)
+    assert np.max(np.abs(k.block(1.7, 0.0) - foil)) > 1e-2
+
+
+@pytest.mark.parametrize("b", [(0.2, 1.0), (0.5, 0.25)])
+def test_trajectory_ends_at_the_nngp_posterior_mean(b):
+    net = symndk.Network("relu", 2, 0.5, 1.0, *b)
+    T = 0.2
+    ndk = symndk.NDK(net, DS.X_train, DS.y_train, T=T)
+    res = ndk.predict([1.0, 400.0], DS.X_test)
+    # independent end point: G = sigma^2 K_L + sigma_b^2 from the static NNGP kernel (K_L + sigma_b^2 / sigma^2)
+    st = net.nngp_kernel(DS.X_train, DS.X_test)
+    G, g = net.sigma_sq * st.train, net.sigma_sq * st.test
+    alpha = np.linalg.solve(G + T * np.eye(3), DS.y_train)
+    assert np.max(np.abs(res.test[-1] - g @ alpha)) < 1e-8
+    assert np.max(np.abs(res.train[-1] - G @ alpha)) < 1e-8
+    eq = ndk.equilibrium("nngp", DS.X_test)
+    assert np.max(np.abs(eq.test[0] - g @ alpha)) < 1e-12
+    # NDK(0, 0) = NTK with biases, and the gradient phase from it
+    ntk = symndk.Network("relu", 2, 0.5, 1.0, b[0], b[1]).ntk_kernel(DS.X_train).train
+    assert np.max(np.abs(ndk.kernel(None).block(0.0, 0.0) - ntk)) < 1e-14
+
+
+def test_no_bias_is_todays_numbers_exactly():
+    a = symndk.NDK(symndk.Network("erf", 2, 0.5, 1.0), DS.X_train, DS.y_train, T=0.1).predict([1.0, 20.0], DS.X_test)
+    b = symndk.NDK(symndk.Network("erf", 2, 0.5, 1.0, 0.0, 0.0), DS.X_train, DS.y_train, T=0.1).predict(
+        [1.0, 20.0], DS.X_test)
+    assert np.array_equal(a.test, b.test) and np.array_equal(a.train, b.train)
+    with pytest.raises(SymndkError, match="bias_sigma0_sq"):
+        symndk.Network(bias_sigma0_sq=0.1)
+    with pytest.raises(SymndkError, match="does not carry biases"):
+        symndk.NDK(symndk.Network(bias_sigma_sq=1.0), DS.X_train, DS.y_train).drift(1.0, [2.0])
+
+
+@pytest.mark.parametrize("b", [(0.3, 0.5)])
+def test_langevin_ensemble_with_biases_matches_predict(b):
+    net = symndk.Network("erf", 1, 0.8, 1.0, *b)
+    ndk = symndk.NDK(net, DS.X_train, DS.y_train, T=0.1)
+    times = [0.5, 2.0]
+    sim = ndk.simulate(width=256, n_networks=200, times=times, X_test=DS.X_test, seed=4, dt=0.01, progress=False)
+    th = ndk.predict(times, DS.X_test)
+    z = np.concatenate([((sim.train - th.train) / sim.train_se).ravel(), ((sim.test - th.test) / sim.test_se).ravel()])
+    assert np.max(np.abs(z)) < 4, z
+    foil = symndk.NDK(symndk.Network("erf", 1, 0.8, 1.0), DS.X_train, DS.y_train, T=0.1).predict(times, DS.X_test)
+    zf = np.concatenate([((sim.train - foil.train) / sim.train_se).ravel()])
+    assert np.max(np.abs(zf)) > 4
