@@ -251,7 +251,7 @@ class NDK:
     # ------------------------------------------------------------------ solvers
 
     def predict(self, times, X_test=None, rtol: float = 1e-10, atol: float = 1e-12, *, m: int = 12,
-                max_refine: int = 2) -> Result:
+                max_refine: int = 2, cov=False) -> Result:
         """Mean predictor under Langevin training (docs/theory.md §5), adaptive to ``rtol``/``atol``.
 
         ``error_estimate`` bounds the absolute error over all entries and times (m vs m - 2
@@ -262,7 +262,10 @@ class NDK:
 
         tt = check.times(times)
         if self.T == 0:
-            return self.ntk_dynamics(tt, X_test)
+            return self.ntk_dynamics(tt, X_test, cov=cov)
+        if self._cov_mode(cov):
+            raise SymndkError("cov=True along the Langevin trajectory (T > 0) is not implemented yet; it is "
+                              "available at T = 0 (ntk_dynamics) and at the end points (equilibrium)")
         for name, v in (("rtol", rtol), ("atol", atol)):
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
                 raise SymndkError(f"{name} must be a finite number >= 0, got {v!r}")
@@ -275,19 +278,51 @@ class NDK:
         return self._result(tt, np.hstack([train, test]), Xt, "volterra, radau iia", started, est, info,
                             rtol=rtol, atol=atol)
 
-    def ntk_dynamics(self, times, X_test=None) -> Result:
-        """Gradient-driven phase (docs/theory.md §5): (I - e^{-K t}) Y with K the NTK at initialisation."""
+    def prior_covariance(self, X_test=None, stationary: bool = False):
+        """Covariance G of the prior network output f0 on the rows [X_train; X_test], (R, R): at
+        initialisation sigma0^2 K_L + sigma_b0^2 (weights sigma0^2), or stationary sigma^2 K_L + sigma_b^2."""
+        from symndk.kernels.static import nngp_kernel
+
+        Xt, _ = self._test(X_test)
+        net = self.network
+        w, b = (net.sigma_sq, net.bias_sigma_sq) if stationary else (net.sigma0_sq, net.bias_sigma0_sq)
+        return w * nngp_kernel(np.vstack([self.X_train, Xt]), None, net.activation, net.depth, w, b).train
+
+    @staticmethod
+    def _cov_mode(cov):
+        if cov not in (False, True, "full"):
+            raise SymndkError(f"cov must be False, True or 'full', got {cov!r}")
+        return cov
+
+    def ntk_dynamics(self, times, X_test=None, cov=False) -> Result:
+        """Gradient-driven phase (docs/theory.md §5): (I - e^{-K t}) Y with K the NTK at initialisation.
+
+        ``cov=True``: extras ``train_var`` (n, P), ``test_var`` (n, Q), the variance of one network's
+        output across the ensemble (gradient flow from f0 ~ N(0, G), Lee et al. 2019; the same for
+        every output column); ``cov="full"`` adds ``test_cov`` (n, Q, Q).
+        """
         from symndk.dynamics import solvers
 
         started = time.perf_counter()
         tt = check.times(times)
         Xt, _ = self._test(X_test)
-        train, test = solvers.ntk_flow(self.kernel(X_test).block(0.0, 0.0), self.y_train, tt)
-        return self._result(tt, np.hstack([train, test]), Xt, "ntk closed form", started)
+        K = self.kernel(X_test).block(0.0, 0.0)
+        train, test = solvers.ntk_flow(K, self.y_train, tt)
+        res = self._result(tt, np.hstack([train, test]), Xt, "ntk closed form", started)
+        if self._cov_mode(cov):
+            res.extras.update(solvers.ntk_flow_cov(K, self.prior_covariance(X_test), tt, cov == "full"))
+        return res
 
-    def equilibrium(self, kind: str, X_test=None) -> Result:
-        """``"ntk"``: k_NTK^T K_NTK^{-1} Y; ``"nngp"``: k_GP^T (K_GP + gamma I)^{-1} Y (docs/theory.md §6)."""
+    def equilibrium(self, kind: str, X_test=None, cov=False) -> Result:
+        """``"ntk"``: k_NTK^T K_NTK^{-1} Y; ``"nngp"``: k_GP^T (K_GP + gamma I)^{-1} Y (docs/theory.md §6).
+
+        ``cov=True`` / ``"full"``: the ensemble variance (covariance) at the end point, as in
+        :meth:`ntk_dynamics`: ``"nngp"`` the NNGP posterior G - g^T (G_XX + T I)^{-1} g of the
+        latent function (THEORY_NEXT §A), ``"ntk"`` the t -> inf gradient-flow covariance.
+        """
         from symndk.dynamics import solvers
+
+        self._cov_mode(cov)
 
         started = time.perf_counter()
         Xt, _ = self._test(X_test)
@@ -301,7 +336,14 @@ class NDK:
             rows = solvers.equilibrium(K, self.y_train, self.gamma, "NNGP kernel")
         else:
             raise SymndkError(f"equilibrium kind must be 'ntk' or 'nngp', got {kind!r}")
-        return self._result([np.inf], np.concatenate(rows, axis=0)[None], Xt, f"{kind} equilibrium", started)
+        res = self._result([np.inf], np.concatenate(rows, axis=0)[None], Xt, f"{kind} equilibrium", started)
+        if cov and kind == "nngp":
+            res.extras.update(solvers.conditional_cov(self.prior_covariance(X_test, True), self.X_train.shape[0],
+                                                      self.T, cov == "full"))
+        elif cov:
+            res.extras.update(solvers.ntk_flow_cov(self.kernel(X_test).block(0.0, 0.0), self.prior_covariance(X_test),
+                                                   np.array([np.inf]), cov == "full"))
+        return res
 
     def drift(self, t0, times, X_test=None, *, m: int = 12) -> Result:
         """Representational drift with the readout frozen at ``t0`` (docs/theory.md §7), times >= t0."""

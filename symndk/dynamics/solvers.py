@@ -242,3 +242,49 @@ def temporal_correlation(kernel, y, t_a, t_w, m=12):
     part1 = _rows_integral(parts, sol, t_w, t_a, t_w, lambda s: np.exp(-g * (t_a - s)), None)
     part2 = _rows_integral(parts, sol, t_w, t_w, t_w, None, lambda s: np.exp(-g * (t_w - s)) * C_a(s))
     return part1 + part2, dict(info, t_w=t_w)
+
+
+# ----------------------------------------------------------------------------- covariance (THEORY_NEXT §A)
+
+def _cov_out(S_train, S_test, full):
+    """Marginal variances (and the full test covariance) from covariance matrices per time."""
+    out = {"train_var": np.einsum("npp->np", S_train), "test_var": np.einsum("nqq->nq", S_test)}
+    if full:
+        out["test_cov"] = S_test
+    return out
+
+
+def ntk_flow_cov(K, G, tt, full=False):
+    """Ensemble covariance of the gradient-flow predictor (T = 0; Lee et al. 2019), THEORY_NEXT §A.
+
+    With f0 ~ N(0, G) at initialisation (G (R, R) on the rows [X_train; X_test], R = P + Q) and the
+    NTK block K = [Theta_XX; Theta_xX] (R, P): delta f_X(t) = e^{-Theta t} f0_X and
+    delta f_x(t) = f0_x - Theta_xX Theta^{-1} (I - e^{-Theta t}) f0_X, so
+    Cov(t) = M(t) G M(t)^T with M = [[e^{-Theta t}, 0], [-A(t), I]], A = Theta_xX Theta^{-1} (I - e^{-Theta t}).
+    Returns dict ``train_var`` (n, P), ``test_var`` (n, Q) and, with ``full``, ``test_cov`` (n, Q, Q).
+    """
+    P = K.shape[1]
+    R = G.shape[0]
+    lam, V = np.linalg.eigh((K[:P] + K[:P].T) / 2)
+    lam = np.maximum(lam, 0.0)
+    KV = K[P:] @ V
+    S_tr, S_te = [], []
+    for t in tt:
+        e = np.exp(-lam * t)
+        ratio = np.where(lam > 0, -np.expm1(-lam * t) / np.where(lam > 0, lam, 1.0), t)
+        M = np.zeros((R, R))
+        M[:P, :P] = (V * e) @ V.T
+        M[P:, :P] = -(KV * ratio) @ V.T
+        M[P:, P:] = np.eye(R - P)
+        S = M @ G @ M.T
+        S_tr.append(S[:P, :P])
+        S_te.append(S[P:, P:])
+    return _cov_out(np.array(S_tr).reshape(len(tt), P, P), np.array(S_te).reshape(len(tt), R - P, R - P), full)
+
+
+def conditional_cov(G, P, ridge, full=False, what="NNGP kernel"):
+    """G - G_{.X} (G_XX + ridge I)^{-1} G_{X.} on the rows [X_train; X_test] of G (R, R), one time."""
+    B = psd_solve(G[:P, :P], G[:P], what, ridge)                         # (P, R)
+    S = G - G[:, :P] @ B
+    S = (S + S.T) / 2
+    return _cov_out(S[None, :P, :P], S[None, P:, P:], full)
