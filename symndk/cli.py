@@ -2,7 +2,8 @@
 
 Each command module defines ``HELP`` (one line), ``add_arguments(parser)`` and
 ``run(args) -> int``; heavy imports happen inside ``run`` so ``--help`` is fast.
-A :class:`symndk.errors.SymndkError` raised anywhere becomes one error line and exit 2.
+A :class:`symndk.errors.SymndkError` raised anywhere becomes one error line and exit 2; so do a
+``MemoryError`` (a size beyond this machine) and an ``OSError`` (a path that cannot be read or written).
 
 Example:
     >>> from symndk.cli import COMMANDS
@@ -53,13 +54,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(exc: BaseException) -> str:
+    """The message of ``exc`` on one line (the CLI's contract: one stderr line per error)."""
+    return " ".join(str(exc).split())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    if any("\0" in a for a in (sys.argv[1:] if argv is None else argv)):
+        sys.stderr.write("symndk: error: arguments must not contain NUL characters\n")
+        return 2
     args = parser.parse_args(argv)
     try:
         return int(args._run(args) or 0)
     except SymndkError as exc:
-        sys.stderr.write(f"symndk: error: {exc}\n")
+        sys.stderr.write(f"symndk: error: {_one_line(exc)}\n")
+        return 2
+    except MemoryError as exc:  # a size that passed the caps but not this machine's memory
+        sys.stderr.write(f"symndk: error: not enough memory for this problem size ({_one_line(exc) or 'MemoryError'}); "
+                         "reduce the data, width, order or number of networks\n")
+        return 2
+    except OSError as exc:  # an input or output path that cannot be read or written
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        sys.stderr.write(f"symndk: error: {where}{exc.strerror or _one_line(exc)}\n")
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("symndk: interrupted\n")

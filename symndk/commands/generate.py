@@ -24,7 +24,13 @@ def run(args) -> int:
 
     from symndk.codegen.writer import GENERATED_DIR, generate_all, remove_stale
 
+    from symndk.errors import SymndkError
+
     target = Path(args.out) if args.out else GENERATED_DIR
+    if args.check and not target.is_dir():
+        raise SymndkError(f"generate --check: {target} is not a folder")
+    if args.update and target.exists() and not target.is_dir():
+        raise SymndkError(f"generate --update: {target} exists and is not a folder")
     if args.update:
         paths = generate_all(target)
         stale = remove_stale(target, paths)  # only files carrying symndk's generated-file header

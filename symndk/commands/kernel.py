@@ -24,6 +24,14 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from symndk.checks.activation import activation_kernel
 
+    import math
+
+    from symndk.errors import SymndkError
+
+    if not (math.isfinite(args.tol) and args.tol > 0):
+        raise SymndkError(f"--tol must be finite and > 0, got {args.tol}")
+    if not (math.isfinite(args.timeout) and 0 < args.timeout <= 3600):
+        raise SymndkError(f"--timeout must be in (0, 3600] seconds, got {args.timeout}")
     result = activation_kernel(args.expr, args.name, tol=args.tol, timeout=args.timeout)
     print(result.report())
     return 0 if result.passed else 1

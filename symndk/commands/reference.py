@@ -20,6 +20,8 @@ Example:
 """
 from __future__ import annotations
 
+import math
+
 import json
 import os
 import sys
@@ -58,9 +60,27 @@ def _times(text):
     from symndk.errors import SymndkError
 
     try:
-        return [float(v) for v in text.split(",") if v.strip()]
+        times = [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
         raise SymndkError(f"--times must be comma-separated numbers, got {text!r}") from None
+    if not times or not all(math.isfinite(t) and t > 0 for t in times) or any(b <= a for a, b in zip(times, times[1:])):
+        raise SymndkError(f"--times must be finite, > 0 and increasing, got {text!r}")
+    return times
+
+
+def _check_scales(args, times) -> None:
+    """Caps of the certified solver: variances and T in (0, MAX_SCALE], gamma t_max <= MAX_GAMMA_T."""
+    from symndk.errors import SymndkError
+
+    for name in ("sigma0_sq", "sigma_sq", "T"):
+        v = float(getattr(args, name))
+        if not 0 < v <= MAX_SCALE:
+            raise SymndkError(f"--{name.replace('_', '-')} must be in (0, {MAX_SCALE:g}] for the certified reference, "
+                              f"got {getattr(args, name)}")
+    gamma_t = float(args.T) / float(args.sigma_sq) * max(times)
+    if gamma_t > MAX_GAMMA_T:
+        raise SymndkError(f"gamma t = {gamma_t:.3g} at the last time exceeds the certified solver's cap {MAX_GAMMA_T:g} "
+                          f"(gamma = T / sigma^2)")
 
 
 def _load(args):
@@ -83,21 +103,54 @@ def _load(args):
     return X, y, Xt[keep], name
 
 
+#: caps of the certified solver's size: collocation order and requested digits
+MAX_ORDER, MAX_DPS = 60, 1000
+#: caps of the certified problem: variances and T, and gamma t at the last time (the tables stop at 30)
+MAX_SCALE, MAX_GAMMA_T = 1e6, 1e4
+
+
+def _writable(path) -> None:
+    """Refuse an output path in a missing folder before the (long) computation starts."""
+    from pathlib import Path
+
+    from symndk.errors import SymndkError
+
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise SymndkError(f"cannot write {path}: folder {folder} does not exist")
+    if Path(path).is_dir():
+        raise SymndkError(f"cannot write {path}: it is a folder")
+
+
 def run(args) -> int:
     from symndk.errors import SymndkError
 
     if args.table is not None:
+        from pathlib import Path
+
         from symndk.certified.tables import write_tables
 
+        if not Path(args.table).parent.is_dir() or (Path(args.table).exists() and not Path(args.table).is_dir()):
+            raise SymndkError(f"cannot write tables into {args.table}: its parent folder does not exist, or it is a file")
         write_tables(args.table, jobs=args.jobs or min(2, os.cpu_count() or 1), progress=args.progress)
         return 0
+    if args.order is not None and not 1 <= args.order <= MAX_ORDER:
+        raise SymndkError(f"--order must be an integer in 1..{MAX_ORDER}, got {args.order}")
+    if not 1 <= args.dps <= MAX_DPS:
+        raise SymndkError(f"--dps must be an integer in 1..{MAX_DPS}, got {args.dps}")
+    if args.jobs is not None and args.jobs < 1:
+        raise SymndkError(f"--jobs must be >= 1, got {args.jobs}")
+    if args.output != "-":
+        _writable(args.output)
     for name in ("sigma0_sq", "sigma_sq", "T", "r"):
         try:
             float(getattr(args, name))
         except ValueError:
             raise SymndkError(f"--{name.replace('_', '-')} must be a number, got {getattr(args, name)!r}") from None
+    times = _times(args.times)
+    _check_scales(args, times)
     common = dict(activation=args.activation, depth=args.depth, sigma0_sq=args.sigma0_sq, sigma_sq=args.sigma_sq,
-                  T=args.T, times=_times(args.times), dps=args.dps, order=args.order, progress=args.progress,
+                  T=args.T, times=times, dps=args.dps, order=args.order, progress=args.progress,
                   jobs=args.jobs)
     if args.task is None:
         from symndk.certified.synthetic import as_dict, reference
@@ -114,9 +167,7 @@ def run(args) -> int:
     if args.output == "-":
         sys.stdout.write(text + "\n")
     else:
-        try:
-            with open(args.output, "w") as fh:
-                fh.write(text + "\n")
-        except OSError as exc:
-            raise SymndkError(f"cannot write {args.output}: {exc.strerror}") from None
+        from symndk.files import atomic_write
+
+        atomic_write(args.output, text + "\n")
     return 0

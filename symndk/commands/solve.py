@@ -26,6 +26,27 @@ def add_arguments(parser):
                         help="writes PREFIX.npz and PREFIX.json (default: ./symndk-solution)")
 
 
+#: caps: the variances and T (float64 kernels overflow beyond), and gamma t at the last time
+MAX_SCALE, MAX_GAMMA_T = 1e6, 1e12
+
+
+def check_scales(args) -> None:
+    """Refuse, in one line, variances or a temperature outside [0, MAX_SCALE] (sigma_sq > 0)."""
+    import math
+
+    from symndk.errors import SymndkError
+
+    for name in ("sigma0_sq", "sigma_sq", "T"):
+        value = getattr(args, name, None)
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise SymndkError(f"--{name.replace('_', '-')} must be a number, got {value!r}") from None
+        if not (math.isfinite(v) and 0 <= v <= MAX_SCALE and (v > 0 or name != "sigma_sq")):
+            raise SymndkError(f"--{name.replace('_', '-')} must be in [0, {MAX_SCALE:g}]"
+                              f"{' and > 0' if name == 'sigma_sq' else ''}, got {value}")
+
+
 def run(args) -> int:
     import symndk
     from symndk.errors import SymndkError
@@ -33,8 +54,13 @@ def run(args) -> int:
 
     if not (args.rtol > 0 and args.atol >= 0):
         raise SymndkError(f"--rtol must be > 0 and --atol >= 0, got {args.rtol}, {args.atol}")
+    check_scales(args)
     X, y, Xt, name = load_task(args)
     times = parse_times(args.times)
+    gamma_t = float(args.T) / float(args.sigma_sq) * max(times, default=0.0)
+    if gamma_t > MAX_GAMMA_T:
+        raise SymndkError(f"--times up to {max(times):g} is gamma t = {gamma_t:.3g}, beyond the cap {MAX_GAMMA_T:g} "
+                          f"(gamma = T / sigma^2; the solution is at equilibrium long before)")
     from symndk.model import OPTIONS
 
     net = symndk.Network(**{o.field: getattr(args, o.field) for o in OPTIONS})

@@ -40,12 +40,17 @@ def select(names):
     return list(dict.fromkeys(out))
 
 
+#: cap of --n-networks (each validation case holds its ensemble in memory)
+MAX_NETWORKS = 100_000
+
+
 def run(args) -> int:
     import dataclasses
     import json
 
-    from symndk.errors import SymndkError
     from symndk.checks.langevin import CASES, run_case
+    from symndk.errors import SymndkError
+    from symndk.files import atomic_write
 
     if args.list:
         for name, c in CASES.items():
@@ -53,8 +58,15 @@ def run(args) -> int:
                   f"T={c.T:g} dt={c.dt:g}{'' if c.slow else '  (ci)'}")
         return 0
     overrides = {k: v for k, v in (("n_networks", args.n_networks), ("seed", args.seed)) if v is not None}
-    if args.n_networks is not None and (args.n_networks < 2 or args.n_networks % 2):
-        raise SymndkError(f"--n-networks must be an even integer >= 2, got {args.n_networks}")
+    if args.n_networks is not None and not (2 <= args.n_networks <= MAX_NETWORKS and args.n_networks % 2 == 0):
+        raise SymndkError(f"--n-networks must be an even integer in 2..{MAX_NETWORKS}, got {args.n_networks}")
+    if args.seed is not None and args.seed < 0:
+        raise SymndkError(f"--seed must be >= 0, got {args.seed}")
+    if args.json:  # refuse an unwritable report path before the (long) validations run
+        from pathlib import Path
+
+        if not Path(args.json).parent.is_dir() or Path(args.json).is_dir():
+            raise SymndkError(f"cannot write {args.json}: no such folder, or it is a folder")
     reports = []
     for name in select(args.names):
         rep = run_case(CASES[name], progress=args.progress, **overrides)
@@ -66,6 +78,5 @@ def run(args) -> int:
     if args.json:
         rows = [dict(case=dataclasses.asdict(r.case), passed=bool(r.passed), max_z=r.max_z, rms_z=r.rms_z,
                      foil_max_z=r.foil_max_z, seconds=r.seconds, z=r.z.tolist()) for r in reports]
-        with open(args.json, "w") as fh:
-            json.dump(rows, fh, indent=1)
+        atomic_write(args.json, json.dumps(rows, indent=1))
     return 1 if failed else 0

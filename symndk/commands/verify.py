@@ -43,8 +43,14 @@ def run(args) -> int:
 
     from tqdm import tqdm
 
-    from symndk.errors import SymndkError
+    from pathlib import Path
+
     from symndk.checks import catalogue
+    from symndk.errors import SymndkError
+
+    for path in filter(None, (args.json, args.report)):  # before the run, not after it
+        if not Path(path).parent.is_dir() or Path(path).is_dir():
+            raise SymndkError(f"cannot write {path}: its folder does not exist, or it is a folder")
     from symndk.identities import select
 
     if args.jobs < 1:
@@ -60,13 +66,14 @@ def run(args) -> int:
         with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
             results = list(tqdm(pool.imap(_run_one, range(len(idents))), **bar))
     print(format_table(results))
+    from symndk.files import atomic_write
+
     if args.json:
-        with open(args.json, "w") as fh:
-            json.dump([{"id": r.id, "status": "proved" if r.passed else "failed", "tier": r.tier,
-                        "residual": r.residual, "seconds": round(r.seconds, 3)} for r in results], fh, indent=1)
+        atomic_write(args.json, json.dumps([{"id": r.id, "status": "proved" if r.passed else "failed", "tier": r.tier,
+                                             "residual": r.residual, "seconds": round(r.seconds, 3)}
+                                            for r in results], indent=1))
     if args.report:
-        with open(args.report, "w") as fh:
-            fh.write(format_report(idents, results))
+        atomic_write(args.report, format_report(idents, results))
     return 0 if all(r.passed for r in results) else 1
 
 

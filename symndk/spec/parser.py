@@ -33,6 +33,11 @@ X = sp.Symbol("x", real=True)
 MAX_LENGTH = 400
 MAX_NODES = 200
 MAX_EXPONENT = 64
+#: largest polynomial degree in x anywhere in the expression (x**17, (x**4)**5 and exp(x**20) are refused:
+#: the derivation of their dual kernels runs for minutes)
+MAX_DEGREE = 16
+#: largest magnitude of a number in the expression (float64 range, with room for arithmetic)
+MAX_NUMBER = sp.Integer(10) ** 300
 
 
 def _phi_cdf(z):
@@ -128,6 +133,23 @@ def _build(node: ast.AST, text: str) -> sp.Expr:
     raise _fail(f"unsupported syntax {type(node).__name__}")
 
 
+def _degree(expr: sp.Expr):
+    """Polynomial degree in x of ``expr``, counting through function arguments (exp(x**3): 3).
+
+    >>> _degree(sp.exp(X**3) + X**2 * sp.tanh(X)), _degree((X**4)**5)
+    (3, 20)
+    """
+    if expr == X:
+        return 1
+    if not expr.args or X not in expr.free_symbols:
+        return 0
+    if isinstance(expr, sp.Mul):
+        return sum(_degree(a) for a in expr.args)
+    if isinstance(expr, sp.Pow) and expr.exp.is_number:
+        return _degree(expr.base) * abs(expr.exp)
+    return max(_degree(a) for a in expr.args)
+
+
 def parse_activation(text: str) -> sp.Expr:
     """Parse ``text`` into a SymPy expression in ``x`` (see module docstring).
 
@@ -147,6 +169,11 @@ def parse_activation(text: str) -> sp.Expr:
     expr = _build(tree, text.strip())
     if X not in expr.free_symbols:
         raise SymndkError(f"activation expression {text!r} does not depend on x")
+    degree = _degree(expr)
+    if degree > MAX_DEGREE:
+        raise SymndkError(f"activation expression {text!r} has degree {degree} in x (at most {MAX_DEGREE})")
+    if any(abs(n) > MAX_NUMBER for n in expr.atoms(sp.Number) if n.is_finite):
+        raise SymndkError(f"activation expression {text!r} has a number outside the float64 range")
     if expr.has(sp.zoo, sp.oo, -sp.oo, sp.nan, sp.I):
         raise SymndkError(f"activation expression {text!r} is not a finite real function")
     return expr
