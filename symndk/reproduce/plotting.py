@@ -101,6 +101,8 @@ def save(fig, stem):
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = [stem.with_suffix(".png"), stem.with_suffix(".pdf")]
+    from symndk.files import atomic_write
+
     for p in paths:
-        fig.savefig(p)
+        atomic_write(p, None, writer=lambda fh, fmt=p.suffix[1:]: fig.savefig(fh, format=fmt))
     return paths

@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import csv
+import io
 import datetime as _dt
 import importlib
 import json
@@ -31,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from symndk.errors import SymndkError
+from symndk.files import atomic_write
 from symndk.reproduce.claims import Claim
 
 #: reproduction name -> module (the order of ``symndk reproduce all``).
@@ -126,18 +128,19 @@ class Context:
     def data(self, stem, **arrays):
         """Save arrays to ``stem.npz``."""
         p = self._path(stem, ".npz")
-        np.savez_compressed(p, **{k: np.asarray(v) for k, v in arrays.items()})
+        atomic_write(p, None, writer=lambda fh: np.savez_compressed(fh, **{k: np.asarray(v) for k, v in arrays.items()}))
         return p
 
     def table(self, stem, rows):
         """Save a list of flat dicts (same keys) to ``stem.csv``."""
         p = self._path(stem, ".csv")
         rows = list(rows)
-        with open(p, "w", newline="") as fh:
-            if rows:
-                w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-                w.writeheader()
-                w.writerows({k: _plain(v) for k, v in r.items()} for r in rows)
+        fh = io.StringIO(newline="")
+        if rows:
+            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows({k: _plain(v) for k, v in r.items()} for r in rows)
+        atomic_write(p, fh.getvalue())
         return p
 
     def claim(self, name, statement, passed, measured, criterion, note=""):
@@ -220,14 +223,17 @@ def run_reproduction(name, out_root, quick=False, jobs=None, echo=print, module=
                   data_dir=None if data_dir is None else str(data_dir))
     ctx.out.mkdir(parents=True, exist_ok=True)
     echo(f"== {name}: {module.TITLE}{' (quick)' if quick else ''}")
+    meta_path = ctx.out / f"{name}.json"
+    # incomplete until the last claim is written: a killed run never leaves an old "passed": true behind
+    atomic_write(meta_path, json.dumps({"name": name, "complete": False, "passed": False}) + "\n")
     t0, c0 = time.perf_counter(), _cpu_seconds()
     with plotting.style():
         module.run(ctx)
     seconds, cpu = time.perf_counter() - t0, _cpu_seconds() - c0
-    meta_path = ctx.out / f"{name}.json"
     ctx.files.append(str(meta_path))
     meta = {
         "name": name,
+        "complete": True,
         "title": module.TITLE,
         "question": getattr(module, "QUESTION", ""),
         "quick": ctx.quick,
@@ -242,7 +248,7 @@ def run_reproduction(name, out_root, quick=False, jobs=None, echo=print, module=
         "files": [os.path.relpath(f, ctx.out) for f in ctx.files],
         "versions": _versions(),
     }
-    meta_path.write_text(json.dumps(meta, indent=2, default=_plain) + "\n")
+    atomic_write(meta_path, json.dumps(meta, indent=2, default=_plain) + "\n")
     npass = sum(c.passed for c in ctx.claims)
     echo(f"   {name}: {npass}/{len(ctx.claims)} claims PASS in {seconds:.1f} s ({cpu:.1f} CPU s) -> {ctx.out}")
     return Report(name, list(ctx.claims), list(ctx.files), seconds, cpu)
@@ -263,5 +269,5 @@ def run_many(names, out_root, quick=False, jobs=None, echo=print, data_dir=None)
         "reproductions": {r.name: {"seconds": round(r.seconds, 2), "cpu_seconds": round(r.cpu_seconds, 2),
                                    "claims": {c.name: c.status for c in r.claims}} for r in reports},
     }
-    Path(out_root, "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    atomic_write(Path(out_root, "summary.json"), json.dumps(summary, indent=2) + "\n")
     return reports
