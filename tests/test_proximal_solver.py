@@ -126,3 +126,14 @@ def test_bad_input_is_one_error():
         px.predict_proximal(X, y, [3, 1], 1.0)
     with pytest.raises(SymndkError, match="constant lambda"):
         px.panels(px.ProximalKernel(X, Xt, "relu", 1, 1.0, 1.0, 0.1, [1.0] * 5), y, 5)
+
+
+def test_ndk_methods_wire_the_solver():
+    d = symndk.data.synthetic(P=4, r=0.6)
+    ndk = symndk.NDK(symndk.Network("erf", 1, 2.0, 1.0), d.X_train, d.y_train, T=0.05)
+    res = ndk.predict_proximal([1, 10, 1000], 2.0, d.X_test)
+    ref = px.predict_proximal(d.X_train, d.y_train, [1, 10, 1000], 2.0, d.X_test, method="direct", activation="erf",
+                              depth=1, sigma0_sq=2.0, sigma_sq=1.0, T=0.05)
+    assert np.allclose(res.test, ref.test, atol=1e-10) and res.metadata["method"] == "mpl panels"
+    eq = ndk.proximal_equilibrium(2.0, d.X_test)
+    assert eq.times[0] == np.inf and abs(eq.test[0, 0] - res.test[-1, 0]) < 1e-8
