@@ -45,6 +45,7 @@ REPRODUCTIONS = {
     "temporal": "symndk.reproduce.temporal",
     "simulation": "symndk.reproduce.simulation",
     "equilibria": "symndk.reproduce.equilibria",
+    "proximal": "symndk.reproduce.proximal",
 }
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
