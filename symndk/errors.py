@@ -10,6 +10,21 @@ Example:
 """
 
 
+class SymndkWarning(UserWarning):
+    """A result symndk computed but cannot vouch for to the tolerance asked (for example a numeric
+    dual kernel whose error bound exceeds ``tol`` somewhere, or a kernel saved with ``--force``
+    although it failed its checks).  Turn it into an error with
+    ``warnings.simplefilter("error", SymndkWarning)``.
+
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("kernel error 1e-8 > tol 1e-12", SymndkWarning)
+    >>> caught[0].category.__name__, issubclass(SymndkWarning, UserWarning)
+    ('SymndkWarning', True)
+    """
+
+
 class SymndkError(ValueError):
     """Bad user input (shapes, values, unknown names, unsafe expressions).
 

@@ -80,14 +80,15 @@ class MehlerSeries(_Moments):
         self._basis = _hermite_table(self.z, kmax) * self.w[:, None]
         self.error = 0.0  # largest error bound of the evaluations so far
 
-    def coefficients(self, q: np.ndarray):
-        """a_k(q) for k <= K (K from ``tol``), the second moment V(q) and the tails T(q)."""
+    def coefficients(self, q: np.ndarray, K: int | None = None):
+        """a_k(q) for k <= K (K from ``tol`` unless given), the second moment V(q) and the tails T_K(q)."""
         fz = self.f(np.sqrt(np.asarray(q, dtype=float))[:, None] * self.z[None, :])
         a = fz @ self._basis
         V = (fz * fz) @ self.w
         tails = np.maximum(V[:, None] - np.cumsum(a * a, axis=1), 0.0)
-        ok = np.all(tails <= self.tol * np.maximum(V, 1.0)[:, None] / 4, axis=0)
-        K = int(np.argmax(ok)) if ok.any() else self.kmax
+        if K is None:
+            ok = np.all(tails <= self.tol * np.maximum(V, 1.0)[:, None] / 4, axis=0)
+            K = int(np.argmax(ok)) if ok.any() else self.kmax
         return a[:, : K + 1], V, tails[:, K]
 
     def evaluate(self, q1, q2, c):
@@ -95,9 +96,12 @@ class MehlerSeries(_Moments):
         q1, q2, c = (np.asarray(v, dtype=float) for v in (q1, q2, c))
         u1, i1 = np.unique(q1, return_inverse=True)
         u2, i2 = np.unique(q2, return_inverse=True)
-        a1, _, t1 = self.coefficients(u1)
-        a2, _, t2 = self.coefficients(u2)
-        K = min(a1.shape[1], a2.shape[1]) - 1
+        # one truncation order for both arguments: the larger of the two needed, and both tails taken
+        # at that order (issue 12: cutting at the smaller order while bounding with each argument's own
+        # tail understated the error, e.g. softplus 4e-11 against a claimed 3e-14)
+        K = max(self.coefficients(u1)[0].shape[1], self.coefficients(u2)[0].shape[1]) - 1
+        a1, _, t1 = self.coefficients(u1, K)
+        a2, _, t2 = self.coefficients(u2, K)
         # gather on the (unbroadcast) argument shapes; the Horner loop broadcasts
         A1, A2 = a1[i1.reshape(q1.shape)], a2[i2.reshape(q2.shape)]
         T1, T2 = t1[i1.reshape(q1.shape)], t2[i2.reshape(q2.shape)]
@@ -202,19 +206,74 @@ def _no_dphi(x):
     raise SymndkError("phi' of this activation is a distribution (no pointwise derivative)")
 
 
+def _cached_table(f, module, which: str, tol: float):
+    """The :class:`~symndk.kernels.mehler.MehlerTable` of ``f``: loaded from the hash-recorded cache
+    (file named by the activation's spec hash) when symndk wrote it there for a tolerance at least
+    as strict, else built (about a second) and written atomically (best effort: a read-only cache
+    only costs the rebuild)."""
+    from symndk.files import read_recorded, write_recorded
+    from symndk.kernels.loader import cache_dir
+    from symndk.kernels.mehler import MehlerTable
+
+    key = f"{module.NAME}-{getattr(module, 'SPEC_HASH', 'nohash')}-{which}.mehler"
+    try:
+        data = read_recorded(cache_dir(), key)
+    except SymndkError:
+        data = None
+    if data is not None:
+        try:
+            return MehlerTable.from_text(f, data.decode(), tol)
+        except (ValueError, KeyError, OSError):
+            pass
+    table = MehlerTable(f, tol)
+    try:
+        write_recorded(cache_dir(), {key: table.to_text()})
+    except (SymndkError, OSError):
+        pass
+    return table
+
+
+def relative_error_bound(duals) -> float:
+    """Largest error bound of the numeric dual kernels of ``duals`` evaluated so far, relative to
+    sqrt(V(q1) V(q2)) (0.0 for closed forms).  Callers that propagate kernel errors (the
+    predictor's ``error_estimate``) read it after building their kernels.
+
+    >>> from symndk.kernels.loader import load
+    >>> relative_error_bound(load("relu"))
+    0.0
+    """
+    tables = getattr(duals, "tables", None) or {}
+    return max((t.rel_error for t in tables.values()), default=0.0)
+
+
 def numeric_duals(module, backend: str, tol: float) -> dict:
-    """The functions ``module`` lists in NUMERIC (plus ``layer``), by quadrature."""
+    """The functions ``module`` lists in NUMERIC (plus ``layer``), by quadrature.
+
+    numpy: tabulated Hermite series (:mod:`symndk.kernels.mehler`) with a per-entry error bound,
+    graded polar quadrature where the series cannot meet ``tol``; mpmath: 2-D quadrature at the
+    working precision.
+    """
     phi = module.phi
     dphi = getattr(module, "dphi", None) or _no_dphi
     out = {} if hasattr(module, "dphi") else {"dphi": _no_dphi}
     if backend == "numpy":
-        series = {"F": _numeric_kernel(phi, tol), "Fdot": _numeric_kernel(dphi, tol) if "Fdot" in module.NUMERIC else None}
-        series = {k: v for k, v in series.items() if v is not None}
-        out["F"], out["Fdot"] = series["F"], series.get("Fdot")
-        out["Fbar"] = lambda q1, q2: series["F"].mean(q1) * series["F"].mean(q2)
-        out["V"] = series["F"].second_moment
-        out["Vdot"] = series["Fdot"].second_moment if "Fdot" in series else None
-        out["error_estimate"] = lambda: max(s.error for s in series.values())
+        tables = {"F": _cached_table(phi, module, "phi", tol)}
+        if "Fdot" in module.NUMERIC and hasattr(module, "dphi"):
+            tables["Fdot"] = _cached_table(dphi, module, "dphi", tol)
+
+        def kernel(table):
+            def call(q1, q2, c, D=None):
+                value, _ = table.evaluate(q1, q2, c, D)
+                return value
+            return call
+
+        out["F"] = kernel(tables["F"])
+        out["Fdot"] = kernel(tables["Fdot"]) if "Fdot" in tables else _no_dphi
+        out["Fbar"] = lambda q1, q2: tables["F"].moments(q1)[0] * tables["F"].moments(q2)[0]
+        out["V"] = lambda q: tables["F"].moments(q)[1]
+        out["Vdot"] = (lambda q: tables["Fdot"].moments(q)[1]) if "Fdot" in tables else _no_dphi
+        out["error_estimate"] = lambda: max(t.error for t in tables.values())
+        out["tables"] = tables
     else:
         def wrap(fn):
             def call(*args, D=None):
@@ -227,7 +286,7 @@ def numeric_duals(module, backend: str, tol: float) -> dict:
         out["Fbar"] = wrap(lambda q1, q2: mp_expect1(phi, q1) * mp_expect1(phi, q2))
         out["V"] = wrap(lambda q: mp_expect1(lambda x: phi(x) ** 2, q))
         out["Vdot"] = wrap(lambda q: mp_expect1(lambda x: dphi(x) ** 2, q))
-    out = {k: v for k, v in out.items() if k in module.NUMERIC or k in ("error_estimate", "dphi")}
+    out = {k: v for k, v in out.items() if k in module.NUMERIC or k in ("error_estimate", "dphi", "tables")}
     F = out.get("F", getattr(module, "F", None))
     Fdot = out.get("Fdot", getattr(module, "Fdot", None))
     V = out.get("V", getattr(module, "V", None))
