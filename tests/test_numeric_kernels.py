@@ -184,3 +184,46 @@ def _mp_V_softplus(q):
     with mpmath.workdps(20):
         s = mpmath.sqrt(q)
         return mpmath.quad(lambda z: mpmath.npdf(z) * mpmath.log1p(mpmath.exp(s * z)) ** 2, [-mpmath.inf, 0, mpmath.inf])
+
+
+# ---- honest failure (issue 12 item 2) ----------------------------------------------------------------
+
+@pytest.mark.parametrize("expr", ["1/x", "exp(x**2)", "log(x)"])
+def test_non_integrable_activation_is_refused_fast(cache, expr):
+    import time
+
+    from symndk.checks.activation import activation_kernel
+    from symndk.errors import SymndkError
+    from symndk.spec.activations import list_activations
+
+    t0 = time.perf_counter()
+    with pytest.raises(SymndkError, match="not integrable against the Gaussian"):
+        activation_kernel(expr, "t_bad")
+    assert time.perf_counter() - t0 < 1.0
+    assert "t_bad" not in list_activations()
+
+
+@pytest.mark.slow
+def test_failing_kernel_is_not_written_or_registered_and_force_marks_it(cache):
+    """Max(x - 0.5, 0) (kink away from 0, no closed form yet) misses tol: refused, not loadable;
+    with force it is written, and loading it warns."""
+    import warnings
+
+    from symndk.checks.activation import activation_kernel
+    from symndk.errors import SymndkError, SymndkWarning
+    from symndk.kernels import loader
+    from symndk.spec.activations import list_activations
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SymndkWarning)
+        result = activation_kernel("Max(x - 0.5, 0)", "t_kink")
+    assert not result.passed and result.modules == () and "NOT WRITTEN" in result.report()
+    assert "t_kink" not in list_activations()
+    with pytest.raises(SymndkError):
+        loader.load("t_kink")
+    with pytest.warns(SymndkWarning):
+        forced = activation_kernel("Max(x - 0.5, 0)", "t_kink", force=True)
+    assert forced.modules
+    loader.forget("t_kink")
+    with pytest.warns(SymndkWarning, match="--force"):
+        loader.load("t_kink")

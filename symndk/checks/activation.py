@@ -19,12 +19,16 @@ Example:
 """
 from __future__ import annotations
 
+import shutil
+import tempfile
+import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import sympy as sp
 
-from symndk.errors import SymndkError
+from symndk.errors import SymndkError, SymndkWarning
 from symndk.names import check_name
 
 KINDS = ("F", "Fdot", "mean", "V", "Vdot")
@@ -69,6 +73,10 @@ class ActivationKernel:
         lines += [f"  module: {m}" for m in self.modules]
         lines += ["  " + c.line() for c in self.checks]
         lines.append(f"  {'all checks passed' if self.passed else 'SOME CHECKS FAILED'}")
+        if not self.modules:
+            lines.append("  NOT WRITTEN and not registered: the kernels failed (symndk kernel --force keeps them, marked)")
+        elif not self.passed:
+            lines.append("  kept with --force: loading these kernels warns (SymndkWarning)")
         return "\n".join(lines)
 
 
@@ -91,7 +99,59 @@ def _numeric_error(duals) -> float:
     return duals.error_estimate()
 
 
-def activation_kernel(expr, name: str, tol: float = 1e-10, timeout: float = 60.0) -> ActivationKernel:
+def check_integrable(expr) -> None:
+    """Refuse, in well under a second, an activation whose Gaussian moments do not exist: not
+    real or not finite somewhere on the real line (log(x) for x <= 0, 1/x at 0), or growing so fast
+    that E[phi(u)^2] diverges at Var u = 1 (exp(x**2)).
+
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x", real=True)
+    >>> check_integrable(sp.tanh(x))
+    >>> check_integrable(1 / x)
+    Traceback (most recent call last):
+    ...
+    symndk.errors.SymndkError: phi(x) = 1/x is not integrable against the Gaussian: not finite at x = 0
+    """
+    from symndk.spec.activations import X
+
+    text = f"phi(x) = {sp.sstr(expr)} is not integrable against the Gaussian"
+    try:
+        free = expr.free_symbols
+        sym = next(iter(free)) if free else X
+        f = sp.lambdify(sym, expr, modules="numpy")
+    except Exception:  # noqa: BLE001 - functions lambdify cannot print: the checks judge them
+        return
+    grid = np.concatenate([np.linspace(-40.0, 40.0, 80001), [0.0], np.geomspace(1e-12, 1.0, 25), -np.geomspace(1e-12, 1.0, 25)])
+    with np.errstate(all="ignore"):
+        try:
+            y = np.asarray(np.broadcast_to(f(grid), grid.shape))
+        except Exception:  # noqa: BLE001
+            return
+        if np.iscomplexobj(y) and np.any(np.abs(y.imag) > 0):
+            y = np.where(np.abs(y.imag) > 0, np.nan, y.real)
+        y = y.astype(float)
+        bad = ~np.isfinite(y)
+        if bad.any():
+            where = grid[bad]
+            lo, hi = float(where.min()), float(where.max())
+            span = f"x = {lo:g}" if lo == hi else f"x in [{lo:g}, {hi:g}]"
+            kind = "not real or not defined" if np.isnan(y[bad]).any() else "not finite"
+            raise SymndkError(f"{text}: {kind} at {span}")
+        small = np.geomspace(1e-12, 1e-6, 2)
+        for sign in (1.0, -1.0):
+            a, b = np.abs(f(sign * small)) + 1e-300
+            slope = float(np.log(b / a) / np.log(small[1] / small[0]))
+            if slope <= -0.5 + 1e-3 and b > 1e3:
+                raise SymndkError(f"{text}: not finite near x = 0 (|phi| grows like |x|^{slope:.1f}; E[phi(u)^2] diverges)")
+        z = np.array([10.0, 20.0, 30.0, 40.0])
+        for sign in (1.0, -1.0):
+            g = np.log(np.abs(np.asarray(f(sign * z), dtype=float)) + 1e-300) - z * z / 4
+            if np.all(np.diff(g) > 0) and g[-1] > 0:
+                raise SymndkError(f"{text}: |phi(x)| grows like e^(x^2/4) or faster as x -> {'+' if sign > 0 else '-'}inf "
+                                  f"(E[phi(u)^2] diverges at Var u = 1)")
+
+
+def activation_kernel(expr, name: str, tol: float = 1e-10, timeout: float = 60.0, force: bool = False) -> ActivationKernel:
     """Derive, register, generate, load and check the dual kernels of a new activation.
 
     Args:
@@ -99,11 +159,17 @@ def activation_kernel(expr, name: str, tol: float = 1e-10, timeout: float = 60.0
         name: identifier to register it under (not a shipped activation).
         tol: error bound asked of numerically evaluated kernels.
         timeout: seconds allowed to the closed-form derivation.
+        force: keep kernels that fail a check or miss ``tol`` (marked: loading them warns).
+
+    The modules are generated into a staging folder and checked there; only kernels that pass
+    every check and meet ``tol`` are written into the cache (and stay registered). Failing ones
+    are refused: ``modules`` is empty and the activation is unregistered.
     """
     from symndk.checks.kernels import run_checks
     from symndk.codegen.writer import write_activation
     from symndk.kernels import loader as duals_mod
-    from symndk.spec.activations import X, register_activation
+    from symndk.files import write_recorded
+    from symndk.spec.activations import X, register_activation, unregister_activation
     from symndk.spec.dual import derive_dual
     from symndk.spec.parser import parse_activation
 
@@ -111,17 +177,45 @@ def activation_kernel(expr, name: str, tol: float = 1e-10, timeout: float = 60.0
     if not tol > 0:
         raise SymndkError(f"--tol must be > 0, got {tol}")
     expr = parse_activation(expr) if isinstance(expr, str) else sp.sympify(expr, strict=True)
+    check_integrable(expr)
     act = register_activation(name, expr)
-    dual = derive_dual(act.expr, timeout=timeout)
-    paths = write_activation(name, duals_mod.cache_dir(), act.expr, dual)
+    try:
+        dual = derive_dual(act.expr, timeout=timeout)
+        cache = duals_mod.cache_dir()
+        cache.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".staging-{name}-", dir=cache))
+        try:
+            staged = write_activation(name, staging, act.expr, dual)
+            numpy_kernels = duals_mod.load(name, "numpy", tol, folder=staging)
+            mp_kernels = duals_mod.load(name, "mpmath", tol, folder=staging)
+            error = _numeric_error(numpy_kernels) if {"F", "Fdot"} & set(numpy_kernels.NUMERIC) else None
+            checks = tuple(run_checks(numpy_kernels, mp_kernels))
+            passed = all(c.passed for c in checks) and (error is None or error <= tol)
+            paths = ()
+            if passed or force:
+                texts = {p.name: p.read_text() for p in staged}
+                if not passed:
+                    failed = [c.name for c in checks if not c.passed] + ([] if error is None or error <= tol
+                                                                         else [f"error {error:.1e} > tol {tol:.0e}"])
+                    texts[f"{name}.forced"] = "failed: " + ", ".join(failed) + "\n"
+                    warnings.warn(f"activation {name!r}: kernels failed {', '.join(failed)}; kept because of --force",
+                                  SymndkWarning, stacklevel=2)
+                paths = tuple(str(p) for p in write_recorded(cache, texts) if p.suffix == ".py")
+            for key in [k for k in duals_mod._LOADED if k[0] == name and k[3] == str(staging)]:
+                del duals_mod._LOADED[key]
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    except BaseException:
+        unregister_activation(name)
+        raise
     duals_mod.forget(name)
-    numpy_kernels, mp_kernels = duals_mod.load(name, "numpy", tol), duals_mod.load(name, "mpmath", tol)
-    error = _numeric_error(numpy_kernels) if {"F", "Fdot"} & set(numpy_kernels.NUMERIC) else None
+    if not (passed or force):
+        unregister_activation(name)
     formulas = {k: (sp.sstr(getattr(dual, k)), sp.latex(getattr(dual, k))) for k in KINDS if getattr(dual, k) is not None}
     return ActivationKernel(
         name=name, expr=sp.sstr(act.expr), dphi=sp.sstr(sp.diff(act.expr, X)),
         closed_form=bool(numpy_kernels.CLOSED_FORM), method=dual.method, formulas=formulas,
         numeric=tuple(numpy_kernels.NUMERIC), error_estimate=error, tol=tol,
-        modules=tuple(str(p) for p in paths), checks=tuple(run_checks(numpy_kernels, mp_kernels)),
-        duals=numpy_kernels,
+        modules=paths, checks=checks,
+        duals=duals_mod.load(name, "numpy", tol) if paths else numpy_kernels,
     )

@@ -18,6 +18,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("expr", metavar="EXPR", help='activation in x, e.g. "tanh(x)", "x*erf(x)", "0.1*x + 0.9*Max(x, 0)"')
     parser.add_argument("--name", required=True, help="identifier to register the activation under")
     parser.add_argument("--tol", type=float, default=1e-10, help="error bound for numerically evaluated kernels (default 1e-10)")
+    parser.add_argument("--force", action="store_true", help="keep kernels that fail a check or miss --tol (marked; loading them warns)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds allowed to the closed-form derivation")
 
 
@@ -32,6 +33,6 @@ def run(args) -> int:
         raise SymndkError(f"--tol must be finite and > 0, got {args.tol}")
     if not (math.isfinite(args.timeout) and 0 < args.timeout <= 3600):
         raise SymndkError(f"--timeout must be in (0, 3600] seconds, got {args.timeout}")
-    result = activation_kernel(args.expr, args.name, tol=args.tol, timeout=args.timeout)
+    result = activation_kernel(args.expr, args.name, tol=args.tol, timeout=args.timeout, force=args.force)
     print(result.report())
     return 0 if result.passed else 1

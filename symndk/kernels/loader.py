@@ -25,9 +25,10 @@ from __future__ import annotations
 import importlib
 import os
 import types
+import warnings
 from pathlib import Path
 
-from symndk.errors import SymndkError
+from symndk.errors import SymndkError, SymndkWarning
 from symndk.files import read_recorded
 from symndk.names import check_name
 
@@ -53,33 +54,41 @@ def shipped() -> list[str]:
     return sorted(p.stem for p in folder.glob("*.py") if not p.stem.startswith("_") and not p.stem.endswith(suffixes))
 
 
-def _import(name: str, backend: str):
-    """The module of a shipped activation, or one symndk generated into :func:`cache_dir` (hash-verified)."""
+def _import(name: str, backend: str, folder=None):
+    """The module of a shipped activation, or one symndk generated into :func:`cache_dir` (or
+    ``folder``: the staging folder of a kernel still being checked), hash-verified."""
     modname = module_name(check_name(name), backend)
-    if name in shipped():
+    if name in shipped() and folder is None:
         return importlib.import_module(f"symndk_generated.{modname}")
-    source = read_recorded(cache_dir(), f"{modname}.py")
+    folder = cache_dir() if folder is None else Path(folder)
+    source = read_recorded(folder, f"{modname}.py")
     if source is None:
         raise SymndkError(f"no generated kernels for activation {name!r}; generated: {', '.join(shipped())} "
                           f"(new activations: symndk kernel EXPR --name NAME)")
     module = types.ModuleType(f"symndk_cache.{modname}")
-    module.__file__ = str(cache_dir() / f"{modname}.py")
+    module.__file__ = str(folder / f"{modname}.py")
+    forced = read_recorded(folder, f"{name}.forced")
+    if forced is not None:
+        warnings.warn(f"kernels of activation {name!r} failed their checks and were kept with --force: "
+                      f"{forced.decode().strip()}", SymndkWarning, stacklevel=4)
     # the bytes run here are exactly those symndk wrote (SHA-256 checked by read_recorded)
     exec(compile(source, module.__file__, "exec"), module.__dict__)  # noqa: S102
     return module
 
 
-def load(name: str, backend: str = "numpy", tol: float = 1e-12):
+def load(name: str, backend: str = "numpy", tol: float = 1e-12, folder=None):
     """Module-like object with the contract API (NAME, CLOSED_FORM, ODD, phi, dphi, F, Fdot, Fbar, V, Vdot)
     plus the fused ``kernels`` (F, Fdot) and ``layer`` (F, Fdot, next Gram determinant).
 
-    ``tol`` bounds the error of functions evaluated numerically (no closed form).
+    ``tol`` bounds the error of functions evaluated numerically (no closed form); ``folder``
+    loads a user activation from that folder instead of :func:`cache_dir` (the new-activation
+    pipeline checks kernels there before writing them where they can be loaded).
     """
     if backend not in BACKENDS:
         raise SymndkError(f"backend must be one of {BACKENDS}, got {backend!r}")
-    key = (name, backend, tol)
+    key = (name, backend, tol, None if folder is None else str(folder))
     if key not in _LOADED:
-        module = _import(name, backend)
+        module = _import(name, backend, folder)
         if module.NUMERIC and backend == "mpfr":
             raise SymndkError(f"the mpfr backend needs closed-form kernels; {name!r} has none for "
                               f"{', '.join(module.NUMERIC)} (use the mpmath backend)")
