@@ -345,9 +345,9 @@ def _equilibrium(name, L=1):
                 r.append(rn)
                 f_test = (hist + Ms[0] * rn)[2]
             G = lambda i, j, cc: rt.output_kernel(K0[i][i], K0[j][j], K0[i][j], ch.cinf, ch.cinf, cc, L, duals)  # noqa: E731
-            S = lambda i, j: G(i, j, ch.cinf) + G(i, j, ch.a * ch.cinf)  # noqa: E731
-            Kt = mp.matrix([[S(i, j) for j in range(2)] for i in range(2)]) + mp.eye(2) / ch.beta
-            want = sum(S(2, j) * mp.lu_solve(Kt, Y)[j] for j in range(2))
+            Ssum = lambda i, j: G(i, j, ch.cinf) + G(i, j, ch.a * ch.cinf)  # noqa: E731
+            Kt = mp.matrix([[Ssum(i, j) for j in range(2)] for i in range(2)]) + mp.eye(2) / ch.beta
+            want = sum(Ssum(2, j) * mp.lu_solve(Kt, Y)[j] for j in range(2))
             step = abs(r[-1][0] - r[-2][0])
         res = abs(f_test - want) / abs(want)
         if not (res < mp.mpf(10) ** -30):
