@@ -251,17 +251,26 @@ class NDK:
     # ------------------------------------------------------------------ solvers
 
     def predict(self, times, X_test=None, rtol: float = 1e-10, atol: float = 1e-12, *, m: int = 12,
-                max_refine: int = 2, cov=False) -> Result:
+                max_refine: int = 2, cov=False, T_schedule=None, eta_schedule=None) -> Result:
         """Mean predictor under Langevin training (docs/theory.md §5), adaptive to ``rtol``/``atol``.
 
         ``error_estimate`` bounds the absolute error over all entries and times (m vs m - 2
         Radau points on the same mesh, plus the kernel compression error). T = 0 gives the exact
         NTK dynamics.
+
+        Schedules (docs/theory.md §E; each a number, a callable f(t) or a table (times, values),
+        linear between the times and constant after the last): ``T_schedule`` replaces the constant
+        T by T(t) >= 0 (weight decay T(t) / sigma^2); ``eta_schedule`` is a learning rate eta(t) > 0
+        (dTheta = -eta grad E dt + sqrt(2 eta T) dB). A learning rate alone is the change of time
+        tau = int eta: the constant-rate predictor at tau(times).
         """
         from symndk.dynamics import solvers
 
         tt = check.times(times)
-        if self.T == 0:
+        if T_schedule is None and eta_schedule is not None:
+            return self._rate_schedule(tt, X_test, eta_schedule, rtol=rtol, atol=atol, m=m, max_refine=max_refine,
+                                       cov=cov)
+        if self.T == 0 and T_schedule is None:
             return self.ntk_dynamics(tt, X_test, cov=cov)
         if self._cov_mode(cov):
             raise SymndkError("cov=True along the Langevin trajectory (T > 0) is not implemented yet; it is "
@@ -273,10 +282,46 @@ class NDK:
             raise SymndkError(f"m (Radau points per panel) must be an integer in 4..30, got {m!r}")
         started = time.perf_counter()
         Xt, _ = self._test(X_test)
+        if T_schedule is not None:
+            return self._schedule(tt, X_test, Xt, T_schedule, eta_schedule, rtol, atol, int(m), int(max_refine), started)
         train, test, est, info = solvers.trajectory(self.kernel(X_test), self.y_train, tt, rtol, atol, int(m),
                                                     int(max_refine))
         return self._result(tt, np.hstack([train, test]), Xt, "volterra, radau iia", started, est, info,
                             rtol=rtol, atol=atol)
+
+    def _rate_schedule(self, tt, X_test, eta_schedule, **options) -> Result:
+        """A learning rate alone: the constant-rate predictor at the clock tau(t) = int_0^t eta."""
+        from symndk.dynamics.schedule import Schedule
+
+        eta = Schedule.from_user(eta_schedule, float(tt[-1]), "eta_schedule", positive=True)
+        tau = eta.integral(tt)
+        res = self.predict(np.maximum.accumulate(tau), X_test, **options)
+        res.metadata.update(method=f"{res.metadata['method']} at tau = int eta dt", eta_schedule=eta.record)
+        return Result(tt, res.train, res.test, res.error_estimate, res.metadata, dict(res.extras, tau=tau))
+
+    def _schedule(self, tt, X_test, Xt, T_schedule, eta_schedule, rtol, atol, m, max_refine, started) -> Result:
+        """The Volterra solve under a T(t) (and eta(t)) schedule: the reference kernel of gamma = 1
+        (T = sigma^2) read at the decay clock G(t) = int eta T / sigma^2 (docs/theory.md §E)."""
+        from symndk.dynamics import solvers
+        from symndk.dynamics.schedule import Clock
+        from symndk.dynamics.twotime import TwoTimeKernel
+
+        net = self.network
+        clock = Clock(T_schedule, eta_schedule, net.sigma_sq, float(tt[-1]))
+        if tt[-1] > 0 and not clock.G_end > 0:
+            raise SymndkError("T_schedule is 0 throughout: that is gradient flow, use T=0 (ntk_dynamics)")
+        _, key = self._test(X_test)
+        key = (key, "clock")
+        if key not in self._kernels:
+            k = TwoTimeKernel(self.X_train, Xt, net.activation, net.depth, net.sigma0_sq, net.sigma_sq, net.sigma_sq,
+                              net.bias)
+            k.on_compress = self._count_compression
+            self._kernels[key] = k
+            self.builds["kernels"] += 1
+        train, test, est, info = solvers.trajectory(self._kernels[key], self.y_train, tt, rtol, atol, m, max_refine,
+                                                    clock=clock)
+        return self._result(tt, np.hstack([train, test]), Xt, "volterra, radau iia, scheduled", started, est, info,
+                            rtol=rtol, atol=atol, T=None, gamma=None, schedule=clock.record())
 
     def prior_covariance(self, X_test=None, stationary: bool = False):
         """Covariance G of the prior network output f0 on the rows [X_train; X_test], (R, R): at

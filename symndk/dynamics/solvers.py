@@ -88,33 +88,46 @@ def equilibrium(K, y, ridge, what):
 
 # ----------------------------------------------------------------------------- Volterra
 
-def _lag_options(kernel, edges, ratio=4.0):
+def _lag_options(kernel, edges, ratio=4.0, gamma=None):
     """Near-field grading deep enough, in the widest near field, to resolve both the branch point
     of the most collinear input pair, at lag ~ (1 - rho0) / gamma from the diagonal, and the decay
     e^{-gamma (t - s)} of the kernel itself (lag 1/gamma): on long horizons the late panels are
     many times 1/gamma wide, and a grading capped short of that scale integrated the decay with
     too few nodes (t = 1e8, gamma = 100: error 4.6e-10 against an estimate of 4e-16)."""
-    tau_c = min(collinearity(kernel), 0.25) / kernel.gamma
+    tau_c = min(collinearity(kernel), 0.25) / (kernel.gamma if gamma is None else gamma)
     ell = 2.0 * float(np.max(np.diff(edges)))
     levels = int(np.clip(np.ceil(np.log(ell / tau_c) / np.log(ratio)) + 1, 3, 60))
     return LagOptions(ratio=ratio, levels=levels)
 
 
-def solve_trajectory(kernel, y, t_end, rtol, atol, m, max_refine, extra_times=(), check_times=None):
+def solve_trajectory(kernel, y, t_end, rtol, atol, m, max_refine, extra_times=(), check_times=None, clock=None):
     """Adaptive solve on [0, t_end]: solve with m and m - 2 Radau points on the same mesh,
     compare at the panel ends and ``check_times``, split the panels whose collocation
-    values disagree by more than the tolerance. Returns (solution, m - 2 solution, info)."""
-    gamma = kernel.gamma
+    values disagree by more than the tolerance. Returns (solution, m - 2 solution, info).
+
+    ``clock`` (:class:`~symndk.dynamics.schedule.Clock`): a T(t) / eta(t) schedule; ``kernel`` is
+    then the kernel of the reference network (gamma = kernel.gamma), compressed over the clock
+    range [0, G(t_end) / kernel.gamma] and read at the clock with the weight eta(s) (docs/theory.md §E);
+    the mesh resolves the fastest rate max(eta gamma), the stiffest mode max(eta) lambda_max, the
+    schedule's knots and equal steps of the clock."""
+    gamma = kernel.gamma if clock is None else clock.rate_max
     P = y.shape[0]
-    ck = kernel.compressed(t_end)
-    tk = tabulate(ck, t_end)
+    u_end = t_end if clock is None else clock.G_end / kernel.gamma         # the end in kernel time
+    ck = kernel.compressed(u_end)
+    tk = tabulate(ck, u_end)
+    if clock is not None:
+        from symndk.dynamics.schedule import OnClock
+
+        tk = OnClock(tk, clock, kernel.gamma)
     K0 = check_finite("the NTK", kernel.block(0.0, 0.0)[:P])
-    lam_max = float(np.max(np.linalg.eigvalsh((K0 + K0.T) / 2)))
-    edges = panel_mesh(t_end, max(lam_max, 1e-300), gamma)
+    lam_max = float(np.max(np.linalg.eigvalsh((K0 + K0.T) / 2))) * (1.0 if clock is None else clock.eta_max)
+    edges = panel_mesh(t_end, max(lam_max, 1e-300), max(gamma, 1e-300))
+    if clock is not None:
+        extra_times = (*extra_times, *clock.knots, *clock.edges())
     edges = np.unique(np.concatenate([edges, [t for t in extra_times if 0 < t < t_end]]))
     tol = atol + rtol * max(1.0, float(np.max(np.abs(y))))
     for it in range(max_refine + 1):
-        lag = _lag_options(kernel, edges)
+        lag = _lag_options(kernel, edges, gamma=None if clock is None else max(gamma, 1e-300))
         sol = solve(tk, y, edges, m=m, lag=lag)
         lo = solve(tk, y, edges, m=m - 2, lag=lag)
         est = float(np.max(np.abs(sol.U[:, -1] - lo.U[:, -1])))          # panel ends (c_m = 1)
@@ -136,26 +149,29 @@ def solve_trajectory(kernel, y, t_end, rtol, atol, m, max_refine, extra_times=()
     return sol, lo, info
 
 
-def trajectory(kernel, y, tt, rtol, atol, m=12, max_refine=2):
+def trajectory(kernel, y, tt, rtol, atol, m=12, max_refine=2, clock=None):
     """Mean predictor of docs/theory.md §5 on the kernel's rows at times ``tt`` (T > 0).
 
     Returns ``(train (n, P), test (n, Q), error_estimate, info)``; the estimate is the largest
     |f_m - f_{m-2}| over entries and times plus the kernel compression error times the scale of y.
     Targets y (P, K) give (n, P, K), (n, Q, K): the K columns share the kernel, its compression,
     the mesh and every panel factorisation (one solve with K right-hand sides).
+    ``clock``: a T(t) / eta(t) schedule (:func:`solve_trajectory`, docs/theory.md §E).
     """
     P = kernel.P
     t_end = float(tt[-1])
     if t_end == 0:
         return (np.zeros((tt.size, P) + y.shape[1:]), np.zeros((tt.size, kernel.R - P) + y.shape[1:]), 0.0,
                 {"method": "volterra"})
-    sol, lo, info = solve_trajectory(kernel, y, t_end, rtol, atol, m, max_refine, check_times=tt)
+    sol, lo, info = solve_trajectory(kernel, y, t_end, rtol, atol, m, max_refine, check_times=tt, clock=clock)
     f, f_lo = sol.predict(tt), lo.predict(tt)
     scale = float(np.max(np.abs(y)))
     # float64 times resolve lags t - s only to eps t: the kernel e^{-gamma (t - s)} ... then carries a
     # relative error up to gamma eps t_end, which the m vs m - 2 comparison cannot see (measured at
-    # gamma t = 1e10: true error 2e-11 against an m vs m - 2 difference of 4e-16)
-    rounding = kernel.gamma * np.finfo(float).eps * t_end
+    # gamma t = 1e10: true error 2e-11 against an m vs m - 2 difference of 4e-16); with a schedule the
+    # clock G(t_end) = int eta gamma plays the part of gamma t_end, and its fit error enters alike
+    decay = kernel.gamma * t_end if clock is None else clock.G_end
+    rounding = decay * (np.finfo(float).eps + (0.0 if clock is None else clock.error))
     est = float(np.max(np.abs(f - f_lo)) + scale * (max(info["compression_error"], info["table_error"]) + rounding))
     return f[:, :P], f[:, P:], est, dict(info, method="volterra, radau iia")
 
