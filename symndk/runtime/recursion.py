@@ -8,7 +8,8 @@ gmpy2/MPFR scalars (the certified reference) and elementwise on float64 arrays (
 and the static kernels). The ``runtime.*`` identities of ``symndk verify`` evaluate this code on
 every backend's generated kernels against the SymPy spec at 50 digits.
 
-* :func:`prior_C` -- C(t, s) = sigma^2 e^{-gamma (t-s)} + (sigma0^2 - sigma^2) e^{-gamma (t+s)}, t >= s.
+* :func:`prior_C` -- C(t, s) = sigma^2 e^{-gamma (t-s)} + (sigma0^2 - sigma^2) e^{-gamma (t+s)}, t >= s;
+  under a T(t) / eta(t) schedule the same function at gamma = 1 and clock times G(t) = int eta gamma.
 * :func:`prior_gram` -- C(t,t) C(s,s) - C(t,s)^2 without cancellation.
 * :func:`step` / :func:`layers` -- one layer / all layers of K_l, Kdot_l, Theta_l.
 * :func:`layer_kernels` -- (K_L, Kdot_L, Theta_{L-1}, Theta_L) after ``depth`` layers.
@@ -44,7 +45,7 @@ from typing import NamedTuple
 
 
 def prior_C(t, s, sigma0_sq, sigma_sq, gamma, exp, lag=None, expm1=None):
-    """Prior parameter correlation C(t, s) (docs/theory.md §2), t >= s:
+    """Prior parameter correlation C(t, s) (docs/theory.md §2, §E), t >= s:
 
     C(t, s) = sigma^2 e^{-gamma (t-s)} + (sigma0^2 - sigma^2) e^{-gamma (t+s)}
             = e^{-gamma (t-s)} [sigma0^2 e^{-2 gamma s} + sigma^2 (1 - e^{-2 gamma s})],
@@ -52,11 +53,20 @@ def prior_C(t, s, sigma0_sq, sigma_sq, gamma, exp, lag=None, expm1=None):
     evaluated in the second form: both terms are >= 0, so nothing cancels when sigma0^2 << sigma^2
     at early times (the first form loses all digits of C(0, 0) = sigma0^2 = 1e-16 sigma^2).
 
+    **Schedules** (docs/theory.md §E). Time enters only through the decay clock gamma t. Under a
+    temperature T(t) (weight decay gamma(t) = T(t)/sigma^2) and a learning rate eta(t) the prior is
+    the OU process d theta = -eta gamma theta dt + sqrt(2 eta T) dB; since eta T = sigma^2 eta gamma,
+    d/dt C(t,t) = -2 eta gamma (C(t,t) - sigma^2) and C(t,s) = e^{-(G(t) - G(s))} C(s,s) with
+    G(t) = int_0^t eta gamma, which is this function with gamma = 1 at the clock times
+    (t, s, lag) = (G(t), G(s), G(t) - G(s)); so is every kernel of the recursion and the propagator
+    of :func:`ndk`. A constant schedule is G(t) = gamma t.
+
     Args:
-        t, s: times (scalars, symbols or broadcasting arrays), t >= s >= 0.
+        t, s: times (scalars, symbols or broadcasting arrays), t >= s >= 0 (clock values G(t), G(s)
+            with gamma = 1 under a schedule).
         sigma0_sq: initial weight variance sigma0^2.
         sigma_sq: prior variance sigma^2.
-        gamma: T / sigma^2.
+        gamma: T / sigma^2 (1 under a schedule).
         exp: the backend's exponential (``numpy.exp``, ``mpmath.exp``, ``gmpy2.exp``, ``sympy.exp``).
         lag: optional t - s, when known more accurately than the difference of t and s.
         expm1: the backend's exp(x) - 1 (accurate near 0); None: ``exp(x) - 1``.
@@ -67,6 +77,12 @@ def prior_C(t, s, sigma0_sq, sigma_sq, gamma, exp, lag=None, expm1=None):
         0.503214724408
         >>> prior_C(0.0, 0.0, 1e-16, 1.0, 0.1, math.exp, expm1=math.expm1)
         1e-16
+
+    Annealing gamma(t) = 2t (T = 2 sigma^2 t, G = t^2): d/dt C(t,t) = -2 gamma C + 2 T by differences:
+        >>> v = lambda t: prior_C(t * t, t * t, 0.5, 2.0, 1.0, math.exp)
+        >>> h, t = 1e-5, 0.7
+        >>> abs((v(t + h) - v(t - h)) / (2 * h) - (-2 * (2 * t) * v(t) + 2 * (2 * 2.0 * t))) < 1e-8
+        True
     """
     lag = t - s if lag is None else lag
     decay = exp(-2 * gamma * s)
@@ -123,6 +139,11 @@ def bias_terms(t, s, sigma_b0_sq, sigma_b_sq, gamma_b, gamma, exp, lag=None, exp
     return Bias(C(t, t, 0 * lag), C(s, s, 0 * lag), C(t, s, lag), exp(-gamma * lag), exp(-gamma_b * lag))
 
 
+def _is_zero(v) -> bool:
+    """True for a plain number equal to 0 (the static kernels' D_C): its term is skipped, not multiplied out."""
+    return isinstance(v, (int, float)) and v == 0
+
+
 class Layer(NamedTuple):
     """Kernels of layer l for the pair (x at time t, x' at time s)."""
 
@@ -162,7 +183,7 @@ def step(p: Layer, C_tt, C_ss, C_ts, duals, D_C=None, same=None, last=False, K_t
         D_C = None
     D = None
     if D_C is not None and p.D is not None and hasattr(duals, "layer"):
-        gram = D_C * p.K_tt * p.K_ss + C_ts * C_ts * p.D
+        gram = C_ts * C_ts * p.D if _is_zero(D_C) else D_C * p.K_tt * p.K_ss + C_ts * C_ts * p.D
         if last and hasattr(duals, "kernels"):
             K, Kdot = duals.kernels(q1, q2, c, gram)
         else:
