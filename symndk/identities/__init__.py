@@ -21,12 +21,12 @@ from symndk.identities.engine import Identity
 
 @lru_cache(maxsize=None)
 def _catalogue(activations: tuple[str, ...] | None) -> tuple[Identity, ...]:
-    from symndk.identities import cat_duals, cat_equilibrium, cat_kernels, cat_prior, cat_proximal
+    from symndk.identities import cat_bias, cat_duals, cat_equilibrium, cat_kernels, cat_prior, cat_proximal
 
     names = list(activations) if activations else cat_duals.closed_form_activations()
     return tuple(cat_prior.identities() + cat_duals.identities(names)
                  + cat_kernels.identities(names) + cat_equilibrium.identities(names)
-                 + cat_proximal.identities(names))
+                 + cat_proximal.identities(names) + cat_bias.identities(names))
 
 
 def catalogue(activations=None) -> list[Identity]:
