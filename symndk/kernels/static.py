@@ -27,6 +27,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from threadpoolctl import threadpool_limits
+
 from symndk import validation
 from symndk.errors import SymndkError, check_finite
 from symndk.kernels.loader import load
@@ -76,59 +78,119 @@ def _chain(q0, duals, depth, sigma_sq, bias_sq=0.0):
     return out
 
 
-def _recursion(K0, D0, qa0, qb0, chain_a, chain_b, same, duals, sigma_sq, depth, tangent, bias_sq=0.0):
-    """The runtime recursion at t = s (C = sigma^2 everywhere, so C_tt C_ss - C_ts^2 = 0) on one block;
-    with ``bias_sq`` the bias terms (C_b = bias_sq, propagators 1) and the NNGP K_L + bias_sq / sigma^2."""
+def _recursion(K0, D0, qa0, qb0, chain_a, chain_b, same, duals, sigma_sq, depth, bias_sq=0.0):
+    """The runtime recursion at t = s (C = sigma^2 everywhere, so C_tt C_ss - C_ts^2 = 0) on one block:
+    (NNGP, NTK); with ``bias_sq`` the bias terms (C_b = bias_sq, propagators 1) and the NNGP
+    K_L + bias_sq / sigma^2.  ``qa0``, ``qb0`` and the chains broadcast against ``K0``."""
     bias = Bias(bias_sq, bias_sq, bias_sq, 1.0, 1.0) if bias_sq else None
-    K, _, _, theta = layer_kernels(qa0[:, None], qb0[None, :], K0, sigma_sq, sigma_sq, sigma_sq, depth, duals,
-                                   D_C=0.0, D_0=D0, same=same,
-                                   chains=([c[:, None] for c in chain_a], [c[None, :] for c in chain_b]), bias=bias)
-    return theta if tangent else (K + bias_sq / sigma_sq if bias_sq else K)
+    K, _, _, theta = layer_kernels(qa0, qb0, K0, sigma_sq, sigma_sq, sigma_sq, depth, duals,
+                                   D_C=0.0, D_0=D0, same=same, chains=(chain_a, chain_b), bias=bias)
+    return (K + bias_sq / sigma_sq if bias_sq else K), theta
 
 
-def _block(A, B, duals, depth, sigma_sq, same, tangent, bias_sq=0.0):
-    """Kernel between rows of A and rows of B; blocks of rows run in threads (numpy releases
-    the GIL), and for A is B only the upper triangle is computed and mirrored."""
+def _labels(A, B, same):
+    """Integer labels of the rows of A and B, equal exactly for identical rows (hash of the bytes)."""
+    seen: dict[bytes, int] = {}
+    rows = A if same else np.vstack([A, B])
+    labels = np.array([seen.setdefault(r.tobytes(), len(seen)) for r in np.ascontiguousarray(rows)], dtype=np.intp)
+    return (labels, labels) if same else (labels[: A.shape[0]], labels[A.shape[0]:])
+
+
+def _twins(la, lb, same):
+    """Index pairs (i, j) of identical inputs (for A is B: i <= j, the diagonal included)."""
+    if same and np.unique(la).size == la.size:
+        i = np.arange(la.size)
+        return i, i
+    order = np.argsort(lb, kind="stable")
+    lo = np.searchsorted(lb[order], la, "left")
+    counts = np.searchsorted(lb[order], la, "right") - lo
+    i = np.repeat(np.arange(la.size), counts)
+    j = order[np.repeat(lo, counts) + np.arange(i.size) - np.repeat(np.cumsum(counts) - counts, counts)]
+    keep = j >= i if same else slice(None)
+    return i[keep], j[keep]
+
+
+#: elements per elementwise chunk (a few hundred kB per temporary: stays in a core's L2 cache)
+CHUNK = 1 << 14
+#: rows per task (one BLAS product of ROWS x N0 by N0 x columns, then chunks of its columns)
+ROWS = 128
+
+
+def _block(A, B, duals, depth, sigma_sq, same, bias_sq=0.0):
+    """(NNGP, NTK) between the rows of A and the rows of B.
+
+    Tasks of ``ROWS`` rows run in threads (numpy and BLAS release the GIL; BLAS is held at one
+    thread inside them, so the pool alone scales with the cores): each takes its Gram block by one
+    matrix product and runs the layer recursion over cache-sized column chunks.  For A is B only
+    the upper triangle is computed and mirrored.  Identical inputs (the diagonal, duplicated rows)
+    are recomputed afterwards on the same-input chain (K_0 = |x|^2 / N0, D_0 = 0, K_l = V(q),
+    Kdot_l = Vdot(q) exactly: the pinned diagonal).
+    """
     n0 = A.shape[1]
     qa0 = np.einsum("ij,ij->i", A, A) / n0
     qb0 = qa0 if same else np.einsum("ij,ij->i", B, B) / n0
     ca, cb = _chain(qa0, duals, depth, sigma_sq, bias_sq), _chain(qb0, duals, depth, sigma_sq, bias_sq)
-    K0 = A @ B.T
-    K0 /= n0
-    out = np.empty_like(K0)
-    # identical inputs (the diagonal, and duplicated rows) get one label: for them K_0 = |x|^2 / N0,
-    # D_0 = 0 and K_l = V(q), Kdot_l = Vdot(q) exactly at every layer (the pinned diagonal)
-    _, labels = np.unique(A if same else np.vstack([A, B]), axis=0, return_inverse=True)
-    labels = labels.ravel()
-    la, lb = labels[: A.shape[0]], labels if same else labels[A.shape[0]:]
+    P, Q = A.shape[0], B.shape[0]
+    outs = (np.empty((P, Q)), np.empty((P, Q)))
 
-    def rows(r0, r1):
+    def task(r0):
+        r1 = min(r0 + ROWS, P)
         c0 = r0 if same else 0
-        k0 = K0[r0:r1, c0:]
-        D0 = _gram0(A[r0:r1], B[c0:], qa0[r0:r1], qb0[c0:], k0, 0 if same else None)
-        twins = la[r0:r1, None] == lb[None, c0:]
-        pin = None
-        if twins.any():
-            k0[twins] = np.broadcast_to(qa0[r0:r1, None], k0.shape)[twins]
-            D0[twins] = 0.0
-            pin = twins.astype(float)
-        res = _recursion(k0, D0, qa0[r0:r1], qb0[c0:], [c[r0:r1] for c in ca], [c[c0:] for c in cb], pin,
-                         duals, sigma_sq, depth, tangent, bias_sq)
-        res = np.array(np.broadcast_to(res, k0.shape))
-        if same:  # exactly symmetric: the square block's lower triangle mirrors its upper one
-            square = res[:, : r1 - r0]
-            lower = np.tril_indices(r1 - r0, -1)
-            square[lower] = square.T[lower]
-            out[r1:, r0:r1] = res[:, r1 - r0:].T
-        out[r0:r1, c0:] = res
+        K0 = A[r0:r1] @ B[c0:].T
+        K0 /= n0
+        width = max(16, CHUNK // (r1 - r0))
+        rows = slice(r0, r1)
+        for j0 in range(0, Q - c0, width):
+            j1 = min(j0 + width, Q - c0)
+            cols = slice(c0 + j0, c0 + j1)
+            k0 = K0[:, j0:j1]
+            D0 = _gram0(A[rows], B[cols], qa0[rows], qb0[cols], k0, None)
+            res = _recursion(k0, D0, qa0[rows, None], qb0[None, cols], [c[rows, None] for c in ca],
+                             [c[None, cols] for c in cb], None, duals, sigma_sq, depth, bias_sq)
+            for out, r in zip(outs, res):
+                r = np.broadcast_to(r, k0.shape)
+                if same and j0 == 0:  # the square on the diagonal (width >= rows): lower triangle from the upper
+                    r = np.array(r)
+                    sq = r[:, : r1 - r0]
+                    lower = np.tril_indices(r1 - r0, -1)
+                    sq[lower] = sq.T[lower]
+                out[rows, cols] = r
+                if same:
+                    out[cols, rows] = r.T
 
-    step = max(8, (1 << 16) // max(B.shape[0], 1))
-    with ThreadPoolExecutor(WORKERS) as pool:
-        list(pool.map(lambda r0: rows(r0, min(r0 + step, A.shape[0])), range(0, A.shape[0], step)))
-    return out
+    with threadpool_limits(1, "blas"), ThreadPoolExecutor(WORKERS) as pool:
+        list(pool.map(task, range(0, P, ROWS)))
+    la, lb = _labels(A, B, same)
+    i, j = _twins(la, lb, same)
+    if not i.size:
+        return outs
+    res = _recursion(qa0[i], np.zeros(i.size), qa0[i], qb0[j], [c[i] for c in ca], [c[j] for c in cb], 1.0,
+                     duals, sigma_sq, depth, bias_sq)
+    for out, r in zip(outs, res):
+        out[i, j] = r
+        if same:
+            out[j, i] = r
+    return outs
 
 
-def _kernels(X1, X2, activation, depth, sigma_sq, tangent, bias_sq=0.0):
+class StaticKernels(NamedTuple):
+    """Both static kernels from one pass: ``nngp`` and ``ntk``, each a :class:`KernelPair`."""
+
+    nngp: KernelPair
+    ntk: KernelPair
+
+
+def static_kernels(X1, X2=None, activation="relu", depth=2, sigma_sq=1.0, bias_sq=0.0) -> StaticKernels:
+    """NNGP K_L and NTK Theta_L together (one Gram product, one layer recursion: the cost of one of them);
+    same arguments as :func:`nngp_kernel`.
+
+    Example:
+        >>> import numpy as np
+        >>> X = np.sqrt(2.0) * np.eye(2)
+        >>> both = static_kernels(X, activation="relu", depth=1)
+        >>> np.array_equal(both.ntk.train, ntk_kernel(X, activation="relu", depth=1).train)
+        True
+    """
     X1 = validation.inputs("X1", X1)
     X2 = None if X2 is None else validation.inputs("X2", X2, X1.shape[1])
     if isinstance(depth, bool) or int(depth) != depth or not 1 <= depth <= 100:
@@ -138,12 +200,12 @@ def _kernels(X1, X2, activation, depth, sigma_sq, tangent, bias_sq=0.0):
     if not (np.isfinite(bias_sq) and bias_sq >= 0):
         raise SymndkError(f"bias_sq must be finite and >= 0, got {bias_sq}")
     duals = load(activation) if isinstance(activation, str) else activation
-    name = "NTK" if tangent else "NNGP kernel"
+    args = duals, int(depth), float(sigma_sq)
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, in one line
-        train = check_finite(name, _block(X1, X1, duals, int(depth), float(sigma_sq), True, tangent, float(bias_sq)))
-        test = None if X2 is None else check_finite(name, _block(X2, X1, duals, int(depth), float(sigma_sq),
-                                                                 False, tangent, float(bias_sq)))
-    return KernelPair(train, test)
+        train = _block(X1, X1, *args, True, float(bias_sq))
+        test = (None, None) if X2 is None else _block(X2, X1, *args, False, float(bias_sq))
+    return StaticKernels(*(KernelPair(check_finite(name, tr), None if te is None else check_finite(name, te))
+                           for name, tr, te in zip(("NNGP kernel", "NTK"), train, test)))
 
 
 def nngp_kernel(X1, X2=None, activation="relu", depth=2, sigma_sq=1.0, bias_sq=0.0) -> KernelPair:
@@ -157,10 +219,10 @@ def nngp_kernel(X1, X2=None, activation="relu", depth=2, sigma_sq=1.0, bias_sq=0
             result is the output covariance over sigma^2: K_L + sigma_b^2 / sigma^2 (THEORY_NEXT §B),
             so that k^T (K + gamma I)^{-1} Y stays the NNGP predictor.
     """
-    return _kernels(X1, X2, activation, depth, sigma_sq, False, bias_sq)
+    return static_kernels(X1, X2, activation, depth, sigma_sq, bias_sq).nngp
 
 
 def ntk_kernel(X1, X2=None, activation="relu", depth=2, sigma_sq=1.0, bias_sq=0.0) -> KernelPair:
     """NTK Theta_L = E[grad f(x) . grad f(x')] (all weights of variance sigma^2, biases sigma_b^2 = ``bias_sq``,
     their gradients included); same arguments as :func:`nngp_kernel`."""
-    return _kernels(X1, X2, activation, depth, sigma_sq, True, bias_sq)
+    return static_kernels(X1, X2, activation, depth, sigma_sq, bias_sq).ntk
