@@ -84,7 +84,7 @@ def times(t, name="times"):
     if not np.all(np.isfinite(tt)):
         raise SymndkError(f"{name} contains non-finite values")
     if np.any(tt < 0) or np.any(tt > MAX_TIME):
-        raise SymndkError(f"{name} must lie in [0, {MAX_TIME:g}], got [{tt.min()!r}, {tt.max()!r}]")
+        raise SymndkError(f"{name} must lie in [0, {MAX_TIME:g}], got [{tt.min():g}, {tt.max():g}]")
     if np.any(np.diff(tt) < 0):
         raise SymndkError(f"{name} must be sorted in increasing order")
     return tt

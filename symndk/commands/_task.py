@@ -62,19 +62,30 @@ def add_network_arguments(parser, exact: bool = False) -> None:
                             help=f"{opt.help} (default: {defaults[opt.field]})")
 
 
+#: most time points one --times start:stop:num may ask for
+MAX_TIME_POINTS = 1_000_000
+
+
 def parse_times(text):
     """``start:stop:num`` -> evenly spaced times; ``a,b,c`` -> those times."""
     import numpy as np
 
+    from symndk import validation
     from symndk.errors import SymndkError
 
     try:
         if ":" in text:
             start, stop, num = text.split(":")
-            return np.linspace(float(start), float(stop), int(num))
-        return np.array([float(v) for v in text.split(",")])
+            start, stop, num = float(start), float(stop), int(num)
+        else:
+            tt = np.array([float(v) for v in text.split(",")])
     except ValueError:
         raise SymndkError(f"--times must be start:stop:num or a comma list of numbers, got {text!r}") from None
+    if ":" in text:
+        if not 1 <= num <= MAX_TIME_POINTS:
+            raise SymndkError(f"--times start:stop:num needs 1 <= num <= {MAX_TIME_POINTS}, got {num}")
+        tt = np.linspace(start, stop, num)
+    return validation.times(tt, "--times")
 
 
 def parse_task(spec):
