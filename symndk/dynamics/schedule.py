@@ -233,15 +233,22 @@ class Clock:
         """The schedules for metadata."""
         return {"T_schedule": self.T.record, "eta_schedule": self.eta.record, "G_end": self.G_end}
 
-    def edges(self, n_max: int = 400) -> np.ndarray:
-        """Times where the clock G has advanced by equal steps (>= 1, at most ``n_max`` of them): mesh
-        edges that keep panels within ~1/(eta gamma) wherever the schedule heats up."""
-        n = int(min(n_max, math.floor(self.G_end)))
-        if n < 1:
+    def edges(self, grow_after: float = 4.0, ratio: float = 1.3) -> np.ndarray:
+        """Times where the clock G reaches 1, 2, .., ``grow_after``, then steps growing by ``ratio``: the
+        constant-T mesh's relaxation panels (width 1/gamma, then growing) in clock units, so panels stay
+        within a few 1/(eta gamma) wherever the schedule heats up."""
+        marks, step = [], 1.0
+        while True:
+            nxt = (marks[-1] if marks else 0.0) + step
+            if nxt >= self.G_end:
+                break
+            marks.append(nxt)
+            if nxt >= grow_after:
+                step *= ratio
+        if not marks:
             return np.zeros(0)
         grid = np.unique(np.concatenate([np.linspace(0, self.t_end, 4001), self.knots]))
-        g = self.G(grid)
-        return np.interp(np.linspace(0, self.G_end, n + 2)[1:-1], g, grid)
+        return np.interp(marks, self.G(grid), grid)
 
 
 class OnClock:
