@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from symndk.cli import main
+from symndk.errors import SymndkError
 
 BAD_FLOATS = ["nan", "inf", "-inf", "-1", "abc", "1e308", ""]
 BAD_INTS = ["0", "-1", "1.5", "abc", "10**6", "1000000000000", ""]
@@ -164,3 +165,13 @@ def test_cli_subprocess_bad_inputs(argv, tmp_path):
                          env=env, timeout=60)
     err = [line for line in res.stderr.splitlines() if line.strip()]
     assert res.returncode == 2 and len(err) == 1 and "Traceback" not in res.stderr, (res.returncode, res.stderr[-2000:])
+
+
+@pytest.mark.parametrize("text, message", [("0:1:-3", "1 <= num"), ("0:1:2000000", "1 <= num"), ("1,0", "sorted"),
+                                           ("nan,1", "non-finite"), ("0:1e20:3", "must lie in"),
+                                           ("-1,2", "must lie in"), ("a,b", "start:stop:num")])
+def test_cli_times_are_validated_like_the_api(text, message):
+    from symndk.commands._task import parse_times
+
+    with pytest.raises(SymndkError, match=message):
+        parse_times(text)
