@@ -329,7 +329,9 @@ def solve(ck, Y, edges, m: int = 12, n_far: int | None = None, lag: LagOptions |
             ``weights(t, s) -> (n, r)``).
         Y: (P,) training labels, or (P, K): K right-hand sides sharing the kernel, its
             quadratures and the panel factorisations (the solution then carries the K axis;
-            a 1-D Y is solved as K = 1).
+            a 1-D Y is solved as K = 1). Or a callable ``Y(times) -> (n, P, K)``: a time-dependent
+            right-hand side r + int K r = Y(t), evaluated at the collocation points (the
+            predictor-covariance solves of :mod:`symndk.dynamics.covariance`).
         edges: panel edges starting at 0.
         m: collocation points per panel.
         n_far: Gauss points per panel for far-field history sums (default max(m + 2, 10)).
@@ -340,6 +342,9 @@ def solve(ck, Y, edges, m: int = 12, n_far: int | None = None, lag: LagOptions |
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1, user_api="blas"):
+        if callable(Y):
+            sol = _solve(ck, Y, np.asarray(edges, float), m, n_far, lag)
+            return sol
         Y = np.asarray(Y, float)
         sol = _solve(ck, Y if Y.ndim == 2 else Y[:, None], np.asarray(edges, float), m, n_far, lag)
         sol.vector = Y.ndim == 1
@@ -347,7 +352,8 @@ def solve(ck, Y, edges, m: int = 12, n_far: int | None = None, lag: LagOptions |
 
 
 def _solve(ck, Y, edges, m, n_far, lag) -> Solution:
-    (P, K), c = Y.shape, radau_nodes(m)
+    rhs = Y if callable(Y) else (lambda times: np.broadcast_to(Y, (len(times),) + Y.shape))
+    (P, K), c = (Y(edges[:1]).shape[1:] if callable(Y) else Y.shape), radau_nodes(m)
     N = edges.size - 1
     xg, wg = gauss(n_far or max(m + 2, 10))
     Lg = lagrange(c, xg)
@@ -372,7 +378,7 @@ def _solve(ck, Y, edges, m, n_far, lag) -> Solution:
                            L[prev] @ sol.U[p - 1].reshape(m, P * K)).reshape(m, -1, P, K)
         G = np.matmul(E[:, None, ~prev] * beta[~prev].T[None], L[~prev]).transpose(1, 0, 2)
         H = _apply(Btr, Z)
-        sol.U[p] = stiff.solve(G, (Y[None] - H).reshape(m * P, K)).reshape(m, P, K)
+        sol.U[p] = stiff.solve(G, (rhs(targets) - H).reshape(m * P, K)).reshape(m, P, K)
         sol.far_s = np.concatenate([sol.far_s, a + xg * h])
         sol.far_w = np.concatenate([sol.far_w, wg * h])
         sol.far_panel = np.concatenate([sol.far_panel, np.full(xg.size, p)])
