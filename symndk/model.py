@@ -21,13 +21,14 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from symndk import __version__
 from symndk import validation as check
-from symndk.errors import SymndkError, check_finite
+from symndk.errors import SymndkError, SymndkWarning, check_finite
 from symndk.names import check_name
 from symndk.results import Result
 
@@ -246,6 +247,11 @@ class NDK:
         }
         if info:
             meta["solver"] = info
+        if "rtol" in extra_meta:
+            tol = extra_meta["atol"] + extra_meta["rtol"] * max(1.0, float(np.max(np.abs(self.y_train))))
+            if not float(error) <= tol:
+                warnings.warn(f"{method}: error estimate {float(error):.2g} exceeds the tolerance {tol:.2g} "
+                              "(atol + rtol max(1, |y|))", SymndkWarning, stacklevel=3)
         return Result(np.asarray(times, dtype=float), rows[:, :P], rows[:, P:], float(error), meta)
 
     # ------------------------------------------------------------------ solvers

@@ -106,3 +106,17 @@ def test_cli_flags_come_from_the_network_fields(command):
     args = parser.parse_args([])
     net = symndk.Network(**{f.name: getattr(args, f.name) for f in dataclasses.fields(symndk.Network)})
     assert net == symndk.Network()
+
+
+def test_a_missed_tolerance_warns_and_a_met_one_does_not():
+    import warnings
+
+    from symndk.errors import SymndkWarning
+
+    ndk = symndk.NDK(symndk.Network("relu", 2), DS.X_train[:6], DS.y_train[:6], T=0.01)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SymndkWarning)
+        met = ndk.predict([1.0, 10.0])
+    assert met.error_estimate <= 1e-12 + 1e-10 * max(1.0, np.abs(DS.y_train[:6]).max())
+    with pytest.warns(SymndkWarning, match="exceeds the tolerance"):
+        ndk.predict([1.0, 10.0], rtol=0.0, atol=0.0, max_refine=0)
