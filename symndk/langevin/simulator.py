@@ -11,6 +11,9 @@ Scenarios:
       fixed and the hidden weights follow the prior-only (Ornstein-Uhlenbeck) dynamics.
     * ``pairs=[(t_a, t_w), ...]`` -- temporal correlation (section 8):
       g(x; t_a, t_w) = a(t_a) . phi(h_L(x; Theta_{t_w})) / sqrt(N_L).
+    * ``T_schedule``, ``eta_schedule`` -- an annealed temperature T(t) (weight decay T(t)/sigma^2)
+      and a learning rate eta(t) (docs/theory.md §E): step n (from t_n = n dt) integrates
+      dTheta = -eta [grad L + gamma Theta] dt + sqrt(2 eta T) dB with eta, T at the step's midpoint.
 
 Variance reduction: ``antithetic=True`` (default) simulates pairs (a, W), (-a, W) with the
 readout noise flipped; the O(1) prior part of f cancels within a pair, and the standard error
@@ -52,7 +55,8 @@ def _default_batch(widths, n_in, antithetic, memory_mb):
 
 def simulate(X_train, y_train, X_test=None, activation="relu", depth=2, width=256, sigma0_sq=0.5,
              sigma_sq=1.0, T=0.01, dt=0.01, times=None, n_networks=200, seed=0, *, antithetic=True,
-             freeze_readout_at=None, pairs=None, batch_size=None, memory_mb=512, progress=True, bias=None):
+             freeze_readout_at=None, pairs=None, batch_size=None, memory_mb=512, progress=True, bias=None,
+             T_schedule=None, eta_schedule=None):
     """Mean predictor of a finite-width network ensemble under Langevin dynamics.
 
     Args:
@@ -70,6 +74,9 @@ def simulate(X_train, y_train, X_test=None, activation="relu", depth=2, width=25
         progress: show a tqdm progress bar over network-steps.
         bias: None, or (sigma_b0_sq, sigma_b_sq): biases on every hidden layer and the output,
             initial variance sigma_b0^2, weight decay gamma_b = T / sigma_b^2 (THEORY_NEXT §B).
+        T_schedule: the temperature T(t) >= 0 instead of the constant T (a number, a callable or a
+            table (times, values), linear in between, constant after; :class:`symndk.dynamics.schedule.Schedule`).
+        eta_schedule: a learning rate eta(t) > 0 (same forms; default 1).
 
     Returns:
         :class:`~symndk.results.Result`: ensemble means in ``train``/``test``; ``extras`` holds ``train_se``,
@@ -92,6 +99,7 @@ def simulate(X_train, y_train, X_test=None, activation="relu", depth=2, width=25
         if gamma_b * dt >= 1:
             raise SymndkError(f"dt = {dt} is too large for gamma_b = {gamma_b} (need gamma_b dt < 1)")
     times_arr, rec = time_steps(times, dt, "times")
+    steps_of = None
     pair_arr, steps_a, steps_w = None, [], []
     if pairs is not None:
         pair_arr, both = time_steps(np.asarray(pairs, dtype=float).reshape(-1), dt, "pairs")
@@ -101,6 +109,8 @@ def simulate(X_train, y_train, X_test=None, activation="relu", depth=2, width=25
     if freeze_readout_at is not None:
         n_freeze = int(time_steps([freeze_readout_at], dt, "freeze_readout_at")[1][0])
     n_steps = int(max([*rec, *steps_a, *steps_w]))
+    if T_schedule is not None or eta_schedule is not None:
+        steps_of = _scheduled_steps(n_steps, dt, T if T_schedule is None else T_schedule, eta_schedule, sigma_sq, bias)
     kern = duals.load(activation)
     if batch_size is None:
         batch_size = _default_batch(widths, Xtr.shape[1], antithetic, memory_mb)
@@ -120,7 +130,7 @@ def simulate(X_train, y_train, X_test=None, activation="relu", depth=2, width=25
             net = Ensemble.sample(rng, Xtr.shape[1], widths, B, sigma0_sq, kern.phi, kern.dphi, antithetic,
                                   n_out=None if ytr.ndim == 1 else ytr.shape[1],
                                   bias_var=None if bias is None else bias[0])
-            out, g = _run_batch(net, rng, sched, Xtr, ytr, X_all, dt, gamma, T, bar, gamma_b)
+            out, g = _run_batch(net, rng, sched, Xtr, ytr, X_all, dt, gamma, T, bar, gamma_b, steps_of)
             stats["f"].add(_units(out, antithetic))
             if pair_arr is not None:
                 stats["pair"].add(_units(g, antithetic))
@@ -131,6 +141,8 @@ def simulate(X_train, y_train, X_test=None, activation="relu", depth=2, width=25
                 bias=None if bias is None else [float(bias[0]), float(bias[1])],
                 freeze_readout_at=None if freeze_readout_at is None else float(freeze_readout_at),
                 n_steps=n_steps, elapsed_s=time.perf_counter() - start)
+    if steps_of is not None:
+        meta.update(T=None, gamma=None, schedule=steps_of.record)
     extras = {"train_se": se[:, :P], "test_se": se[:, P:]}
     if pair_arr is not None:
         pm, ps = stats["pair"].result()
@@ -158,9 +170,40 @@ class _Schedule:
         return n < self.n_steps and (self.n_freeze is None or n < self.n_freeze)
 
 
-def _run_batch(net, rng, sched, Xtr, ytr, X_all, dt, gamma, T, bar, gamma_b=None):
+class _ScheduledSteps:
+    """Per-step (dt_n, gamma_n, T_n, gamma_b_n) of a T(t) / eta(t) schedule, at the step midpoints:
+    the step of dTheta = -eta [grad L + gamma Theta] dt + sqrt(2 eta T) dB is the constant-rate step
+    with dt -> eta dt."""
+
+    def __init__(self, dt, T, eta, sigma_sq, sigma_b_sq, record):
+        self.dt, self.T, self.gamma = eta * dt, T, T / sigma_sq
+        self.gamma_b = None if sigma_b_sq is None else T / sigma_b_sq
+        self.record = record
+
+    def __call__(self, n):
+        return self.dt[n], self.gamma[n], self.T[n], None if self.gamma_b is None else self.gamma_b[n]
+
+
+def _scheduled_steps(n_steps, dt, T_schedule, eta_schedule, sigma_sq, bias):
+    from symndk.dynamics.schedule import Schedule
+
+    t_end = n_steps * dt
+    Ts = Schedule.from_user(T_schedule, t_end, "T_schedule")
+    eta = Schedule.from_user(1.0 if eta_schedule is None else eta_schedule, t_end, "eta_schedule", positive=True)
+    mid = (np.arange(n_steps) + 0.5) * dt
+    st = _ScheduledSteps(dt, Ts(mid), eta(mid), sigma_sq, None if bias is None else bias[1],
+                         {"T_schedule": Ts.record, "eta_schedule": eta.record})
+    worst = max(float(np.max(st.gamma * st.dt, initial=0.0)),
+                0.0 if st.gamma_b is None else float(np.max(st.gamma_b * st.dt, initial=0.0)))
+    if worst >= 1:
+        raise SymndkError(f"dt = {dt} is too large for the schedule (need eta(t) gamma(t) dt < 1, got {worst:.3g})")
+    return st
+
+
+def _run_batch(net, rng, sched, Xtr, ytr, X_all, dt, gamma, T, bar, gamma_b=None, steps_of=None):
     """Integrate one batch; returns f at the recorded times (B, n_rec, P + Q) and the
-    temporal-correlation outputs (B, n_pairs, P + Q) (None without pairs)."""
+    temporal-correlation outputs (B, n_pairs, P + Q) (None without pairs). ``steps_of``: per-step
+    (dt, gamma, T, gamma_b) of a schedule (:class:`_ScheduledSteps`)."""
     P = Xtr.shape[0]
     out = np.empty((net.n_networks, sched.n_rec, X_all.shape[0]) + net.a.shape[2:])
     a_rec, h_rec = {}, {}
@@ -177,6 +220,8 @@ def _run_batch(net, rng, sched, Xtr, ytr, X_all, dt, gamma, T, bar, gamma_b=None
             a_rec[n] = net.a.copy()
         if n == sched.n_steps:
             break
+        if steps_of is not None:
+            dt, gamma, T, gamma_b = steps_of(n)
         if learning:
             pres_tr, acts_tr = [h[:, :P] for h in pres], [Xtr] + [h[:, :P] for h in acts[1:]]
             net.step(rng, dt, gamma, T, pres_tr, acts_tr, net.readout(acts_tr[-1]) - ytr, gamma_b=gamma_b)
