@@ -278,9 +278,9 @@ class NDK:
                                        cov=cov)
         if self.T == 0 and T_schedule is None:
             return self.ntk_dynamics(tt, X_test, cov=cov)
-        if self._cov_mode(cov):
-            raise SymndkError("cov=True along the Langevin trajectory (T > 0) is not implemented yet; it is "
-                              "available at T = 0 (ntk_dynamics) and at the end points (equilibrium)")
+        if self._cov_mode(cov) and T_schedule is not None:
+            raise SymndkError("cov=True with a T_schedule is not implemented (constant T, T = 0 and the end points "
+                              "carry it)")
         for name, v in (("rtol", rtol), ("atol", atol)):
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
                 raise SymndkError(f"{name} must be a finite number >= 0, got {v!r}")
@@ -292,8 +292,23 @@ class NDK:
             return self._schedule(tt, X_test, Xt, T_schedule, eta_schedule, rtol, atol, int(m), int(max_refine), started)
         train, test, est, info = solvers.trajectory(self.kernel(X_test), self.y_train, tt, rtol, atol, int(m),
                                                     int(max_refine))
-        return self._result(tt, np.hstack([train, test]), Xt, "volterra, radau iia", started, est, info,
-                            rtol=rtol, atol=atol)
+        res = self._result(tt, np.hstack([train, test]), Xt, "volterra, radau iia", started, est, info,
+                           rtol=rtol, atol=atol)
+        if cov:
+            self._trajectory_cov(res, tt, X_test, Xt, rtol, atol, int(m), cov == "full")
+        return res
+
+    def _trajectory_cov(self, res, tt, X_test, Xt, rtol, atol, m, full):
+        """Add the ensemble variance along the trajectory (THEORY_NEXT §A; symndk.dynamics.covariance) to
+        ``res``: extras ``train_var``, ``test_var`` (``test_cov`` when full) and ``var_error_estimate``;
+        ``error_estimate`` becomes the larger of the two estimates."""
+        from symndk.dynamics.covariance import trajectory_cov
+
+        out = trajectory_cov(self.kernel(X_test), np.vstack([self.X_train, Xt]), tt, rtol, atol, max(m, 6), full=full)
+        res.extras.update({k: out[k] for k in ("train_var", "test_var", "test_cov") if k in out})
+        res.extras["var_error_estimate"] = out["error_estimate"]
+        res.error_estimate = max(res.error_estimate, out["error_estimate"])
+        res.metadata["covariance"] = out["info"]
 
     def _rate_schedule(self, tt, X_test, eta_schedule, **options) -> Result:
         """A learning rate alone: the constant-rate predictor at the clock tau(t) = int_0^t eta."""

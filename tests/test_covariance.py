@@ -69,5 +69,7 @@ def test_cov_arguments():
     ndk = symndk.NDK(symndk.Network(), DS.X_train, DS.y_train, T=0.1)
     with pytest.raises(SymndkError, match="cov must be"):
         ndk.equilibrium("nngp", DS.X_test, cov="diag")
-    with pytest.raises(SymndkError, match="not implemented yet"):
-        ndk.predict([1.0], DS.X_test, cov=True)
+    with pytest.raises(SymndkError, match="cov must be"):
+        ndk.predict([1.0], DS.X_test, cov="diag")
+    with pytest.raises(SymndkError, match="T_schedule is not implemented"):
+        ndk.predict([1.0], DS.X_test, cov=True, T_schedule=0.1)
