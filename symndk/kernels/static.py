@@ -21,6 +21,8 @@ Example (ReLU, depth 1, orthonormal inputs scaled to |x|^2 = N0):
 """
 from __future__ import annotations
 
+import ctypes
+import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
@@ -34,9 +36,30 @@ from symndk.errors import SymndkError, check_finite
 from symndk.kernels.loader import load
 from symndk.runtime.recursion import Bias, layer_kernels
 
+#: glibc malloc: heap blocks up to MMAP_THRESHOLD bytes and up to TRIM_THRESHOLD bytes of free heap kept
+#: (see :func:`_reuse_heap`); SYMNDK_MALLOPT=0 leaves the C library's defaults alone
+MMAP_THRESHOLD, TRIM_THRESHOLD = 4 << 20, 64 << 20
 #: pairs with D_0 < NEAR * q1 q2 (|rho| > ~0.99995) get D_0 from the difference of the inputs
 NEAR = 1e-4
 WORKERS = os.cpu_count() or 1
+
+
+@functools.cache
+def _reuse_heap() -> bool:
+    """Let glibc reuse freed heap memory for the chunks' temporaries (once per process).
+
+    By default glibc serves blocks >= 128 KiB by mmap and returns free heap above 128 KiB to the
+    system, so every temporary of a chunk is page-faulted in afresh: the layer recursion ran 3x
+    slower (50 ns per element instead of 17 at P = 2000).  Large blocks (> 4 MiB) still come from
+    mmap and at most 64 MiB of free heap is kept.  False where there is no glibc ``mallopt``.
+    """
+    if os.environ.get("SYMNDK_MALLOPT", "1") == "0":
+        return False
+    try:
+        libc = ctypes.CDLL(None)
+        return bool(libc.mallopt(-1, TRIM_THRESHOLD) and libc.mallopt(-3, MMAP_THRESHOLD))  # M_TRIM_, M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        return False
 
 
 class KernelPair(NamedTuple):
@@ -46,21 +69,14 @@ class KernelPair(NamedTuple):
     test: np.ndarray | None
 
 
-def _gram0(A, B, qa, qb, k0, diagonal):
-    """D_0 = qa qb - k0^2 for rows A and columns B; nearly collinear pairs recomputed from B - A.
-
-    ``diagonal`` is the column offset of the pairs (x, x) in this block (exactly 0), or None.
-    """
-    prod = qa[:, None] * qb[None, :]
-    D = prod - k0 * k0
-    prod *= NEAR
-    near = D < prod
-    if diagonal is not None:
-        rows = np.arange(A.shape[0])
-        D[rows, rows + diagonal] = 0.0
-        near[rows, rows + diagonal] = False
-    i, j = np.nonzero(near)
-    if i.size:
+def _gram0(A, B, qa, qb, k0):
+    """D_0 = qa qb - k0^2 for rows A and columns B; nearly collinear pairs recomputed from B - A
+    (identical inputs are set to 0 by the caller: see :func:`_block`)."""
+    D = qa[:, None] * qb[None, :]
+    D -= k0 * k0
+    near = D < (NEAR * qa)[:, None] * qb[None, :]
+    i, j = np.nonzero(near) if near.any() else ((), ())
+    if len(i):
         n0 = A.shape[1]
         a, d = A[i], B[j] - A[i]
         aa = np.einsum("ij,ij->i", a, a)
@@ -110,10 +126,11 @@ def _twins(la, lb, same):
     return i[keep], j[keep]
 
 
-#: elements per elementwise chunk (a few hundred kB per temporary: stays in a core's L2 cache)
-CHUNK = 1 << 14
+#: elements per elementwise chunk: its temporaries (< 128 KiB) stay under glibc's mmap threshold, so they are
+#: reused from the heap instead of page-faulted in afresh (4x slower at 256 KiB), and stay in L2
+CHUNK = 30000  # also under numpy's 256 KiB threshold for eliding temporaries (a slow backtrace check)
 #: rows per task (one BLAS product of ROWS x N0 by N0 x columns, then chunks of its columns)
-ROWS = 128
+ROWS = 64
 
 
 def _block(A, B, duals, depth, sigma_sq, same, bias_sq=0.0):
@@ -126,6 +143,7 @@ def _block(A, B, duals, depth, sigma_sq, same, bias_sq=0.0):
     are recomputed afterwards on the same-input chain (K_0 = |x|^2 / N0, D_0 = 0, K_l = V(q),
     Kdot_l = Vdot(q) exactly: the pinned diagonal).
     """
+    _reuse_heap()
     n0 = A.shape[1]
     qa0 = np.einsum("ij,ij->i", A, A) / n0
     qb0 = qa0 if same else np.einsum("ij,ij->i", B, B) / n0
@@ -138,13 +156,13 @@ def _block(A, B, duals, depth, sigma_sq, same, bias_sq=0.0):
         c0 = r0 if same else 0
         K0 = A[r0:r1] @ B[c0:].T
         K0 /= n0
-        width = max(16, CHUNK // (r1 - r0))
+        width = max(r1 - r0, CHUNK // (r1 - r0))  # >= rows: the first chunk holds the diagonal square
         rows = slice(r0, r1)
         for j0 in range(0, Q - c0, width):
             j1 = min(j0 + width, Q - c0)
             cols = slice(c0 + j0, c0 + j1)
             k0 = K0[:, j0:j1]
-            D0 = _gram0(A[rows], B[cols], qa0[rows], qb0[cols], k0, None)
+            D0 = _gram0(A[rows], B[cols], qa0[rows], qb0[cols], k0)
             res = _recursion(k0, D0, qa0[rows, None], qb0[None, cols], [c[rows, None] for c in ca],
                              [c[None, cols] for c in cb], None, duals, sigma_sq, depth, bias_sq)
             for out, r in zip(outs, res):

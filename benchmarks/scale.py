@@ -1,0 +1,221 @@
+"""Scale benchmarks of issue 16, each printing its ratio against a baseline measured in the same run.
+
+    python benchmarks/scale.py static   [--P 2000] [--repeat 7]     # NNGP+NTK vs neural-tangents
+    python benchmarks/scale.py predict  [--P 2000 5000]              # time and peak memory of predict
+    python benchmarks/scale.py sweep    [--workers 2]                # Dask LocalCluster vs serial
+
+``static``: P random inputs in N0 = 784 dimensions, depth 2, ReLU and erf, float64, sigma^2 = 1, both
+kernels (NNGP and NTK) from one call on each side. The baseline is neural-tangents 0.6.5 (jitted
+``kernel_fn(x, None, ('nngp', 'ntk'))``, JAX x64) in a worker process of the venv that
+``../shared/tools/install_neural_tangents.sh`` builds (found at $SYMNDK_NT_PYTHON, .ntvenv/ or
+../ntvenv/); without it, the plain NumPy baseline of benchmarks/static_kernels.py. Runs are
+interleaved (symndk, baseline, symndk, ...) and the best of each is compared. The relative error of
+both kernels at rho = 1 - 1e-8 is against mpmath at 40 digits from the same float64 inputs.
+
+``predict``: random inputs (N0 = 784), ReLU L = 3, gamma = 1e-3 (T = 1e-3, sigma^2 = 1), times up to
+20 / gamma, rtol 1e-8; each P in a fresh process, its wall time and peak resident memory (ru_maxrss).
+The baseline is P = 500 in the same run (the scaling exponent is printed).
+
+``sweep``: the early-stopping style map (a grid of Network x T, ``symndk.sweep``) on a 2-worker
+``LocalCluster`` against the serial run of the same grid: identical results and the speed-up.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+NT_WORKER = r"""
+import sys, time, types
+sys.modules['neural_tangents.experimental'] = types.ModuleType('neural_tangents.experimental')
+import jax; jax.config.update('jax_enable_x64', True)
+import numpy as np
+from neural_tangents import stax
+PHI = {'relu': stax.Relu, 'erf': stax.Erf}
+fns, X = {}, None
+for line in sys.stdin:
+    cmd, *arg = line.split()
+    if cmd == 'load':
+        X = jax.numpy.asarray(np.load(arg[0]))
+        out = 'ok'
+    else:  # run ACT DEPTH [save PATH]
+        act, depth = arg[0], int(arg[1])
+        if (act, depth) not in fns:
+            kf = stax.serial(*[stax.Dense(512, W_std=1.0), PHI[act]()] * depth, stax.Dense(1, W_std=1.0))[2]
+            fns[act, depth] = jax.jit(kf, static_argnames='get')
+        t = time.perf_counter()
+        k = fns[act, depth](X, None, get=('nngp', 'ntk'))
+        k[0].block_until_ready(); k[1].block_until_ready()
+        out = repr(time.perf_counter() - t)
+        if len(arg) > 2:
+            np.save(arg[3], np.stack([np.asarray(k[0]), np.asarray(k[1])]))
+    print(out, flush=True)
+"""
+
+
+def nt_python():
+    """The neural-tangents venv's python, or None."""
+    for cand in (os.environ.get("SYMNDK_NT_PYTHON"), HERE.parent / ".ntvenv/bin/python",
+                 HERE.parent.parent / "ntvenv/bin/python"):
+        if cand and Path(cand).is_file():
+            return str(cand)
+    return None
+
+
+class NTWorker:
+    """neural-tangents in its own venv, driven line by line (so runs interleave with symndk's)."""
+
+    def __init__(self, python, folder):
+        self.folder = folder
+        self.proc = subprocess.Popen([python, "-c", NT_WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True, cwd=folder)
+
+    def ask(self, line):
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        return self.proc.stdout.readline().strip()
+
+    def load(self, X):
+        path = os.path.join(self.folder, "X.npy")
+        np.save(path, X)
+        self.ask(f"load {path}")
+
+    def run(self, act, depth):
+        return float(self.ask(f"run {act} {depth}"))
+
+    def kernels(self, act, depth):
+        path = os.path.join(self.folder, "K.npy")
+        self.ask(f"run {act} {depth} save {path}")
+        return np.load(path)
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def _relerr(approx, ref):
+    import mpmath
+    n = len(ref)
+    return max(float(abs((mpmath.mpf(float(approx[i][j])) - ref[i][j]) / ref[i][j])) for i in range(n) for j in range(n))
+
+
+def static(args):
+    from static_kernels import baseline, collinear_pair, reference
+
+    from symndk.kernels.static import static_kernels
+    X = np.random.default_rng(0).standard_normal((args.P, args.N0))
+    pair = collinear_pair(args.N0)
+    python = nt_python()
+    with tempfile.TemporaryDirectory() as tmp:
+        nt = NTWorker(python, tmp) if python else None
+        name = "neural-tangents (jit)" if nt else "NumPy textbook"
+        print(f"static NNGP+NTK: P = {args.P}, N0 = {args.N0}, depth = {args.depth}, float64, "
+              f"{os.cpu_count()} cores, interleaved, best of {args.repeat}; baseline: {name}")
+        print(f"{'activation':10s} {'symndk [s]':>10s} {'baseline [s]':>12s} {'symndk/baseline':>16s}   "
+              f"{'rel.err NNGP / NTK at rho = 1-1e-8':>34s}   {'baseline rel.err':>17s}")
+        for act in ("relu", "erf"):
+            ours = lambda: static_kernels(X, activation=act, depth=args.depth)  # noqa: E731
+            if nt:
+                nt.load(X)
+                nt.run(act, args.depth)  # compile
+                theirs = lambda: nt.run(act, args.depth)  # noqa: E731
+            else:
+                theirs = lambda: _timed(lambda: baseline(X, act, args.depth))  # noqa: E731
+            ours()
+            t_s, t_b = [], []
+            for _ in range(args.repeat):
+                t_s.append(_timed(ours))
+                t_b.append(theirs())
+            K_ref, T_ref = reference(pair, act, args.depth)
+            both = static_kernels(pair, activation=act, depth=args.depth)
+            if nt:
+                nt.load(pair)
+                Kb, Tb = nt.kernels(act, args.depth)
+            else:
+                Kb, Tb = baseline(pair, act, args.depth)
+            print(f"{act:10s} {min(t_s):10.3f} {min(t_b):12.3f} {min(t_s) / min(t_b):16.2f}   "
+                  f"{_relerr(both.nngp.train, K_ref):15.1e} / {_relerr(both.ntk.train, T_ref):.1e}   "
+                  f"{_relerr(Kb, K_ref):8.1e} / {_relerr(Tb, T_ref):.1e}")
+            print(f"{'':10s} medians: symndk {np.median(t_s):.3f} s, baseline {np.median(t_b):.3f} s")
+        if nt:
+            nt.close()
+
+
+def _timed(fn):
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+PREDICT_CHILD = r"""
+import json, resource, sys, time
+import numpy as np
+import symndk
+P, N0, rtol = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+rng = np.random.default_rng(0)
+X, y = rng.standard_normal((P, N0)), rng.standard_normal(P)
+ndk = symndk.NDK(symndk.Network("relu", 3, 1.0, 1.0, T=1e-3), X, y)
+t = time.perf_counter()
+res = ndk.predict(np.linspace(0.0, 20 / 1e-3, 11), rtol=rtol)
+wall = time.perf_counter() - t
+print(json.dumps({"P": P, "wall_s": wall, "maxrss_GB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
+                  "error_estimate": float(np.max(getattr(res, "error_estimate", np.nan)))}))
+"""
+
+
+def predict(args):
+    print(f"predict: ReLU L = 3, gamma = 1e-3, t <= 20/gamma, rtol {args.rtol}, N0 = {args.N0}, "
+          f"{os.cpu_count()} cores, one fresh process per P")
+    rows = []
+    for P in [args.base] + args.P:
+        out = subprocess.run([sys.executable, "-c", PREDICT_CHILD, str(P), str(args.N0), str(args.rtol)],
+                             capture_output=True, text=True, timeout=args.timeout)
+        if out.returncode:
+            print(f"P = {P}: failed: {out.stderr.strip().splitlines()[-1:]}")
+            continue
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        rows.append(r)
+        base = rows[0]
+        expo = np.log(r["wall_s"] / base["wall_s"]) / np.log(P / base["P"]) if P != base["P"] else float("nan")
+        print(f"P = {P:6d}: {r['wall_s']:8.1f} s, peak RSS {r['maxrss_GB']:.2f} GB, error estimate "
+              f"{r['error_estimate']:.1e}; time / time(P = {base['P']}) = {r['wall_s'] / base['wall_s']:.1f} "
+              f"(exponent {expo:.2f})")
+
+
+def sweep(args):
+    from symndk.sweep.bench import compare
+    compare(args.workers, print)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="what", required=True)
+    s = sub.add_parser("static")
+    s.add_argument("--P", type=int, default=2000)
+    s.add_argument("--N0", type=int, default=784)
+    s.add_argument("--depth", type=int, default=2)
+    s.add_argument("--repeat", type=int, default=7)
+    p = sub.add_parser("predict")
+    p.add_argument("--P", type=int, nargs="+", default=[2000, 5000])
+    p.add_argument("--base", type=int, default=500)
+    p.add_argument("--N0", type=int, default=784)
+    p.add_argument("--rtol", type=float, default=1e-8)
+    p.add_argument("--timeout", type=float, default=3600)
+    w = sub.add_parser("sweep")
+    w.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args(argv)
+    {"static": static, "predict": predict, "sweep": sweep}[args.what](args)
+
+
+if __name__ == "__main__":
+    main()

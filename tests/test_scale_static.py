@@ -1,0 +1,83 @@
+"""The chunked, threaded static-kernel path (issue 16): many tasks and chunks against a textbook route."""
+import numpy as np
+import pytest
+
+import symndk.kernels.static as static
+from symndk.kernels.static import nngp_kernel, ntk_kernel, static_kernels
+
+
+def _textbook(X1, X2, activation, depth, sigma_sq):
+    """Arccos (ReLU) / arcsin (erf) closed forms on the full matrix (docs/theory.md §9), from the joint Gram."""
+    X = X1 if X2 is None else np.vstack([X1, X2])
+    K = X @ X.T / X.shape[1]
+    theta = K
+    for _ in range(depth):
+        S = sigma_sq * K
+        d = np.sqrt(np.diag(S))
+        if activation == "relu":
+            th = np.arccos(np.clip(S / np.outer(d, d), -1.0, 1.0))
+            K = np.outer(d, d) * (np.sin(th) + (np.pi - th) * np.cos(th)) / (2 * np.pi)
+            Kdot = (np.pi - th) / (2 * np.pi)
+        else:
+            den = np.sqrt(np.outer(1 + 2 * d * d, 1 + 2 * d * d))
+            K = 2 / np.pi * np.arcsin(2 * S / den)
+            Kdot = 4 / np.pi / np.sqrt(den**2 - 4 * S**2)
+        theta = K + sigma_sq * Kdot * theta
+    P = X1.shape[0]
+    return (K[:P, :P], theta[:P, :P]) if X2 is None else (K[P:, :P], theta[P:, :P])
+
+
+@pytest.fixture
+def small_tasks(monkeypatch):
+    """Tasks of 16 rows and chunks of ~500 entries: a 150-point matrix runs as many tasks and chunks."""
+    monkeypatch.setattr(static, "ROWS", 16)
+    monkeypatch.setattr(static, "CHUNK", 500)
+
+
+@pytest.mark.parametrize("activation", ["relu", "erf"])
+def test_chunked_path_matches_textbook_forms(small_tasks, activation):
+    rng = np.random.default_rng(11)
+    X1, X2 = rng.standard_normal((150, 40)), rng.standard_normal((37, 40))
+    both = static_kernels(X1, X2, activation=activation, depth=3, sigma_sq=1.3)
+    for part, X2_ in (("train", None), ("test", X2)):
+        K, T = _textbook(X1, X2_, activation, 3, 1.3)
+        off = ~np.eye(*K.shape, dtype=bool) if X2_ is None else slice(None)  # arccos of a clipped 1: ~1e-8 off
+        assert np.abs(getattr(both.nngp, part) - K)[off].max() < 1e-13 * np.abs(K).max()
+        assert np.abs(getattr(both.ntk, part) - T)[off].max() < 1e-13 * np.abs(T).max()
+    assert np.array_equal(both.ntk.train, both.ntk.train.T) and np.array_equal(both.nngp.train, both.nngp.train.T)
+
+
+def test_one_pass_equals_the_single_kernels_and_does_not_depend_on_tasks_or_threads(small_tasks, monkeypatch):
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((90, 30))
+    X[10] = X[70]  # duplicated row: pinned like the diagonal
+    both = static_kernels(X, activation="relu", depth=2)
+    assert np.array_equal(both.nngp.train, nngp_kernel(X, activation="relu").train)
+    assert np.array_equal(both.ntk.train, ntk_kernel(X, activation="relu").train)
+    assert both.ntk.train[10, 70] == both.ntk.train[10, 10] == both.ntk.train[70, 70]
+    monkeypatch.setattr(static, "WORKERS", 1)
+    assert np.array_equal(static_kernels(X, activation="relu", depth=2).ntk.train, both.ntk.train)
+    monkeypatch.setattr(static, "ROWS", 64)
+    monkeypatch.setattr(static, "CHUNK", 30000)
+    big = static_kernels(X, activation="relu", depth=2).ntk.train
+    assert np.abs(big - both.ntk.train).max() < 1e-15 * np.abs(big).max() * 10
+
+
+def test_duplicates_between_test_and_train_rows_are_pinned(small_tasks):
+    rng = np.random.default_rng(5)
+    X1 = rng.standard_normal((40, 20))
+    X2 = np.vstack([X1[[3, 17, 3]], rng.standard_normal((2, 20))])
+    both = static_kernels(X1, X2, activation="erf", depth=2)
+    for i, j in ((0, 3), (1, 17), (2, 3)):
+        assert both.ntk.test[i, j] == both.ntk.train[j, j]
+        assert both.nngp.test[i, j] == both.nngp.train[j, j]
+    assert both.ntk.test[3, 3] != both.ntk.train[3, 3]  # foil: distinct inputs are not pinned
+
+
+def test_heap_setting_can_be_switched_off(monkeypatch):
+    monkeypatch.setenv("SYMNDK_MALLOPT", "0")
+    static._reuse_heap.cache_clear()
+    try:
+        assert static._reuse_heap() is False
+    finally:
+        static._reuse_heap.cache_clear()
