@@ -309,6 +309,9 @@ class NDK:
         res.extras["var_error_estimate"] = out["error_estimate"]
         res.error_estimate = max(res.error_estimate, out["error_estimate"])
         res.metadata["covariance"] = out["info"]
+        if not out["info"].get("met", True):
+            warnings.warn(f"covariance: error estimate {out['error_estimate']:.2g} exceeds the tolerance "
+                          f"{out['info']['tolerance']:.2g} (atol + rtol max |G|)", SymndkWarning, stacklevel=3)
 
     def _rate_schedule(self, tt, X_test, eta_schedule, **options) -> Result:
         """A learning rate alone: the constant-rate predictor at the clock tau(t) = int_0^t eta."""

@@ -73,3 +73,103 @@ def test_cov_arguments():
         ndk.predict([1.0], DS.X_test, cov="diag")
     with pytest.raises(SymndkError, match="T_schedule is not implemented"):
         ndk.predict([1.0], DS.X_test, cov=True, T_schedule=0.1)
+
+
+# ----------------------------------------------------------------------------- along the T > 0 trajectory
+
+def _brute_force_cov(Xtr, Xte, act, L, s0, s2, T, bias, t_end, n):
+    """Cov f(., t_end) on all rows by an independent route: Nystrom with the trapezoid rule on a uniform
+    grid, dense matrices: delta f_X = (I + Kmat)^{-1} f0_X, delta f = f0(t) - Krow delta f_X."""
+    from symndk.dynamics.twotime import TwoTimeKernel
+
+    P, X = Xtr.shape[0], np.vstack([Xtr, Xte])
+    R = X.shape[0]
+    dt = t_end / n
+    s = np.arange(n + 1) * dt
+    kd = TwoTimeKernel(Xtr, Xte, act, L, s0, s2, T, bias)
+    kg = TwoTimeKernel(X, X[:0], act, L, s0, s2, T, bias).with_channels("prior")
+    I, J = np.tril_indices(n + 1)
+    r1, c1 = np.meshgrid(np.arange(R), np.arange(P), indexing="ij")
+    Kd = kd.entries(r1.ravel(), c1.ravel(), s[I], s[J])[0].reshape(-1, R, P)
+    r2, c2 = np.meshgrid(np.arange(R), np.arange(R), indexing="ij")
+    Gv = kg.entries(r2.ravel(), c2.ravel(), s[I], s[J])[0].reshape(-1, R, R)
+    N = (n + 1) * P
+    Kmat, Gxx = np.zeros((n + 1, P, n + 1, P)), np.zeros((n + 1, P, n + 1, P))
+    Krow, Gxe = np.zeros((R, n + 1, P)), np.zeros((n + 1, P, R))
+    for q, (i, j) in enumerate(zip(I, J)):
+        Kmat[i, :, j, :] = (0.0 if i == 0 else dt / 2 if j in (0, i) else dt) * Kd[q, :P]
+        Gxx[i, :, j, :], Gxx[j, :, i, :] = Gv[q, :P, :P], Gv[q, :P, :P].T
+        if i == n:
+            Krow[:, j, :] = (dt / 2 if j in (0, n) else dt) * Kd[q]
+            Gxe[j] = Gv[q, :, :P].T
+    a = np.linalg.solve((np.eye(N) + Kmat.reshape(N, N)).T, Krow.reshape(R, N).T).T
+    C1 = a @ Gxe.reshape(N, R)
+    return Gv[-1] - C1 - C1.T + a @ Gxx.reshape(N, N) @ a.T
+
+
+def test_trajectory_covariance_matches_brute_force_nystrom():
+    ds = data.synthetic(3, 0.6)
+    args = (ds.X_train, ds.X_test, "erf", 2, 0.6, 1.3, 0.3, (0.2, 0.5), 2.0)
+    b1, b2 = _brute_force_cov(*args, 150), _brute_force_cov(*args, 300)
+    rich = (4 * b2 - b1) / 3                                        # trapezoid: O(dt^2), Richardson
+    net = symndk.Network("erf", 2, 0.6, 1.3, 0.2, 0.5)
+    res = symndk.NDK(net, ds.X_train, ds.y_train, T=0.3).predict([2.0], ds.X_test, cov="full")
+    var = np.concatenate([res.train_var[0], res.test_var[0]])
+    assert np.max(np.abs(np.diag(b1) - np.diag(b2))) > 1e-6          # the grids do differ
+    assert np.max(np.abs(np.diag(rich) - var)) < 1e-7               # measured 1e-9
+    assert np.max(np.abs(rich[3:, 3:] - res.test_cov[0])) < 1e-7
+    assert res.var_error_estimate < 1e-9 and np.isclose(res.test_cov[0, 0, 0], res.test_var[0, 0], rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("act,L,bias", [("relu", 2, (0.2, 0.5)), ("erf", 1, (0.0, 0.0))])
+def test_trajectory_starts_at_the_prior_and_ends_at_the_nngp_posterior(act, L, bias):
+    from symndk.dynamics import covariance
+    from symndk.dynamics.solvers import _lag_options
+    from symndk.dynamics.compress import tabulate
+
+    T, P = 0.1, 4
+    net = symndk.Network(act, L, 0.6, 1.0, *bias)
+    ndk = symndk.NDK(net, DS.X_train, DS.y_train, T=T)
+    res = ndk.predict([0.0, 400.0], XT, rtol=1e-9, cov="full")
+    G0 = ndk.prior_covariance(XT)
+    assert np.array_equal(res.test_var[0], np.diag(G0)[P:]) and np.array_equal(res.train_var[0], np.diag(G0)[:P])
+    if act == "relu":
+        assert np.max(np.abs(res.test_var[0] - _relu_prior_var(XT, 0.6, bias[0], 2))) < 1e-13
+    G = ndk.prior_covariance(XT, stationary=True)                   # sigma^2 K_L + sigma_b^2
+    S = G - G[:, :P] @ np.linalg.solve(G[:P, :P] + T * np.eye(P), G[:P])
+    assert np.max(np.abs(res.train_var[-1] - np.diag(S)[:P])) < 1e-8
+    assert np.max(np.abs(res.test_var[-1] - np.diag(S)[P:])) < 1e-8
+    assert np.max(np.abs(res.test_cov[-1] - S[P:, P:])) < 1e-8
+    # foil: without the correction term int int A G A^T the end point is not the posterior
+    k = ndk.kernel(XT)
+    t = 400.0
+    tk, tg = (tabulate(kk.compressed(t), t) for kk in (k, k.with_channels("prior")))
+    K0 = k.block(0.0, 0.0)[:P]
+    edges = covariance.sigma_mesh(t, float(np.max(np.linalg.eigvalsh(K0))), k.gamma)
+    cross, double = covariance._one_time(tk, tg, t, edges, 12, _lag_options(k, edges), P, False, parts=True)
+    foil = np.diag(G) + cross
+    assert np.max(np.abs(foil - np.diag(S))) > 1e-2
+    assert np.max(np.abs(foil + double - np.diag(S))) < 1e-8
+
+
+@pytest.mark.parametrize("act,Ts,ratio", [("erf", (1e-4, 1e-5), (8.0, 12.0)), ("relu", (1e-4, 1e-6), (7.0, 13.0))])
+def test_small_temperature_is_the_gradient_flow_covariance(act, Ts, ratio):
+    """T -> 0: the gap to the closed-form gradient-flow covariance shrinks like T (erf) and like sqrt(T)
+    (ReLU: the same-input sqrt cusp of K^d in the lag, as for the mean)."""
+    net = symndk.Network(act, 2, 0.6, 1.0, 0.3, 0.7)
+    flow = symndk.NDK(net, DS.X_train, DS.y_train, T=0.0).ntk_dynamics([2.0], XT, cov="full")
+    gaps = []
+    for T in Ts:
+        r = symndk.NDK(net, DS.X_train, DS.y_train, T=T).predict([2.0], XT, rtol=1e-9, cov="full")
+        gaps.append(max(np.max(np.abs(r.train_var - flow.train_var)), np.max(np.abs(r.test_cov - flow.test_cov))))
+    assert gaps[0] < 1e-3 and ratio[0] < gaps[0] / gaps[1] < ratio[1], gaps
+
+
+def test_trajectory_covariance_is_one_for_all_outputs():
+    ds = data.synthetic(3, 0.6)
+    y2 = np.stack([ds.y_train, 0.3 - ds.y_train], axis=1)
+    net = symndk.Network("erf", 1, 0.5, 1.0)
+    one = symndk.NDK(net, ds.X_train, ds.y_train, T=0.1).predict([0.5, 3.0], ds.X_test, cov=True)
+    two = symndk.NDK(net, ds.X_train, y2, T=0.1).predict([0.5, 3.0], ds.X_test, cov=True)
+    assert two.train.shape == (2, 3, 2) and two.train_var.shape == (2, 3) and two.test_var.shape == (2, 1)
+    assert np.array_equal(one.test_var, two.test_var) and "test_cov" not in two.extras

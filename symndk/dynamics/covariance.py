@@ -96,8 +96,10 @@ def _equal_time_prior(kernel, X_all, t):
     return c * nngp_kernel(X_all, None, kernel.activation, kernel.depth, c, cb).train   # K_L + C_b / C
 
 
-def _one_time(tk, tg, t, edges, m, lag, P, full):
-    """(var_all (R,), test_cov (Q, Q) or None) at time t > 0 with m collocation points."""
+def _one_time(tk, tg, t, edges, m, lag, P, full, parts=False):
+    """(var_all (R,), test_cov (Q, Q) or None) at time t > 0 with m collocation points, less G(t, t).
+
+    ``parts``: return the diagonals of the two terms instead, (-C1 - C1^T, E + E^T)."""
     R = tk.basis.shape[2]
     adj = _Adjoint(tk, t, P)
     B = tk.basis[:, 0]                                                          # (r, R, P)
@@ -125,6 +127,8 @@ def _one_time(tk, tg, t, edges, m, lag, P, full):
     hist.ck = tg
     C1 = hist.predict(np.array([t]))[0].T                                       # (R, R): int A G(s, t; X, .)
     E_diag = np.einsum("q,qpi,qpi->i", far_w, A_far, W)
+    if parts:
+        return -2 * np.diag(C1), 2 * E_diag
     var = -2 * np.diag(C1) + 2 * E_diag
     cov = None
     if full:
@@ -188,6 +192,8 @@ def trajectory_cov(kernel, X_all, tt, rtol, atol, m=12, max_refine=1, full=False
             cov[i] += hi[1]
         est = max(est, e + scale * comp)
         info["panels"].append(int(edges.size - 1))
+        info["tolerance"] = max(info.get("tolerance", 0.0), tol)
+        info["met"] = info.get("met", True) and e + scale * comp <= tol
     out = {"train_var": var[:, :P], "test_var": var[:, P:], "prior": G0, "error_estimate": est, "info": info}
     if full:
         out["test_cov"] = cov
