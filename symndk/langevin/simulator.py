@@ -42,7 +42,7 @@ import numpy as np
 from symndk.errors import SymndkError
 from symndk.results import Result
 from symndk.langevin.network import Ensemble
-from symndk.langevin.stats import Moments, check_inputs, time_steps
+from symndk.langevin.stats import Moments, Variance, check_inputs, time_steps
 
 
 def _default_batch(widths, n_in, antithetic, memory_mb):
@@ -80,7 +80,9 @@ def simulate(X_train, y_train, X_test=None, activation="relu", depth=2, width=25
 
     Returns:
         :class:`~symndk.results.Result`: ensemble means in ``train``/``test``; ``extras`` holds ``train_se``,
-        ``test_se`` (standard errors) and, with ``pairs``, ``pairs``, ``pair_train[_se]``, ``pair_test[_se]``
+        ``test_se`` (standard errors), ``train_var``/``test_var`` (the variance of one network's output
+        across the ensemble, :class:`~symndk.langevin.stats.Variance`) with ``train_var_se``/``test_var_se``,
+        and, with ``pairs``, ``pairs``, ``pair_train[_se]``, ``pair_test[_se]``
         (mean and standard error of a(t_a) . phi(h_L(x; t_w)) / sqrt(N_L)); ``error_estimate`` is the
         largest standard error.
     """
@@ -122,6 +124,7 @@ def simulate(X_train, y_train, X_test=None, activation="relu", depth=2, width=25
     X_all, P = np.vstack([Xtr, Xte]), Xtr.shape[0]
     sched = _Schedule(rec, steps_a, steps_w, n_steps, n_freeze)
     stats = {k: Moments() for k in ("f", "pair")}
+    second = Variance()                  # per-network second moments: the ensemble variance
     start = time.perf_counter()
     with _one_blas_thread(), tqdm(total=n_networks * n_steps, unit="net-step", unit_scale=True,
                                   disable=not progress, desc=f"simulate {activation} L={depth}") as bar:
@@ -132,6 +135,7 @@ def simulate(X_train, y_train, X_test=None, activation="relu", depth=2, width=25
                                   bias_var=None if bias is None else bias[0])
             out, g = _run_batch(net, rng, sched, Xtr, ytr, X_all, dt, gamma, T, bar, gamma_b, steps_of)
             stats["f"].add(_units(out, antithetic))
+            second.add(_units(out, antithetic), _units(out * out, antithetic))
             if pair_arr is not None:
                 stats["pair"].add(_units(g, antithetic))
     mean, se = stats["f"].result()
@@ -143,7 +147,9 @@ def simulate(X_train, y_train, X_test=None, activation="relu", depth=2, width=25
                 n_steps=n_steps, elapsed_s=time.perf_counter() - start)
     if steps_of is not None:
         meta.update(T=None, gamma=None, schedule=steps_of.record)
-    extras = {"train_se": se[:, :P], "test_se": se[:, P:]}
+    var, var_se = second.result()
+    extras = {"train_se": se[:, :P], "test_se": se[:, P:], "train_var": var[:, :P], "test_var": var[:, P:],
+              "train_var_se": var_se[:, :P], "test_var_se": var_se[:, P:]}
     if pair_arr is not None:
         pm, ps = stats["pair"].result()
         extras.update(pairs=pair_arr, pair_train=pm[:, :P], pair_train_se=ps[:, :P], pair_test=pm[:, P:],

@@ -44,6 +44,56 @@ class Moments:
         return self.mean, np.sqrt(self.m2 / (self.n - 1) / self.n)
 
 
+class Variance:
+    """Variance of one network's output across the ensemble, streamed over batches, with its standard error.
+
+    Each independent unit (a network, or an antithetic pair) contributes u1 = its mean of f and
+    u2 = its mean of f^2 (a pair's two networks each have the marginal law of one network, but they
+    are dependent, so the pair is the unit). With m1, m2 the means over units,
+    Var f = m2 - m1^2 + se(m1)^2 (the last term removes the O(1/n) bias of m1^2), and by the delta
+    method se^2 = (c22 - 4 m1 c12 + 4 m1^2 c11) / (n (n - 1)) with c the centred (co)moment sums
+    (Chan et al. pairwise update).
+
+    Example (four networks, no pairing):
+        >>> import numpy as np
+        >>> v = Variance()
+        >>> x = np.array([[1.0], [2.0], [4.0], [7.0]])
+        >>> v.add(x[:2], x[:2] ** 2); v.add(x[2:], x[2:] ** 2)
+        >>> var, se = v.result()
+        >>> bool(np.isclose(var[0], np.var(x, ddof=1)))
+        True
+    """
+
+    def __init__(self):
+        self.n, self.m1, self.m2, self.c11, self.c22, self.c12 = 0, None, None, None, None, None
+
+    def add(self, u1, u2):
+        """Add units: u1 (k, ...) the unit means of f, u2 (k, ...) the unit means of f^2."""
+        k = u1.shape[0]
+        a1, a2 = u1.mean(axis=0), u2.mean(axis=0)
+        d1, d2 = u1 - a1, u2 - a2
+        b11, b22, b12 = (d1 * d1).sum(axis=0), (d2 * d2).sum(axis=0), (d1 * d2).sum(axis=0)
+        if self.n == 0:
+            self.n, self.m1, self.m2, self.c11, self.c22, self.c12 = k, a1, a2, b11, b22, b12
+            return
+        n = self.n + k
+        e1, e2, f = a1 - self.m1, a2 - self.m2, self.n * k / n
+        self.c11 = self.c11 + b11 + e1 * e1 * f
+        self.c22 = self.c22 + b22 + e2 * e2 * f
+        self.c12 = self.c12 + b12 + e1 * e2 * f
+        self.m1, self.m2, self.n = self.m1 + e1 * (k / n), self.m2 + e2 * (k / n), n
+
+    def result(self):
+        """``(variance, standard error)``; NaN with fewer than two units."""
+        if self.n < 2:
+            nan = np.full_like(self.m1, np.nan)
+            return nan, nan
+        norm = self.n * (self.n - 1)
+        var = self.m2 - self.m1 ** 2 + self.c11 / norm
+        se2 = (self.c22 - 4 * self.m1 * self.c12 + 4 * self.m1 ** 2 * self.c11) / norm
+        return var, np.sqrt(np.maximum(se2, 0.0))
+
+
 def time_steps(times, dt, name):
     """Times as float array and as step indices; each must be a non-negative multiple of dt."""
     try:
