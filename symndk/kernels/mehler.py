@@ -41,12 +41,16 @@ import warnings
 
 import numpy as np
 
-from symndk.errors import SymndkWarning
+from symndk.errors import SymndkError, SymndkWarning
 
 #: Hermite coefficients kept, variance domain of the table, Chebyshev degree per panel
 KMAX, QMIN, QMAX, DEGREE = 256, 1e-6, 1e4, 16
 #: entries per evaluation chunk (memory: a few arrays of CHUNK floats per Horner step)
 CHUNK = 1 << 14
+#: numbers gathered at once for the Horner sums (memory: 8 bytes each, twice)
+GATHER = 1 << 19
+#: largest coefficient array (numbers) kept in a table's memo of recent variances
+MEMO_LIMIT = 1 << 23
 #: truncation orders tried per chunk (the smallest meeting the tolerance is used)
 ORDERS = (4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, KMAX)
 FORMAT = "symndk-mehler-table 1"
@@ -95,13 +99,34 @@ def direct_coefficients(f, q, kmax: int = KMAX):
     if kmax not in _BASIS:
         _BASIS[kmax] = hermite_table(z, kmax) * w[:, None]
     q = np.atleast_1d(np.asarray(q, dtype=float))
-    with np.errstate(over="ignore", invalid="ignore"):
-        fz = f(np.sqrt(q)[:, None] * z[None, :])
-    fz = np.asarray(np.broadcast_to(fz, (q.size, z.size)), dtype=float)
+    fz = finite_values(f, np.sqrt(q)[:, None] * z[None, :])
     a = fz @ _BASIS[kmax]
     V = (fz * fz) @ w
     scale = np.sqrt(np.where(V > 0, V, 1.0))
     return a / scale[:, None], V, scale
+
+
+def finite_values(f, x):
+    """f(x) as float64, with entries that overflow in float64 (x*exp(-x)/(1 + exp(-x))**2 at x = -800:
+    inf/inf) recomputed in extended precision (np.longdouble); raises SymndkError if any stays non-finite.
+
+    >>> finite_values(lambda x: x * np.exp(-x) / (1 + np.exp(-x)) ** 2, np.array([-800.0, 0.0])).tolist()
+    [-0.0, 0.0]
+    """
+    x = np.asarray(x, dtype=float)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        y = np.array(np.broadcast_to(f(x), x.shape), dtype=float)
+        bad = ~np.isfinite(y)
+        if bad.any():
+            try:
+                y[bad] = np.asarray(np.broadcast_to(f(x[bad].astype(np.longdouble)), (int(bad.sum()),)), dtype=float)
+            except (TypeError, AttributeError):  # functions without a long double loop (special functions)
+                pass
+            bad = ~np.isfinite(y)
+    if bad.any():
+        raise SymndkError(f"the activation (or its derivative) is not finite at x = {float(x[bad].flat[0]):g} "
+                          f"(reached by the Gaussian quadrature at the variances of the table)")
+    return y
 
 
 def _cheb_nodes(n):
@@ -185,8 +210,24 @@ class MehlerTable:
 
     # ---- evaluation ---------------------------------------------------------------------------------
     def coefficients(self, q):
-        """(b (n, kmax + 1), V (n,)) at 1-D variances q: interpolated inside the table, direct outside."""
+        """(b (n, kmax + 1), V (n,)) at 1-D variances q: interpolated inside the table, direct outside.
+
+        The last few results are kept (keyed by the bytes of q): one recursion step asks for the
+        coefficients of the same variances for F, V(q1), V(q2) and the diagonal pins.
+        """
         q = np.asarray(q, dtype=float).ravel()
+        key = q.tobytes()
+        memo = self.__dict__.setdefault("_memo", {})
+        if key in memo:
+            return memo[key]
+        out = self._coefficients(q)
+        if q.size * (self.kmax + 1) <= MEMO_LIMIT:
+            if len(memo) >= 6:
+                memo.pop(next(iter(memo)))
+            memo[key] = out
+        return out
+
+    def _coefficients(self, q):
         b = np.empty((q.size, self.kmax + 1))
         V = np.empty(q.size)
         with np.errstate(divide="ignore"):
@@ -206,7 +247,7 @@ class MehlerTable:
     def moments(self, q):
         """(mean E[f(u)], second moment V = E[f(u)^2]) at variances q (any shape)."""
         q = np.asarray(q, dtype=float)
-        u, inv = np.unique(q, return_inverse=True)
+        u, inv = unique_inverse(q)
         b, V = self.coefficients(u)
         mean = b[:, 0] * np.sqrt(V)
         return mean[inv].reshape(q.shape), V[inv].reshape(q.shape)
@@ -246,13 +287,16 @@ class MehlerTable:
         """Per distinct variance of ``q``: coefficients (one row per order), tails at ORDERS, sqrt(V),
         and the index of every entry (None when the coefficients would exceed ``limit`` numbers)."""
         q = _reduce(q)
-        u, inv = np.unique(q, return_inverse=True)
+        u, inv = unique_inverse(q)
         if u.size * (self.kmax + 1) > limit:
             return None
         b, V = self.coefficients(u)
         orders = [min(k, self.kmax) for k in ORDERS]
-        tails = np.maximum(1.0 - np.cumsum(b * b, axis=1)[:, orders], 0.0).T + 1e-15
-        return np.ascontiguousarray(b.T), tails, np.sqrt(V), inv.reshape(q.shape)
+        B = np.ascontiguousarray(b.T)
+        starts = [0] + [k + 1 for k in orders[:-1]]
+        partial = np.add.reduceat(B * B, starts, axis=0)          # sum of b_k^2 between successive orders
+        tails = np.maximum(1.0 - np.cumsum(partial, axis=0), 0.0) + 1e-15
+        return B, 0.5 * np.log(tails), np.sqrt(V), inv.reshape(q.shape)
 
     def _evaluate_chunk(self, q1, q2, c, D, side1, side2):
         (B1, tail1, S1, i1), (B2, tail2, S2, i2) = side1, side2
@@ -264,33 +308,34 @@ class MehlerTable:
         arho = np.abs(rho)
         scale = S1[i1] * S2[i2]
         floor = 2 * self.e_int
-        # the order each entry needs: the first of ORDERS whose bound meets tol (the last if none does)
+        # the order each entry needs: the first of ORDERS whose truncation bound |rho|^(K+1) sqrt(tau1 tau2)
+        # is 1000x below tol (or at the rounding floor of the tails), the last if none is; compared in
+        # logs (tail1, tail2 hold log sqrt(tau)).  The values then vary smoothly with the arguments
+        # (the solver compresses kernels by low rank).
+        with np.errstate(divide="ignore"):
+            lr = np.log(arho)
+        log_target = math.log(max(self.tol * 1e-3, 2e-15))
+        Ks = np.array([min(k, self.kmax) for k in ORDERS])
         order = np.full(rho.size, len(ORDERS) - 1)
-        need = np.empty(rho.size)
-        target = max(self.tol * 1e-3, 2e-15)
-        for j in range(len(ORDERS) - 1, -1, -1):
-            K = min(ORDERS[j], self.kmax)
-            trunc = arho ** (K + 1) * np.sqrt(tail1[j][i1] * tail2[j][i2])
-            # orders are picked for a truncation 1000x below tol (or at the rounding floor of the
-            # tails) where the series allows: the values then vary smoothly with the arguments
-            # (the solver compresses kernels by low rank)
-            ok = (trunc <= target) | (j == len(ORDERS) - 1)
+        for j in range(len(ORDERS) - 2, -1, -1):
+            ok = (Ks[j] + 1) * lr + tail1[j][i1] + tail2[j][i2] <= log_target
             order[ok] = j
-            need[ok] = trunc[ok] + floor + 4e-16 * (K + 1)
+        with np.errstate(invalid="ignore"):
+            trunc = np.exp(np.nan_to_num((Ks[order] + 1) * lr, nan=-np.inf) + tail1[order, i1] + tail2[order, i2])
+        need = trunc + floor + 4e-16 * (Ks[order] + 1)
         value = np.empty(rho.size)
         for j in np.flatnonzero(np.bincount(order, minlength=len(ORDERS))):
             sel = np.flatnonzero(order == j)
             K = min(ORDERS[j], self.kmax)
-            a1, a2, r = i1[sel], i2[sel], rho[sel]
-            acc, t1, t2 = np.take(B1[K], a1), np.empty(sel.size), np.empty(sel.size)
-            acc *= np.take(B2[K], a2)
-            for k in range(K - 1, -1, -1):  # Horner in rho, no temporaries allocated
-                np.take(B1[k], a1, out=t1)
-                np.take(B2[k], a2, out=t2)
-                t1 *= t2
-                acc *= r
-                acc += t1
-            value[sel] = acc
+            for part in np.array_split(sel, -(-sel.size * (K + 1) // GATHER)):
+                a1, a2, r = i1[part], i2[part], rho[part]
+                G = np.take(B1[: K + 1], a1, axis=1)   # (K + 1, n): one gather per side
+                G *= np.take(B2[: K + 1], a2, axis=1)
+                acc = G[K].copy()
+                for k in range(K - 1, -1, -1):  # Horner in rho
+                    acc *= r
+                    acc += G[k]
+                value[part] = acc
         value *= scale
         bound = need * scale
         bad = need > self.tol
@@ -325,6 +370,31 @@ class MehlerTable:
         if built_tol > tol:
             raise ValueError(f"table built for tol {built_tol:g} > {tol:g}")
         return cls(f, tol, data=data)
+
+
+_UNIQUE: dict = {}
+
+
+def unique_inverse(q):
+    """``np.unique(q, return_inverse=True)`` with the inverse shaped like ``q``, remembered for the last
+    few arrays (keyed by their bytes: hashing is ~15x cheaper than the sort, and one recursion step
+    asks for the same variances up to six times: F, Fdot, V(q1), V(q2) and the diagonal pins).
+
+    >>> u, inv = unique_inverse(np.array([[2.0, 1.0], [2.0, 2.0]]))
+    >>> u.tolist(), inv.tolist()
+    ([1.0, 2.0], [[1, 0], [1, 1]])
+    """
+    q = np.ascontiguousarray(q, dtype=float)
+    key = (q.shape, q.tobytes())
+    if key in _UNIQUE:
+        return _UNIQUE[key]
+    u, inv = np.unique(q, return_inverse=True)
+    out = (u, inv.reshape(q.shape))
+    if q.size <= MEMO_LIMIT // 2:
+        if len(_UNIQUE) >= 8:
+            _UNIQUE.pop(next(iter(_UNIQUE)))
+        _UNIQUE[key] = out
+    return out
 
 
 def _reduce(q):
@@ -403,5 +473,5 @@ def _polar(f, q1, q2, c, D, n, levels, R):
     wrad = ((rb - ra) / 2 * w).ravel() * r * np.exp(-r * r / 2)
     u = np.sqrt(q1)[:, None, None] * np.cos(phi)[:, :, None] * r
     v = np.sqrt(q2)[:, None, None] * np.cos(phi - th)[:, :, None] * r
-    inner = (f(u) * f(v)) @ wrad
+    inner = (finite_values(f, u) * finite_values(f, v)) @ wrad
     return np.sum(inner * wphi, axis=1) / tau

@@ -206,10 +206,15 @@ def _no_dphi(x):
     raise SymndkError("phi' of this activation is a distribution (no pointwise derivative)")
 
 
+#: tables are built at least this strict, so that the loads at the pipeline's tol (1e-10) and at the
+#: dynamics' tol (1e-12) share one cached table instead of rebuilding it in turn
+BUILD_TOL = 1e-12
+
+
 def _cached_table(f, module, which: str, tol: float):
     """The :class:`~symndk.kernels.mehler.MehlerTable` of ``f``: loaded from the hash-recorded cache
     (file named by the activation's spec hash) when symndk wrote it there for a tolerance at least
-    as strict, else built (about a second) and written atomically (best effort: a read-only cache
+    as strict, else built at min(tol, :data:`BUILD_TOL`) (about a second) and written atomically (best effort: a read-only cache
     only costs the rebuild)."""
     from symndk.files import read_recorded, write_recorded
     from symndk.kernels.loader import cache_dir
@@ -225,11 +230,12 @@ def _cached_table(f, module, which: str, tol: float):
             return MehlerTable.from_text(f, data.decode(), tol)
         except (ValueError, KeyError, OSError):
             pass
-    table = MehlerTable(f, tol)
+    table = MehlerTable(f, min(tol, BUILD_TOL))
     try:
         write_recorded(cache_dir(), {key: table.to_text()})
     except (SymndkError, OSError):
         pass
+    table.tol = float(tol)
     return table
 
 
