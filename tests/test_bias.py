@@ -87,7 +87,7 @@ def test_no_bias_is_todays_numbers_exactly():
         symndk.NDK(symndk.Network(bias_sigma_sq=1.0), DS.X_train, DS.y_train).drift(1.0, [2.0])
 
 
-@pytest.mark.parametrize("b", [(0.3, 0.5)])
+@pytest.mark.parametrize("b", [(0.3, 0.5), (0.3, 1.0)])     # gamma_b = 2 gamma, gamma_b = gamma
 def test_langevin_ensemble_with_biases_matches_predict(b):
     net = symndk.Network("erf", 1, 0.8, 1.0, *b)
     ndk = symndk.NDK(net, DS.X_train, DS.y_train, T=0.1)
