@@ -122,9 +122,9 @@ def solve_trajectory(kernel, y, t_end, rtol, atol, m, max_refine, extra_times=()
     K0 = check_finite("the NTK", kernel.block(0.0, 0.0)[:P])
     lam_max = float(np.max(np.linalg.eigvalsh((K0 + K0.T) / 2))) * (1.0 if clock is None else clock.eta_max)
     edges = panel_mesh(t_end, max(lam_max, 1e-300), max(gamma, 1e-300))
-    if clock is not None:
-        extra_times = (*extra_times, *clock.knots, *clock.edges())
     edges = np.unique(np.concatenate([edges, [t for t in extra_times if 0 < t < t_end]]))
+    if clock is not None:
+        edges = clock.mesh(edges, t_end)
     tol = atol + rtol * max(1.0, float(np.max(np.abs(y))))
     for it in range(max_refine + 1):
         lag = _lag_options(kernel, edges, gamma=None if clock is None else max(gamma, 1e-300))
@@ -174,8 +174,11 @@ def trajectory(kernel, y, tt, rtol, atol, m=12, max_refine=2, clock=None):
     # clock G(t_end) = int eta gamma plays the part of gamma t_end, and its fit error enters alike
     decay = kernel.gamma * t_end if clock is None else clock.G_end
     rounding = decay * (np.finfo(float).eps + (0.0 if clock is None else clock.error))
-    est = float(np.max(np.abs(f - f_lo)) + scale * (max(info["compression_error"], info["table_error"]) + rounding))
-    return f[:, :P], f[:, P:], est, dict(info, method="volterra, radau iia")
+    # numerically evaluated dual kernels (issue 12): their error bound propagated through the recursion
+    numeric = kernel.numeric_error(t_end) if hasattr(kernel, "numeric_error") else 0.0
+    est = float(np.max(np.abs(f - f_lo)) + scale * (max(info["compression_error"], info["table_error"]) + rounding
+                                                     + numeric))
+    return f[:, :P], f[:, P:], est, dict(info, method="volterra, radau iia", numeric_kernel_error=numeric)
 
 
 # ----------------------------------------------------------------------------- drift, correlation
