@@ -227,3 +227,45 @@ def test_failing_kernel_is_not_written_or_registered_and_force_marks_it(cache):
     loader.forget("t_kink")
     with pytest.warns(SymndkWarning, match="--force"):
         loader.load("t_kink")
+
+
+# ---- the numeric kernel error is counted in predict's error_estimate (issue 12 item 2) -----------------
+
+@pytest.mark.slow
+def test_error_estimate_counts_the_numeric_kernel_error(cache):
+    """predict with tanh registered as a user activation (numeric F and Fdot): kernels served at a
+    loose tol (1e-4: error bounds ~1e-7) move the predictor by a measurable amount, and the
+    estimate covers that move (truth: the same solve with kernels at 1e-12); at 1e-12 the
+    numeric term is small. Foil: the estimate without the numeric term misses the move."""
+    from symndk.checks.activation import activation_kernel
+    from symndk.kernels.loader import load
+    from symndk.model import NDK, Network
+
+    activation_kernel("tanh(x)", "t_tanh_est", tol=1e-10)
+    rng = np.random.default_rng(0)
+    X, Xt = rng.standard_normal((10, 5)), rng.standard_normal((3, 5))
+    y = np.sign(X[:, 0])
+    res = {}
+    for tol in (1e-12, 1e-4):
+        model = NDK(Network("t_tanh_est", depth=2), X, y, T=0.05)
+        kernel = model.kernel(Xt)
+        kernel.duals = load("t_tanh_est", "numpy", tol)
+        for table in kernel.duals.tables.values():
+            table.rel_error = 0.0
+        with pytest.warns(Warning) if tol > 1e-10 else _nothing():
+            res[tol] = model.predict([0.5, 5.0], Xt)
+    loose, tight = res[1e-4], res[1e-12]
+    moved = max(np.max(np.abs(loose.test - tight.test)), np.max(np.abs(loose.train - tight.train)))
+    numeric = loose.metadata["solver"]["numeric_kernel_error"]
+    assert moved > 1e-10                                       # the loose kernels really change the answer
+    assert loose.error_estimate >= moved + tight.error_estimate
+    assert loose.error_estimate - numeric < moved              # foil: without the numeric term it would miss
+    assert tight.metadata["solver"]["numeric_kernel_error"] < 1e-10 and tight.error_estimate < 1e-9
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False

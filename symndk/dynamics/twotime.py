@@ -97,6 +97,28 @@ class TwoTimeKernel:
         D_C = prior_gram(t, s, s0, s2, g, np.exp, np.expm1, lag)
         return layer_kernels(k_tt, k_ss, k_ts, C_tt, C_ss, C_ts, self.depth, self.duals, D_C, D_0)
 
+    def numeric_error(self, t_end: float) -> float:
+        """Relative error of the channels due to numerically evaluated dual kernels (0 for closed
+        forms): the recursion rerun with F and Fdot moved by their error bound so far
+        (:func:`symndk.kernels.quadrature.perturbed_duals`), on whole blocks at the time pairs
+        (0, 0), (t_end, 0), (t_end, t_end); max |change| / max |channel|."""
+        from symndk.kernels.quadrature import perturbed_duals, relative_error_bound
+
+        eps = relative_error_bound(self.duals)
+        if eps == 0:
+            return 0.0
+        exact, worst = self.duals, 0.0
+        pairs = [(0.0, 0.0), (float(t_end), 0.0), (float(t_end), float(t_end))]
+        try:
+            base = [np.asarray(self.block(t, s)) for t, s in pairs]
+            self.duals = perturbed_duals(exact, eps)
+            moved = [np.asarray(self.block(t, s)) for t, s in pairs]
+        finally:
+            self.duals = exact
+        for a, b in zip(base, moved):
+            worst = max(worst, float(np.max(np.abs(b - a)) / max(np.max(np.abs(a)), 1e-300)))
+        return worst
+
     def _channels(self, out, lag):
         K, Kdot, th_prev, th = out
         res = []

@@ -252,6 +252,32 @@ def relative_error_bound(duals) -> float:
     return max((t.rel_error for t in tables.values()), default=0.0)
 
 
+def perturbed_duals(duals, eps: float):
+    """``duals`` with every numerically evaluated F and Fdot moved by ``eps`` times its scale
+    sqrt(V(q1) V(q2)) (resp. sqrt(Vdot(q1) Vdot(q2))), for propagating the numeric kernel error
+    through the recursion (first order: run the recursion with the perturbed kernels, compare).
+    Closed-form kernels are returned as they are.
+
+    >>> from symndk.kernels.loader import load
+    >>> relu = load("relu")
+    >>> perturbed_duals(relu, 1e-3) is relu
+    True
+    """
+    tables = getattr(duals, "tables", None) or {}
+    if not tables or eps == 0:
+        return duals
+    import types
+
+    out = {k: getattr(duals, k) for k in ("F", "Fdot", "V", "Vdot", "Fbar", "phi", "dphi", "NAME")
+           if hasattr(duals, k)}
+    F, Fdot, V, Vdot = duals.F, duals.Fdot, duals.V, duals.Vdot
+    if "F" in tables:
+        out["F"] = lambda q1, q2, c, D=None: F(q1, q2, c, D) + eps * np.sqrt(V(q1) * V(q2))
+    if "Fdot" in tables:
+        out["Fdot"] = lambda q1, q2, c, D=None: Fdot(q1, q2, c, D) + eps * np.sqrt(Vdot(q1) * Vdot(q2))
+    return types.SimpleNamespace(**out)
+
+
 def numeric_duals(module, backend: str, tol: float) -> dict:
     """The functions ``module`` lists in NUMERIC (plus ``layer``), by quadrature.
 
