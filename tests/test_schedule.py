@@ -62,7 +62,7 @@ def test_prior_at_the_clock_symbolically():
     assert sp.simplify(Cts - sp.exp(-(G(t) - G(s))) * prior_C(G(s), G(s), s0, s2, 1, sp.exp)) == 0
 
 
-def _linear_ode(X, y, Xt, s0, s2, times):
+def _linear_ode(X, y, Xt, s0, s2, times, Tf=T_ANNEAL, etaf=ETA):
     """Linear phi, L = 1: K^d(t, s) = 2 e^{-2 (G(t) - G(s))} v(s) K0, so J = e^{-2G} int eta e^{2G} v r obeys
     J' = -2 eta gamma J + eta v (Y - 2 K0 J), v' = -2 eta gamma (v - sigma^2); f = 2 K0 J."""
     n0 = X.shape[1]
@@ -71,26 +71,35 @@ def _linear_ode(X, y, Xt, s0, s2, times):
 
     def rhs(t, z):
         v, J = z[0], z[1:]
-        g = _rate(t, s2)
-        return np.concatenate([[-2 * g * (v - s2)], -2 * g * J + ETA(t) * v * (y - 2 * K0 @ J)])
+        g = etaf(t) * Tf(t) / s2
+        return np.concatenate([[-2 * g * (v - s2)], -2 * g * J + etaf(t) * v * (y - 2 * K0 @ J)])
 
-    sol = si.solve_ivp(rhs, (0, times[-1]), np.concatenate([[s0], np.zeros(P)]), method="DOP853", rtol=1e-12,
-                       atol=1e-14, t_eval=times)
+    sol = si.solve_ivp(rhs, (0, times[-1]), np.concatenate([[s0], np.zeros(P)]), method="DOP853", rtol=3e-14,
+                       atol=1e-16, t_eval=times)
     J = sol.y[1:].T
     return 2 * J @ K0.T, 2 * J @ k0.T
 
 
-def test_linear_network_matches_the_ode_solution():
+_UP_DOWN = ([0.0, 3.0, 10.0], [0.0, 0.6, 0.0])              # heats from T = 0, anneals back to T = 0
+_WARM = ([0.0, 1.0, 10.0], [0.2, 2.0, 0.5])                 # learning-rate warm-up, then decay
+
+
+@pytest.mark.parametrize("T_s,eta_s,Tf,etaf", [
+    (T_ANNEAL, ETA, T_ANNEAL, ETA),
+    (_UP_DOWN, _WARM, lambda t: np.interp(t, *_UP_DOWN), lambda t: np.interp(t, *_WARM)),
+    (lambda t: 0.02 + 0.1 * t, None, lambda t: 0.02 + 0.1 * t, lambda t: 1.0),
+])
+def test_linear_network_matches_the_ode_solution(T_s, eta_s, Tf, etaf):
     s0, s2 = 0.6, 1.3
     times = np.array([0.1, 1.0, 4.0, 10.0])
     ndk = symndk.NDK(symndk.Network("linear", 1, s0, s2), DS.X_train, DS.y_train, T=0.1)
-    res = ndk.predict(times, DS.X_test, T_schedule=T_ANNEAL, eta_schedule=ETA)
-    train, test = _linear_ode(DS.X_train, DS.y_train, DS.X_test, s0, s2, times)
+    res = ndk.predict(times, DS.X_test, T_schedule=T_s, eta_schedule=eta_s)
+    train, test = _linear_ode(DS.X_train, DS.y_train, DS.X_test, s0, s2, times, Tf, etaf)
     err = max(np.max(np.abs(res.train - train)), np.max(np.abs(res.test - test)))
     assert err < 1e-9, err
     assert res.error_estimate < 1e-8 and err < 10 * res.error_estimate + 1e-11, (err, res.error_estimate)
-    # foil: constant T = T(0)
-    const = ndk.predict(times, DS.X_test, T_schedule=float(T_ANNEAL(0.0)), eta_schedule=ETA)
+    # foil: constant T = T(1)
+    const = ndk.predict(times, DS.X_test, T_schedule=float(Tf(1.0)), eta_schedule=eta_s)
     assert np.max(np.abs(const.test - test)) > 1e-3
 
 
