@@ -21,6 +21,7 @@ resolved, and ``importlib.import_module("constant.name")`` counts as an import.
 | model | `symndk.model` | all rows above | numerics |
 | checks | `symndk.checks` | all rows above | numerics, sympy |
 | api | `symndk` (the lazy facade), `symndk.api` | all rows above | numerics |
+| sweep | `symndk.sweep` | all rows above | numerics, dask, distributed |
 | reproduce | `symndk.reproduce` | all rows above | numerics, matplotlib |
 | commands | `symndk.commands` | all rows above | numerics, matplotlib |
 | cli | `symndk.cli`, `symndk.__main__` | all rows above | - |
@@ -81,9 +82,11 @@ LAYERS = (
     Layer("model", ("symndk.model",), _BELOW_API[:-2], NUMERICS),
     Layer("checks", ("symndk.checks",), _BELOW_API[:-1], NUMERICS | {"sympy"}),
     Layer("api", ("symndk", "symndk.api"), _BELOW_API, NUMERICS),
-    Layer("reproduce", ("symndk.reproduce",), _BELOW_API + ("api",), NUMERICS | {"matplotlib"}),
-    Layer("commands", ("symndk.commands",), _BELOW_API + ("api", "reproduce"), NUMERICS | {"matplotlib"}),
-    Layer("cli", ("symndk.cli", "symndk.__main__"), _BELOW_API + ("api", "reproduce", "commands"), frozenset()),
+    Layer("sweep", ("symndk.sweep",), _BELOW_API + ("api",), NUMERICS | {"dask", "distributed"}),
+    Layer("reproduce", ("symndk.reproduce",), _BELOW_API + ("api", "sweep"), NUMERICS | {"matplotlib"}),
+    Layer("commands", ("symndk.commands",), _BELOW_API + ("api", "sweep", "reproduce"), NUMERICS | {"matplotlib"}),
+    Layer("cli", ("symndk.cli", "symndk.__main__"), _BELOW_API + ("api", "sweep", "reproduce", "commands"),
+          frozenset()),
 )
 BY_NAME = {layer.name: layer for layer in LAYERS}
 NUMERICS_LAYERS = ("runtime", "kernels", "dynamics", "certified", "langevin", "generated")

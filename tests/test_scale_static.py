@@ -76,8 +76,8 @@ def test_duplicates_between_test_and_train_rows_are_pinned(small_tasks):
 
 def test_heap_setting_can_be_switched_off(monkeypatch):
     monkeypatch.setenv("SYMNDK_MALLOPT", "0")
-    static._reuse_heap.cache_clear()
+    static.reuse_heap.cache_clear()
     try:
-        assert static._reuse_heap() is False
+        assert static.reuse_heap() is False
     finally:
-        static._reuse_heap.cache_clear()
+        static.reuse_heap.cache_clear()

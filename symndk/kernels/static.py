@@ -37,7 +37,7 @@ from symndk.kernels.loader import load
 from symndk.runtime.recursion import Bias, layer_kernels
 
 #: glibc malloc: heap blocks up to MMAP_THRESHOLD bytes and up to TRIM_THRESHOLD bytes of free heap kept
-#: (see :func:`_reuse_heap`); SYMNDK_MALLOPT=0 leaves the C library's defaults alone
+#: (see :func:`reuse_heap`); SYMNDK_MALLOPT=0 leaves the C library's defaults alone
 MMAP_THRESHOLD, TRIM_THRESHOLD = 4 << 20, 64 << 20
 #: pairs with D_0 < NEAR * q1 q2 (|rho| > ~0.99995) get D_0 from the difference of the inputs
 NEAR = 1e-4
@@ -45,7 +45,7 @@ WORKERS = os.cpu_count() or 1
 
 
 @functools.cache
-def _reuse_heap() -> bool:
+def reuse_heap() -> bool:
     """Let glibc reuse freed heap memory for the chunks' temporaries (once per process).
 
     By default glibc serves blocks >= 128 KiB by mmap and returns free heap above 128 KiB to the
@@ -143,7 +143,7 @@ def _block(A, B, duals, depth, sigma_sq, same, bias_sq=0.0):
     are recomputed afterwards on the same-input chain (K_0 = |x|^2 / N0, D_0 = 0, K_l = V(q),
     Kdot_l = Vdot(q) exactly: the pinned diagonal).
     """
-    _reuse_heap()
+    reuse_heap()
     n0 = A.shape[1]
     qa0 = np.einsum("ij,ij->i", A, A) / n0
     qb0 = qa0 if same else np.einsum("ij,ij->i", B, B) / n0

@@ -1,0 +1,95 @@
+"""Sweeps on Dask (issue 16): a 2-worker LocalCluster gives the serial results bit for bit, and a
+worker killed mid-task loses nothing (the scheduler reruns its tasks elsewhere)."""
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import symndk
+from symndk.errors import SymndkError
+from symndk.sweep import grid, map_ndk, parallel_map, sweep
+from symndk.sweep.scheduler import check_scheduler
+
+distributed = pytest.importorskip("distributed")
+
+TIMES = np.geomspace(1e-2, 3e3, 12)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return symndk.data.digits(0, 1, n_per_class=6, n_test_per_class=2)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  silence_logs=50) as c, distributed.Client(c) as client:
+        yield client
+
+
+def _same(rows, other):
+    assert len(rows) == len(other)
+    for a, b in zip(rows, other):
+        assert a.keys() == b.keys()
+        assert all(np.array_equal(a[k], b[k]) for k in a), a
+
+
+def test_local_cluster_gives_the_serial_results_bit_for_bit(digits, cluster):
+    points = grid(activation=["relu", "erf"], depth=[1, 2], T=[1e-2])
+    serial = sweep(points, digits, TIMES)
+    _same(sweep(points, digits, TIMES, scheduler=cluster), serial)
+    # the map is the physics, not an artefact of the sweep: e_opt <= both ends, and the NNGP end is t -> inf
+    for r in serial:
+        assert r["err_opt"] <= min(r["err_final"], r["curve"][0]) + 1e-15
+        assert abs(r["err_final"] - r["err_nngp"]) < 1e-6 * max(r["err_nngp"], 1.0)
+    assert len({r["err_opt"] for r in serial}) == len(serial)  # foil: the points really differ
+
+
+def test_killed_worker_loses_nothing(digits, cluster):
+    points = grid(activation=["relu", "erf"], depth=[2, 3], T=[1e-2])
+    serial = sweep(points, digits, TIMES)
+    out, killed = {}, []
+    thread = threading.Thread(target=lambda: out.setdefault("rows", sweep(points, digits, TIMES, scheduler=cluster)))
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not killed and time.monotonic() < deadline:
+        busy = [w for w, keys in cluster.processing().items() if keys]
+        if busy:
+            pid = cluster.run(os.getpid, workers=busy[:1])[busy[0]]
+            killed.append((pid, list(cluster.processing()[busy[0]])))
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(0.05)
+    thread.join(120)
+    assert killed and killed[0][1], "no worker was busy to kill"
+    with pytest.raises(ProcessLookupError):
+        os.kill(killed[0][0], 0)
+    _same(out["rows"], serial)
+    cluster.wait_for_workers(2, timeout=60)  # the nanny restarted it
+
+
+def test_map_ndk_and_parallel_map_on_a_cluster(cluster):
+    d = symndk.data.synthetic(4, 0.5)
+    points = grid(activation=["relu"], depth=[1, 2], T=[0.01, 0.1])
+    fn = lambda ndk, Xt: ndk.equilibrium("nngp", Xt).test[0]  # noqa: E731 (closures ship by cloudpickle)
+    got = map_ndk(fn, points, d.X_train, d.y_train, args=(d.X_test,), scheduler=cluster)
+    want = [symndk.NDK(p.network, d.X_train, d.y_train, T=p.T).equilibrium("nngp", d.X_test).test[0] for p in points]
+    assert all(np.array_equal(g, w) for g, w in zip(got, want))
+    assert parallel_map(divmod, [(7, 2), (9, 4)], scheduler=cluster) == [(3, 1), (2, 1)]
+
+
+@pytest.mark.parametrize("bad", ["udp://h:1", "tcp://h", "local ", "http://x:80", ""])
+def test_bad_scheduler_is_one_line(bad):
+    with pytest.raises(SymndkError, match="--scheduler must be"):
+        check_scheduler(bad)
+
+
+def test_bad_grid_is_one_line():
+    with pytest.raises(SymndkError, match="unknown Network field 'width'"):
+        grid(width=[1])
+    with pytest.raises(SymndkError, match="depth must be"):
+        grid(depth=[0])
+    with pytest.raises(SymndkError, match="1..100000 points"):
+        grid(depth=list(range(1, 101)), sigma0_sq=list(np.linspace(0.1, 1, 1001)))
