@@ -44,7 +44,7 @@ import numpy as np
 
 from symndk.dynamics.compress import compress, tabulate
 from symndk.dynamics.twotime import load_duals
-from symndk.dynamics.volterra import _StiffSolver
+from symndk.dynamics.volterra import StiffSolver
 from symndk.errors import SymndkError
 from symndk.runtime import proximal as rt
 from symndk.runtime.recursion import layer_kernels
@@ -426,7 +426,7 @@ def _panel_solve(kernel, weights, basis, y, n_end, mesh, p, n_g, k0, p_mesh):
         coef = np.zeros((nt, nt, rank))
         np.add.at(coef, tgt[cur], Lm[:, :, None] * beta_w[cur][:, None, :])
         if nt not in solvers:     # (I + sum_k G^k (x) B_k) x = rhs: GMRES with LU / eigenbasis preconditioners
-            solvers[nt] = _StiffSolver(np.ascontiguousarray(basis[:, :P]), nt)
+            solvers[nt] = StiffSolver(np.ascontiguousarray(basis[:, :P]), nt)
         G = np.ascontiguousarray(coef.transpose(2, 0, 1))
         rhs = (Y[None] - hist[:, :P]).reshape(nt * P, K)
         rJ = solvers[nt].solve(G, rhs).reshape(nt, P, K)

@@ -166,8 +166,9 @@ def _history(sol, targets, p):
     return Z
 
 
-class _StiffSolver:
-    """Solves (I + sum_k G^k (x) B_k) x = rhs for one panel (m P unknowns, stage-major).
+class StiffSolver:
+    """Solves (I + sum_k G^k (x) B_k) x = rhs for one panel (m P unknowns, stage-major); shared by
+    this solver and the MPL panel solver (:mod:`symndk.dynamics.proximal`).
 
     GMRES, preconditioned by either (a) the LU of an earlier panel's operator (consecutive
     uniform panels differ only through the slow drift of the kernel), or (b) the block-diagonal
@@ -360,7 +361,7 @@ def _solve(ck, Y, edges, m, n_far, lag) -> Solution:
     Btr = ck.basis[:, 0, :P, :]
     sol = Solution(ck, Y, edges, m, np.zeros((N, m, P, K)), np.zeros(0), np.zeros(0),
                    np.zeros(0, int), np.zeros((0, P, K)), lag or LagOptions())
-    stiff = _StiffSolver(Btr, m)
+    stiff = StiffSolver(Btr, m)
     templates = {}
     for p in range(N):
         a, h = edges[p], edges[p + 1] - edges[p]
