@@ -29,11 +29,12 @@ import mpmath
 import sympy as sp
 
 from symndk.codegen.printers import MpfrPrinter, MpmathPrinter, NumpyPrinter, UnsupportedNode
-from symndk.codegen.stable import D, SMALL_ORDER, THETA, gram_factors, homogeneous_profile, small_scale, stabilise
+from symndk.codegen.stable import (D, SMALL_ORDER, THETA, collect_transcendental, gram_factors, homogeneous_profile,
+                                   small_scale, stabilise)
 from symndk.spec.activations import X
 from symndk.spec.dual import C, Q, Q1, Q2
 
-GENERATOR_VERSION = "symndk-codegen 1.0"
+GENERATOR_VERSION = "symndk-codegen 1.1"
 #: numpy Gram-factor series are used below this angle (direct form loses ~eps/theta^2)
 THETA_SERIES = 0.3
 SERIES_ORDER = 34
@@ -144,6 +145,12 @@ def _codegen(name, exprs, args, printer, prelude=(), extra_doc=""):
     )
 
 
+def _collected(expr):
+    """:func:`collect_transcendental` where it shortens ``expr`` (never lengthens a kernel)."""
+    new = collect_transcendental(expr)
+    return new if expr is not None and sp.count_ops(new) < sp.count_ops(expr) else expr
+
+
 def _tidy(expr):
     expanded = sp.expand(expr)
     return expanded if sp.count_ops(expanded) < sp.count_ops(expr) else expr
@@ -241,7 +248,7 @@ def build_module(name: str, expr: sp.Expr, dual, backend: str) -> ModuleSpec:
     """Plain-data spec of the generated module for one activation and one backend."""
     printer = _PRINTERS[backend]()
     dphi = sp.diff(expr, X)
-    stab = {k: None if getattr(dual, k) is None else _tidy(stabilise(getattr(dual, k), Q1, Q2, C))
+    stab = {k: None if getattr(dual, k) is None else _tidy(_collected(stabilise(getattr(dual, k), Q1, Q2, C)))
             for k in ("F", "Fdot", "Fbar", "V", "Vdot")}
     for k in ("V", "Vdot"):  # second moments: E[delta(u)^2] = +infinity, not complex infinity
         stab[k] = None if stab[k] is None else stab[k].subs(sp.zoo, sp.oo)
