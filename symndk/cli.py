@@ -28,6 +28,7 @@ COMMANDS = {
     "simulate": "symndk.commands.simulate",
     "validate": "symndk.commands.validate",
     "reproduce": "symndk.commands.reproduce",
+    "sweep": "symndk.commands.sweep",
 }
 
 

@@ -93,3 +93,43 @@ def test_bad_grid_is_one_line():
         grid(depth=[0])
     with pytest.raises(SymndkError, match="1..100000 points"):
         grid(depth=list(range(1, 101)), sigma0_sq=list(np.linspace(0.1, 1, 1001)))
+
+
+def test_cli_sweep_on_a_tcp_scheduler_writes_the_serial_files(cluster, tmp_path, capsys, monkeypatch):
+    from symndk.cli import main
+    from symndk.sweep import scheduler
+
+    monkeypatch.setattr(scheduler, "CONNECT_TIMEOUT", "1s")
+    args = ["sweep", "--task", "synthetic:4,0.5", "--activation", "relu,erf", "--depth", "1,2", "--T", "0.01,0.1",
+            "--times", "0.01:30:15"]
+    assert main(args + ["--out", str(tmp_path / "serial")]) == 0
+    address = cluster.scheduler.address
+    assert address.startswith("tcp://")
+    assert main(args + ["--out", str(tmp_path / "dask"), "--scheduler", address]) == 0
+    assert (tmp_path / "serial.csv").read_bytes() == (tmp_path / "dask.csv").read_bytes()
+    assert len((tmp_path / "serial.csv").read_text().splitlines()) == 1 + 8
+    with np.load(tmp_path / "serial.npz") as a, np.load(tmp_path / "dask.npz") as b:
+        assert a["curves"].shape == (8, 15) and np.array_equal(a["curves"], b["curves"])
+    assert main(["sweep", "--scheduler", "tcp://127.0.0.1:1", "--out", str(tmp_path / "x")]) == 2
+    assert "cannot reach the Dask scheduler" in capsys.readouterr().err
+
+
+def test_reproduce_runs_its_sweeps_on_the_cluster(cluster, tmp_path):
+    import types
+
+    from symndk.reproduce import tasks
+    from symndk.reproduce.runner import run_reproduction
+
+    ds = symndk.data.synthetic(4, 0.5)
+    cfgs = [tasks.Config(a, d, 0.5, 1.0, 0.01) for a in ("relu", "erf") for d in (1, 2)]
+    got = {}
+
+    def run(ctx):
+        got[ctx.name] = ctx.map(tasks.trajectory, [(ds, c, tasks.time_grid(c, 20)) for c in cfgs])
+        ctx.claim("ran", "all configurations", len(got[ctx.name]) == len(cfgs), {"n": len(got[ctx.name])}, "== 4")
+
+    demo = types.SimpleNamespace(TITLE="demo", QUESTION="q", run=run)
+    run_reproduction("serial", tmp_path, module=demo, jobs=1, echo=lambda s: None)
+    rep = run_reproduction("dask", tmp_path, module=demo, echo=lambda s: None, scheduler=cluster)
+    assert rep.passed
+    _same(got["dask"], got["serial"])

