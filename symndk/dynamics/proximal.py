@@ -43,7 +43,7 @@ from functools import lru_cache
 import numpy as np
 
 from symndk.dynamics.compress import compress, tabulate
-from symndk.dynamics.twotime import load_duals
+from symndk.dynamics.twotime import input_kernels, load_duals
 from symndk.dynamics.volterra import StiffSolver
 from symndk.errors import SymndkError
 from symndk.runtime import proximal as rt
@@ -95,18 +95,7 @@ class ProximalKernel:
     on_compress = None
 
     def __init__(self, X_train, X_test, activation, depth, sigma0_sq, sigma_sq, T, lam, n_gl: int = 10):
-        X_train = np.asarray(X_train, float)
-        rows = np.vstack([X_train, np.asarray(X_test, float).reshape(-1, X_train.shape[1])])
-        n0 = X_train.shape[1]
-        self.P, self.R = X_train.shape[0], rows.shape[0]
-        self.norm_rows = np.einsum("ij,ij->i", rows, rows) / n0
-        self.norm_cols = self.norm_rows[: self.P]
-        self.gram = rows @ X_train.T / n0
-        self.det0 = np.maximum(np.outer(self.norm_rows, self.norm_cols) - self.gram ** 2, 0.0)
-        _, inverse = np.unique(rows, axis=0, return_inverse=True)
-        same = inverse.ravel()[:, None] == inverse.ravel()[None, : self.P]
-        self.gram[same] = np.broadcast_to(self.norm_rows[:, None], same.shape)[same]
-        self.det0[same] = 0.0
+        input_kernels(self, X_train, X_test)
         if not T > 0:
             raise SymndkError("MPL needs T > 0 (beta = 1/(2T)); T = 0 is the proximal-point closed form")
         self.activation, self.depth = activation, int(depth)

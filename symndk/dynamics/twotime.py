@@ -45,6 +45,24 @@ def load_duals(activation: str):
     return duals.load(activation, "numpy")
 
 
+def input_kernels(obj, X_train, X_test):
+    """Set the input kernels of rows [X_train; X_test] x columns X_train on ``obj``: ``P``, ``R``,
+    ``norm_rows``/``norm_cols`` (|x|^2 / N0), ``gram`` (K_0, (R, P)) and ``det0`` (the input Gram
+    determinants; exactly 0, and K_0 = |x|^2 / N0, for identical inputs)."""
+    X_train = np.asarray(X_train, float)
+    rows = np.vstack([X_train, np.asarray(X_test, float).reshape(-1, X_train.shape[1])])
+    n0 = X_train.shape[1]
+    obj.P, obj.R = X_train.shape[0], rows.shape[0]
+    obj.norm_rows = np.einsum("ij,ij->i", rows, rows) / n0
+    obj.norm_cols = obj.norm_rows[: obj.P]
+    obj.gram = rows @ X_train.T / n0
+    obj.det0 = np.maximum(np.outer(obj.norm_rows, obj.norm_cols) - obj.gram ** 2, 0.0)
+    _, inverse = np.unique(rows, axis=0, return_inverse=True)
+    same = inverse.ravel()[:, None] == inverse.ravel()[None, : obj.P]
+    obj.gram[same] = np.broadcast_to(obj.norm_rows[:, None], same.shape)[same]
+    obj.det0[same] = 0.0
+
+
 class TwoTimeKernel:
     """Two-time kernels of one network on the rows ``[X_train; X_test]`` x columns ``X_train``.
 
@@ -59,19 +77,7 @@ class TwoTimeKernel:
     """
 
     def __init__(self, X_train, X_test, activation, depth, sigma0_sq, sigma_sq, T, bias=None):
-        X_train = np.asarray(X_train, float)
-        rows = np.vstack([X_train, np.asarray(X_test, float).reshape(-1, X_train.shape[1])])
-        n0 = X_train.shape[1]
-        self.P, self.R = X_train.shape[0], rows.shape[0]
-        self.norm_rows = np.einsum("ij,ij->i", rows, rows) / n0
-        self.norm_cols = self.norm_rows[: self.P]
-        self.gram = rows @ X_train.T / n0                      # K_0 (R, P)
-        # input Gram determinants; exactly 0 (and K_0 = |x|^2 / N0) for identical inputs
-        self.det0 = np.maximum(np.outer(self.norm_rows, self.norm_cols) - self.gram ** 2, 0.0)
-        _, inverse = np.unique(rows, axis=0, return_inverse=True)
-        same = inverse.ravel()[:, None] == inverse.ravel()[None, : self.P]
-        self.gram[same] = np.broadcast_to(self.norm_rows[:, None], same.shape)[same]
-        self.det0[same] = 0.0
+        input_kernels(self, X_train, X_test)
         self.activation, self.depth = activation, int(depth)
         self.sigma0_sq, self.sigma_sq, self.T = float(sigma0_sq), float(sigma_sq), float(T)
         self.gamma = self.T / self.sigma_sq
