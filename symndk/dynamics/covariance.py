@@ -76,6 +76,9 @@ class _Rows:
     def weights(self, t, s):
         return self.tk.weights(t, s)
 
+    def weights_grid(self, t, s, src):
+        return self.tk.weights_grid(t, s, src)
+
 
 def sigma_mesh(t, lam_max, gamma, depth=1e-9):
     """Panel edges on [0, t] in sigma = t - s: the solver's mesh plus geometric panels (ratio 4) down to
@@ -122,7 +125,8 @@ def _one_time(tk, tg, t, edges, m, lag, P, full, parts=False):
     far_w = (wg[None, :] * h[:, None]).ravel()
     far_panel = np.repeat(np.arange(N), xg.size)
     A_far = sol.r_at(t - far_s, panel_sig[far_panel])                           # (n, P, R) = A(t, s)^T
-    hist = Solution(_Rows(tg, slice(0, P)), None, e_s, m, U, far_s, far_w, far_panel, A_far, lag)
+    hist = Solution(_Rows(tg, slice(0, P)), None, e_s, m, U, far_s, far_w, far_panel, A_far, lag,
+                    far_src=tg.source_table(far_s))
     W = hist.predict(far_s)                                                     # (n, P, R)
     hist.ck = tg
     C1 = hist.predict(np.array([t]))[0].T                                       # (R, R): int A G(s, t; X, .)

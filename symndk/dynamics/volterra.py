@@ -75,9 +75,14 @@ class Solution:
 
     def r_at(self, s, panel) -> np.ndarray:
         """r_h(s) for points s in panels ``panel`` (arrays of the same length): (q, P, K)."""
+        panel = np.asarray(panel)
         a, h = self.edges[panel], np.diff(self.edges)[panel]
         L = lagrange(radau_nodes(self.m), (np.asarray(s) - a) / h)
-        return np.einsum("qj,qjpk->qpk", L, self.U[panel])
+        out = np.empty((L.shape[0],) + self.U.shape[2:])
+        for p in np.unique(panel):                  # one product per panel: no (q, m, P, K) gather
+            sel = panel == p
+            out[sel] = np.tensordot(L[sel], self.U[p], 1)
+        return out
 
     def predict(self, times) -> np.ndarray:
         """Iterated predictor int_0^t K^d(t, s) r_h(s) ds for every kernel row, (n, R, K) ((n, R)
@@ -158,11 +163,14 @@ def _history(sol, targets, p):
     I, S, W, panel = _near(sol, targets, p)
     use = panel >= 0
     if np.any(use):
-        beta = ck.weights(targets[I[use]], S[use]) * W[use, None]
-        u = sol.r_at(S[use], panel[use])
-        for i in np.unique(I[use]):
-            sel = I[use] == i
-            Z[i] += np.tensordot(beta[sel].T, u[sel], 1)
+        I, S, panel = I[use], S[use], panel[use]
+        beta = ck.weights(targets[I], S) * W[use, None]                     # (q, r)
+        L = lagrange(radau_nodes(sol.m), (S - sol.edges[panel]) / np.diff(sol.edges)[panel])   # (q, m)
+        for i in np.unique(I):
+            sel = I == i
+            for pp in np.unique(panel[sel]):        # contract the weights with the Lagrange basis first:
+                s2 = sel & (panel == pp)            # (r, m) @ U[pp], never r_h at every near node
+                Z[i] += np.tensordot(beta[s2].T @ L[s2], sol.U[pp], 1)
     return Z
 
 
