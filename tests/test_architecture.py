@@ -13,7 +13,8 @@ resolved, and ``importlib.import_module("constant.name")`` counts as an import.
 | identities | `symndk.identities` | base, runtime, spec | sympy, mpmath |
 | codegen | `symndk.codegen` | base, runtime, spec, identities | sympy, mpmath, jinja2 |
 | generated | `symndk_generated` | - | numpy, scipy, mpmath, gmpy2 (stdlib: math only) |
-| kernels | `symndk.kernels` | base, runtime, generated | numerics |
+| backend | `symndk.backend` | base | numpy, array_api_compat |
+| kernels | `symndk.kernels` | base, runtime, generated, backend | numerics, array_api_compat |
 | dynamics | `symndk.dynamics` | base, runtime, generated, kernels | numerics |
 | certified | `symndk.certified` | base, runtime, generated, kernels, dynamics | numerics |
 | langevin | `symndk.langevin` | base, runtime, generated, kernels, dynamics | numerics |
@@ -60,7 +61,7 @@ class Layer:
     stdlib: frozenset[str] | None = None  # None: the whole standard library
 
 
-_BELOW_API = ("base", "runtime", "spec", "identities", "codegen", "generated",
+_BELOW_API = ("base", "runtime", "spec", "identities", "codegen", "generated", "backend",
               "kernels", "dynamics", "certified", "langevin", "data", "model", "checks")
 
 #: bottom to top; a layer may only import layers listed before it
@@ -74,7 +75,8 @@ LAYERS = (
           frozenset({"sympy", "mpmath", "jinja2"})),
     Layer("generated", ("symndk_generated",), (), frozenset({"numpy", "scipy", "mpmath", "gmpy2"}),
           stdlib=frozenset({"math", "__future__"})),
-    Layer("kernels", ("symndk.kernels",), ("base", "runtime", "generated"), NUMERICS),
+    Layer("backend", ("symndk.backend",), ("base",), frozenset({"numpy", "array_api_compat"})),
+    Layer("kernels", ("symndk.kernels",), ("base", "runtime", "generated", "backend"), NUMERICS | {"array_api_compat"}),
     Layer("dynamics", ("symndk.dynamics",), ("base", "runtime", "generated", "kernels"), NUMERICS),
     Layer("certified", ("symndk.certified",), ("base", "runtime", "generated", "kernels", "dynamics"), NUMERICS),
     Layer("langevin", ("symndk.langevin",), ("base", "runtime", "generated", "kernels", "dynamics"), NUMERICS),

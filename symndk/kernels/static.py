@@ -33,6 +33,7 @@ from threadpoolctl import threadpool_limits
 
 from symndk import validation
 from symndk.errors import SymndkError, check_finite
+from symndk.backend.select import resolve
 from symndk.kernels.loader import load
 from symndk.runtime.recursion import Bias, layer_kernels
 
@@ -191,6 +192,70 @@ def _block(A, B, duals, depth, sigma_sq, same, bias_sq=0.0):
     return outs
 
 
+def _block_xp(A, B, duals, depth, sigma_sq, same, bias_sq, xp):
+    """(NNGP, NTK) between the rows of A and B in the array-API namespace ``xp`` (device arrays stay on
+    their device): one matrix product, the near-collinear D_0 from the difference of the inputs
+    (gathered by ``nonzero``, written back through the boolean mask), identical inputs pinned, the
+    runtime recursion on whole arrays with the Gram-determinant carry, the upper triangle mirrored."""
+    n0 = A.shape[1]
+    qa = xp.sum(A * A, axis=1) / n0
+    qb = qa if same else xp.sum(B * B, axis=1) / n0
+    ca, cb = _chain(qa, duals, depth, sigma_sq, bias_sq), _chain(qb, duals, depth, sigma_sq, bias_sq)
+    K0 = (A @ xp.matrix_transpose(B)) / n0
+    prod = qa[:, None] * qb[None, :]
+    D0 = prod - K0 * K0
+    near = D0 < NEAR * prod
+    i, j = xp.nonzero(near)
+    pin = None
+    if i.shape[0]:
+        a = xp.take(A, i, axis=0)
+        d = xp.take(B, j, axis=0) - a
+        twin = xp.all(d == 0, axis=1)
+        aa = xp.sum(a * a, axis=1)
+        d = d - (xp.sum(a * d, axis=1) / aa)[:, None] * a
+        D0[near] = aa * xp.sum(d * d, axis=1) / n0**2
+        if xp.any(twin):
+            pin = xp.zeros_like(D0)
+            pin[near] = xp.astype(twin, D0.dtype)
+            K0 = xp.where(pin > 0, qa[:, None] + 0 * K0, K0)
+    res = _recursion(K0, D0, qa[:, None], qb[None, :], [c[:, None] for c in ca], [c[None, :] for c in cb], pin,
+                     duals, sigma_sq, depth, bias_sq)
+    res = [r + 0 * K0 for r in res]  # broadcast to (rows, columns)
+    if same:  # exactly symmetric: the lower triangle mirrors the upper one
+        idx = xp.arange(A.shape[0], device=_xp_device(A))
+        upper = idx[:, None] <= idx[None, :]
+        res = [xp.where(upper, r, xp.matrix_transpose(r)) for r in res]
+    return res
+
+
+def _xp_device(x):
+    from array_api_compat import device
+
+    return device(x)
+
+
+def _static_xp(X1, X2, duals, depth, sigma_sq, bias_sq, xp):
+    """:func:`static_kernels` in namespace ``xp`` (inputs validated there, results finite-checked there)."""
+    from symndk.backend.namespace import namespace_duals
+
+    for name, X in (("X1", X1), ("X2", X2)):
+        if X is None:
+            continue
+        if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1 or X.dtype != xp.float64:
+            raise SymndkError(f"{name} must be a non-empty 2-D float64 array, got shape {tuple(X.shape)} {X.dtype}")
+        if not bool(xp.all(xp.isfinite(X))) or bool(xp.any(xp.sum(X * X, axis=1) == 0)):
+            raise SymndkError(f"{name} must be finite with no zero rows")
+    if X2 is not None and X2.shape[1] != X1.shape[1]:
+        raise SymndkError(f"X2 must have {X1.shape[1]} columns like X1, got {X2.shape[1]}")
+    duals = namespace_duals(duals, xp)
+    train = _block_xp(X1, X1, duals, depth, sigma_sq, True, bias_sq, xp)
+    test = (None, None) if X2 is None else _block_xp(X2, X1, duals, depth, sigma_sq, False, bias_sq, xp)
+    for name, arr in zip(("NNGP kernel", "NTK", "NNGP kernel", "NTK"), (*train, *test)):
+        if arr is not None and not bool(xp.all(xp.isfinite(arr))):
+            raise SymndkError(f"the {name} overflowed (inf/NaN): reduce the variances or the input scale")
+    return StaticKernels(*(KernelPair(tr, te) for tr, te in zip(train, test)))
+
+
 class StaticKernels(NamedTuple):
     """Both static kernels from one pass: ``nngp`` and ``ntk``, each a :class:`KernelPair`."""
 
@@ -198,9 +263,13 @@ class StaticKernels(NamedTuple):
     ntk: KernelPair
 
 
-def static_kernels(X1, X2=None, activation="relu", depth=2, sigma_sq=1.0, bias_sq=0.0) -> StaticKernels:
+def static_kernels(X1, X2=None, activation="relu", depth=2, sigma_sq=1.0, bias_sq=0.0, backend=None) -> StaticKernels:
     """NNGP K_L and NTK Theta_L together (one Gram product, one layer recursion: the cost of one of them);
     same arguments as :func:`nngp_kernel`.
+
+    Inputs of another array-API namespace (PyTorch, CuPy, array_api_strict) run there, on their device,
+    and the kernels come back there; ``backend`` (or $SYMNDK_BACKEND: ``torch``, ``cupy``,
+    ``array_api_strict``) moves NumPy inputs to that namespace (:mod:`symndk.backend.select`).
 
     Example:
         >>> import numpy as np
@@ -209,8 +278,10 @@ def static_kernels(X1, X2=None, activation="relu", depth=2, sigma_sq=1.0, bias_s
         >>> np.array_equal(both.ntk.train, ntk_kernel(X, activation="relu", depth=1).train)
         True
     """
-    X1 = validation.inputs("X1", X1)
-    X2 = None if X2 is None else validation.inputs("X2", X2, X1.shape[1])
+    xp, (X1, X2) = resolve([X1, X2], backend)
+    if xp is np:
+        X1 = validation.inputs("X1", X1)
+        X2 = None if X2 is None else validation.inputs("X2", X2, X1.shape[1])
     if isinstance(depth, bool) or int(depth) != depth or not 1 <= depth <= 100:
         raise SymndkError(f"depth must be an integer in 1..100, got {depth}")
     if not (np.isfinite(sigma_sq) and sigma_sq > 0):
@@ -218,6 +289,8 @@ def static_kernels(X1, X2=None, activation="relu", depth=2, sigma_sq=1.0, bias_s
     if not (np.isfinite(bias_sq) and bias_sq >= 0):
         raise SymndkError(f"bias_sq must be finite and >= 0, got {bias_sq}")
     duals = load(activation) if isinstance(activation, str) else activation
+    if xp is not np:
+        return _static_xp(X1, X2, duals, int(depth), float(sigma_sq), float(bias_sq), xp)
     args = duals, int(depth), float(sigma_sq)
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, in one line
         train = _block(X1, X1, *args, True, float(bias_sq))
@@ -226,7 +299,7 @@ def static_kernels(X1, X2=None, activation="relu", depth=2, sigma_sq=1.0, bias_s
                            for name, tr, te in zip(("NNGP kernel", "NTK"), train, test)))
 
 
-def nngp_kernel(X1, X2=None, activation="relu", depth=2, sigma_sq=1.0, bias_sq=0.0) -> KernelPair:
+def nngp_kernel(X1, X2=None, activation="relu", depth=2, sigma_sq=1.0, bias_sq=0.0, backend=None) -> KernelPair:
     """NNGP kernel K_L on X1 (train/train) and between X2 and X1 (test/train).
 
     Args:
@@ -236,11 +309,12 @@ def nngp_kernel(X1, X2=None, activation="relu", depth=2, sigma_sq=1.0, bias_sq=0
         bias_sq: bias variance sigma_b^2 (0: no biases). With biases (hidden layers and output) the
             result is the output covariance over sigma^2: K_L + sigma_b^2 / sigma^2 (THEORY_NEXT §B),
             so that k^T (K + gamma I)^{-1} Y stays the NNGP predictor.
+        backend: array namespace for NumPy inputs (see :func:`static_kernels`); None: $SYMNDK_BACKEND or numpy.
     """
-    return static_kernels(X1, X2, activation, depth, sigma_sq, bias_sq).nngp
+    return static_kernels(X1, X2, activation, depth, sigma_sq, bias_sq, backend).nngp
 
 
-def ntk_kernel(X1, X2=None, activation="relu", depth=2, sigma_sq=1.0, bias_sq=0.0) -> KernelPair:
+def ntk_kernel(X1, X2=None, activation="relu", depth=2, sigma_sq=1.0, bias_sq=0.0, backend=None) -> KernelPair:
     """NTK Theta_L = E[grad f(x) . grad f(x')] (all weights of variance sigma^2, biases sigma_b^2 = ``bias_sq``,
     their gradients included); same arguments as :func:`nngp_kernel`."""
-    return static_kernels(X1, X2, activation, depth, sigma_sq, bias_sq).ntk
+    return static_kernels(X1, X2, activation, depth, sigma_sq, bias_sq, backend).ntk

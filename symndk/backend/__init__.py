@@ -1,0 +1,10 @@
+"""Array-API backends: the generated kernels and the static kernels in any namespace (issue 16).
+
+* :mod:`symndk.backend.namespace` -- :func:`namespace_duals`: a generated NumPy module's dual kernels
+  rebound to an array-API namespace (CuPy, PyTorch, array_api_strict, ...).
+* :mod:`symndk.backend.select` -- which namespace a computation runs in: the inputs' own, or the one
+  named by ``backend=`` / the ``SYMNDK_BACKEND`` environment variable (``SYMNDK_DEVICE`` for the device);
+  NumPy by default.
+* :mod:`symndk.backend.static` -- NNGP and NTK matrices in that namespace, through the runtime
+  recursion with the Gram-determinant carry (no host round trip).
+"""
