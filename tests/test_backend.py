@@ -145,3 +145,17 @@ def test_torch_cpu_when_installed():
     ref = static_kernels(X, activation="erf", depth=2)
     assert isinstance(got.ntk.train, torch.Tensor)
     assert np.abs(to_numpy(got.ntk.train) - ref.ntk.train).max() <= 1e-14 * np.abs(ref.ntk.train).max()
+
+
+def test_row_blocks_of_the_array_api_path(monkeypatch):
+    import symndk.kernels.static as static
+
+    X = np.random.default_rng(8).standard_normal((23, 5))
+    X[20] = X[2]
+    whole = static_kernels(xp.asarray(X), activation="relu", depth=2)
+    monkeypatch.setattr(static, "XP_BLOCK", 50)  # blocks of 2 rows
+    blocks = static_kernels(xp.asarray(X), X[:4] + 0.1, activation="relu", depth=2)
+    np.testing.assert_allclose(to_numpy(blocks.ntk.train), to_numpy(whole.ntk.train), rtol=1e-15)  # BLAS blocking
+    assert np.array_equal(to_numpy(blocks.ntk.train), to_numpy(blocks.ntk.train).T)
+    assert to_numpy(blocks.ntk.train)[2, 20] == to_numpy(blocks.ntk.train)[2, 2]
+    np.testing.assert_allclose(to_numpy(blocks.ntk.test), static_kernels(X, X[:4] + 0.1, "relu", 2).ntk.test, rtol=1e-14)

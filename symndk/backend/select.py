@@ -52,10 +52,8 @@ def resolve(arrays, backend=None):
     """
     given = [a for a in arrays if a is not None]
     foreign = [a for a in given if not isinstance(a, (np.ndarray, list, tuple, int, float, np.generic))]
-    if foreign:
-        from array_api_compat import array_namespace
-
-        xp = array_namespace(*foreign)
+    xp = _namespace_of(foreign)
+    if xp is not None:
         if len(foreign) != len(given):
             arrays = [a if a is None or not isinstance(a, (np.ndarray, list, tuple)) else
                       xp.asarray(np.asarray(a, dtype=np.float64), device=_device_of(foreign[0]))
@@ -67,6 +65,20 @@ def resolve(arrays, backend=None):
         return np, list(arrays)
     device = os.environ.get("SYMNDK_DEVICE") or None
     return xp, [None if a is None else xp.asarray(np.asarray(a, dtype=np.float64), device=device) for a in arrays]
+
+
+def _namespace_of(arrays):
+    """The array-API namespace of non-NumPy arrays; None for none, or for array-likes that have none
+    (a pandas frame, a nested list: NumPy converts them as before)."""
+    if not arrays:
+        return None
+    try:
+        from array_api_compat import array_namespace
+
+        xp = array_namespace(*arrays)
+    except (ImportError, TypeError):
+        return None
+    return None if xp.__name__.endswith("numpy") and "compat" not in xp.__name__ else xp
 
 
 def _device_of(x):

@@ -192,35 +192,46 @@ def _block(A, B, duals, depth, sigma_sq, same, bias_sq=0.0):
     return outs
 
 
+#: entries per row block of the array-API path (a few hundred MB per float64 temporary on a device)
+XP_BLOCK = 1 << 25
+
+
 def _block_xp(A, B, duals, depth, sigma_sq, same, bias_sq, xp):
     """(NNGP, NTK) between the rows of A and B in the array-API namespace ``xp`` (device arrays stay on
-    their device): one matrix product, the near-collinear D_0 from the difference of the inputs
-    (gathered by ``nonzero``, written back through the boolean mask), identical inputs pinned, the
-    runtime recursion on whole arrays with the Gram-determinant carry, the upper triangle mirrored."""
+    their device), in row blocks of ~``XP_BLOCK`` entries: one matrix product per block, the
+    near-collinear D_0 from the difference of the inputs (gathered by ``nonzero``, written back through
+    the boolean mask), identical inputs pinned, the runtime recursion on whole blocks with the
+    Gram-determinant carry; for A is B the upper triangle is mirrored (exactly symmetric)."""
     n0 = A.shape[1]
     qa = xp.sum(A * A, axis=1) / n0
     qb = qa if same else xp.sum(B * B, axis=1) / n0
     ca, cb = _chain(qa, duals, depth, sigma_sq, bias_sq), _chain(qb, duals, depth, sigma_sq, bias_sq)
-    K0 = (A @ xp.matrix_transpose(B)) / n0
-    prod = qa[:, None] * qb[None, :]
-    D0 = prod - K0 * K0
-    near = D0 < NEAR * prod
-    i, j = xp.nonzero(near)
-    pin = None
-    if i.shape[0]:
-        a = xp.take(A, i, axis=0)
-        d = xp.take(B, j, axis=0) - a
-        twin = xp.all(d == 0, axis=1)
-        aa = xp.sum(a * a, axis=1)
-        d = d - (xp.sum(a * d, axis=1) / aa)[:, None] * a
-        D0[near] = aa * xp.sum(d * d, axis=1) / n0**2
-        if xp.any(twin):
-            pin = xp.zeros_like(D0)
-            pin[near] = xp.astype(twin, D0.dtype)
-            K0 = xp.where(pin > 0, qa[:, None] + 0 * K0, K0)
-    res = _recursion(K0, D0, qa[:, None], qb[None, :], [c[:, None] for c in ca], [c[None, :] for c in cb], pin,
-                     duals, sigma_sq, depth, bias_sq)
-    res = [r + 0 * K0 for r in res]  # broadcast to (rows, columns)
+    step = max(1, XP_BLOCK // B.shape[0])
+    blocks = []
+    for r0 in range(0, A.shape[0], step):
+        r1 = min(r0 + step, A.shape[0])
+        Ar, qr = A[r0:r1, :], qa[r0:r1]
+        K0 = (Ar @ xp.matrix_transpose(B)) / n0
+        prod = qr[:, None] * qb[None, :]
+        D0 = prod - K0 * K0
+        near = D0 < NEAR * prod
+        i, j = xp.nonzero(near)
+        pin = None
+        if i.shape[0]:
+            a = xp.take(Ar, i, axis=0)
+            d = xp.take(B, j, axis=0) - a
+            twin = xp.all(d == 0, axis=1)
+            aa = xp.sum(a * a, axis=1)
+            d = d - (xp.sum(a * d, axis=1) / aa)[:, None] * a
+            D0[near] = aa * xp.sum(d * d, axis=1) / n0**2
+            if xp.any(twin):
+                pin = xp.zeros_like(D0)
+                pin[near] = xp.astype(twin, D0.dtype)
+                K0 = xp.where(pin > 0, qr[:, None] + 0 * K0, K0)
+        res = _recursion(K0, D0, qr[:, None], qb[None, :], [c[r0:r1, None] for c in ca], [c[None, :] for c in cb],
+                         pin, duals, sigma_sq, depth, bias_sq)
+        blocks.append([r + 0 * K0 for r in res])  # broadcast to (rows, columns)
+    res = [xp.concat(parts, axis=0) if len(parts) > 1 else parts[0] for parts in zip(*blocks)]
     if same:  # exactly symmetric: the lower triangle mirrors the upper one
         idx = xp.arange(A.shape[0], device=_xp_device(A))
         upper = idx[:, None] <= idx[None, :]
