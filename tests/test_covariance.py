@@ -146,7 +146,7 @@ def test_trajectory_starts_at_the_prior_and_ends_at_the_nngp_posterior(act, L, b
     tk, tg = (tabulate(kk.compressed(t), t) for kk in (k, k.with_channels("prior")))
     K0 = k.block(0.0, 0.0)[:P]
     edges = covariance.sigma_mesh(t, float(np.max(np.linalg.eigvalsh(K0))), k.gamma)
-    cross, double = covariance._one_time(tk, tg, t, edges, 12, _lag_options(k, edges), P, False, parts=True)
+    cross, double = covariance._one_time(tk, tg, t, edges, 12, _lag_options(k, edges), P, np.arange(k.R), parts=True)
     foil = np.diag(G) + cross
     assert np.max(np.abs(foil - np.diag(S))) > 1e-2
     assert np.max(np.abs(foil + double - np.diag(S))) < 1e-8

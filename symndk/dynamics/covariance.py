@@ -99,46 +99,55 @@ def _equal_time_prior(kernel, X_all, t):
     return c * nngp_kernel(X_all, None, kernel.activation, kernel.depth, c, cb).train   # K_L + C_b / C
 
 
-def _one_time(tk, tg, t, edges, m, lag, P, full, parts=False):
-    """(var_all (R,), test_cov (Q, Q) or None) at time t > 0 with m collocation points, less G(t, t).
+def _one_time(tk, tg, t, edges, m, lag, P, cols, block=False, parts=False):
+    """The rows ``cols`` of Cov(t) - G(t, t) at time t > 0 with m collocation points: the diagonal
+    (len(cols),) and, with ``block``, the whole (len(cols), len(cols)) block (else None).
 
+    Every row i needs only its own column of A^T, so rows are solved in independent chunks.
     ``parts``: return the diagonals of the two terms instead, (-C1 - C1^T, E + E^T)."""
-    R = tk.basis.shape[2]
+    cols = np.asarray(cols)
     adj = _Adjoint(tk, t, P)
-    B = tk.basis[:, 0]                                                          # (r, R, P)
+    B = tk.basis[:, 0, cols]                                                    # (r, c, P)
 
-    def rhs(sig):                                                               # K^d(t, t - sigma; ., X)^T
+    def rhs(sig):                                                               # K^d(t, t - sigma; cols, X)^T
         w = tk.weights(np.full(np.size(sig), t), t - np.asarray(sig, float))   # (n, r)
         return np.einsum("nk,kip->npi", w, B)
 
-    sol = solve(adj, rhs, edges, m=m, lag=lag)                                  # U: A^T at nodes (N, m, P, R)
+    sol = solve(adj, rhs, edges, m=m, lag=lag)                                  # U: A^T at nodes (N, m, P, c)
     # the same piecewise polynomial in s = t - sigma, as a Solution of the prior kernel
     N = edges.size - 1
     e_s = t - edges[::-1]
-    c = radau_nodes(m)
     h = np.diff(e_s)
-    nodes_s = e_s[:-1, None] + c[None, :] * h[:, None]                          # (N, m)
+    nodes_s = e_s[:-1, None] + radau_nodes(m)[None, :] * h[:, None]            # (N, m)
     panel_sig = N - 1 - np.arange(N)
-    U = sol.r_at((t - nodes_s).ravel(), np.repeat(panel_sig, m)).reshape(N, m, P, R)
+    U = sol.r_at((t - nodes_s).ravel(), np.repeat(panel_sig, m)).reshape(N, m, P, cols.size)
     xg, wg = gauss(max(m + 2, 10))
     far_s = (e_s[:-1, None] + xg[None, :] * h[:, None]).ravel()
     far_w = (wg[None, :] * h[:, None]).ravel()
     far_panel = np.repeat(np.arange(N), xg.size)
-    A_far = sol.r_at(t - far_s, panel_sig[far_panel])                           # (n, P, R) = A(t, s)^T
+    A_far = sol.r_at(t - far_s, panel_sig[far_panel])                           # (n, P, c) = A(t, s)^T
     hist = Solution(_Rows(tg, slice(0, P)), None, e_s, m, U, far_s, far_w, far_panel, A_far, lag,
                     far_src=tg.source_table(far_s))
-    W = hist.predict(far_s)                                                     # (n, P, R)
-    hist.ck = tg
-    C1 = hist.predict(np.array([t]))[0].T                                       # (R, R): int A G(s, t; X, .)
+    W = hist.predict(far_s)                                                     # (n, P, c)
+    hist.ck = _Rows(tg, cols)
+    C1 = hist.predict(np.array([t]))[0].T                                       # (c, c): int A G(s, t; X, cols)
     E_diag = np.einsum("q,qpi,qpi->i", far_w, A_far, W)
     if parts:
         return -2 * np.diag(C1), 2 * E_diag
-    var = -2 * np.diag(C1) + 2 * E_diag
-    cov = None
-    if full:
-        E = np.einsum("q,qpi,qpj->ij", far_w, A_far[:, :, P:], W[:, :, P:])
-        cov = -C1[P:, P:] - C1[P:, P:].T + E + E.T
-    return var, cov
+    if not block:
+        return -2 * np.diag(C1) + 2 * E_diag, None
+    E = np.einsum("q,qpi,qpj->ij", far_w, A_far, W)
+    cov = -C1 - C1.T + E + E.T
+    return np.diag(cov).copy(), cov
+
+
+def _chunks(P, R, n_nodes, full, budget=4e7):
+    """Row chunks with about ``budget`` numbers per (nodes x P x rows) array; the test rows form
+    one chunk when their full covariance is wanted."""
+    size = max(8, int(budget // max(n_nodes * P, 1)))
+    rows = np.arange(P) if full else np.arange(R)
+    out = [rows[i:i + size] for i in range(0, rows.size, size)]
+    return out + ([np.arange(P, R)] if full and R > P else [])
 
 
 def trajectory_cov(kernel, X_all, tt, rtol, atol, m=12, max_refine=1, full=False):
@@ -183,17 +192,22 @@ def trajectory_cov(kernel, X_all, tt, rtol, atol, m=12, max_refine=1, full=False
         edges = sigma_mesh(t, lam_max, kernel.gamma)
         for it in range(max_refine + 1):
             lag = _lag_options(kernel, edges)
-            hi = _one_time(tk, tg, t, edges, m, lag, P, full)
-            lo = _one_time(tk, tg, t, edges, m - 2, lag, P, full)
-            e = float(np.max(np.abs(hi[0] - lo[0])))
-            if full:
-                e = max(e, float(np.max(np.abs(hi[1] - lo[1]))))
+            d_var, d_cov, e = np.zeros(R), None, 0.0
+            for rows in _chunks(P, R, (edges.size - 1) * (m + 2), full):
+                block = full and rows[0] >= P
+                hi = _one_time(tk, tg, t, edges, m, lag, P, rows, block)
+                lo = _one_time(tk, tg, t, edges, m - 2, lag, P, rows, block)
+                d_var[rows] = hi[0]
+                e = max(e, float(np.max(np.abs(hi[0] - lo[0]))))
+                if block:
+                    d_cov = hi[1]
+                    e = max(e, float(np.max(np.abs(hi[1] - lo[1]))))
             if e <= tol or it == max_refine:
                 break
             edges = np.sort(np.concatenate([edges, (edges[:-1] + edges[1:]) / 2]))
-        var[i] += hi[0]
-        if full:
-            cov[i] += hi[1]
+        var[i] += d_var
+        if full and d_cov is not None:
+            cov[i] += d_cov
         est = max(est, e + scale * comp)
         info["panels"].append(int(edges.size - 1))
         info["tolerance"] = max(info.get("tolerance", 0.0), tol)
