@@ -32,7 +32,7 @@ from symndk.errors import SymndkError, SymndkWarning, check_finite
 from symndk.names import check_name
 from symndk.results import Result
 
-MAX_DEPTH = 100
+MAX_DEPTH = check.MAX_DEPTH
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ from symndk.errors import SymndkError
 #: largest accepted time (in units of 1/gamma the solvers' cost is logarithmic; beyond this the
 #: double-precision times themselves stop resolving the dynamics)
 MAX_TIME = 1e15
+#: deepest network any solver or the simulator accepts
+MAX_DEPTH = 100
 
 
 def _numeric(name, a):

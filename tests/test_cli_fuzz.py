@@ -107,7 +107,7 @@ def _alarm(signum, frame):
     raise _Timeout
 
 
-def run_inprocess(argv, capsys, limit=10):
+def run_inprocess(argv, capsys, limit=30):
     """(status, stderr lines, stdout) of ``symndk argv`` run in this process, or status 'timeout'."""
     old = signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(limit)

@@ -40,6 +40,7 @@ import time
 import numpy as np
 
 from symndk.errors import SymndkError
+from symndk.validation import MAX_DEPTH
 from symndk.results import Result
 from symndk.langevin.network import Ensemble
 from symndk.langevin.stats import Moments, Variance, check_inputs, time_steps
@@ -100,11 +101,17 @@ def simulate(X_train, y_train, X_test=None, activation="relu", depth=2, width=25
         gamma_b = T / bias[1]
         if gamma_b * dt >= 1:
             raise SymndkError(f"dt = {dt} is too large for gamma_b = {gamma_b} (need gamma_b dt < 1)")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise SymndkError(f"seed must be an integer >= 0, got {seed!r}")
     times_arr, rec = time_steps(times, dt, "times")
+    if rec[-1] > MAX_STEPS:
+        raise SymndkError(f"times up to {times_arr[-1]:g} with dt {dt:g} is {float(rec[-1]):.3g} Langevin steps, "
+                          f"more than the cap {MAX_STEPS:.0e}")
+    check_memory(widths, Xtr.shape[1], Xtr.shape[0] + Xte.shape[0], batch_size)
     steps_of = None
     pair_arr, steps_a, steps_w = None, [], []
     if pairs is not None:
-        pair_arr, both = time_steps(np.asarray(pairs, dtype=float).reshape(-1), dt, "pairs")
+        pair_arr, both = time_steps(np.asarray(pairs, dtype=float).reshape(-1), dt, "pairs", ordered=False)
         pair_arr = pair_arr.reshape(-1, 2)
         steps_a, steps_w = both[0::2], both[1::2]
     n_freeze = None
@@ -259,9 +266,38 @@ def _units(values, antithetic):
     return 0.5 * (values[:m] + values[m:])
 
 
+#: caps on one simulation: networks, Euler-Maruyama steps
+MAX_NETWORKS, MAX_STEPS = 1_000_000, 1e8
+
+
+def available_memory() -> int:
+    """Bytes of memory available now (MemAvailable on Linux, else physical memory)."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import os
+
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def check_memory(widths, n0, points, batch_size=None) -> None:
+    """Refuse, in one line, widths whose weights, activations and gradients (float64) for one batch
+    of networks cannot fit in the available memory (estimated before anything is allocated)."""
+    per_network = 8 * 4 * (widths[0] * (n0 + 1) + sum(a * b for a, b in zip(widths, widths[1:]))
+                           + 4 * points * sum(widths))
+    need, have = per_network * (batch_size or 1), available_memory()
+    if need > have:
+        raise SymndkError(f"width {max(widths)} needs about {need / 2**30:.1f} GiB per batch of networks, "
+                          f"more than the {have / 2**30:.1f} GiB available")
+
+
 def _check_config(depth, width, sigma0_sq, sigma_sq, T, dt, n_networks, antithetic):
-    if isinstance(depth, bool) or int(depth) != depth or depth < 1:
-        raise SymndkError(f"depth must be a positive integer, got {depth!r}")
+    if isinstance(depth, bool) or int(depth) != depth or not 1 <= depth <= MAX_DEPTH:
+        raise SymndkError(f"depth must be an integer in 1..{MAX_DEPTH}, got {depth!r}")
     widths = [width] * int(depth) if np.ndim(width) == 0 else list(width)
     if len(widths) != depth or any(isinstance(w, bool) or int(w) != w or w < 1 for w in widths):
         raise SymndkError(f"width must be a positive integer or {depth} of them, got {width!r}")
@@ -275,6 +311,8 @@ def _check_config(depth, width, sigma0_sq, sigma_sq, T, dt, n_networks, antithet
         raise SymndkError(f"dt = {dt} is too large for gamma = {T / sigma_sq} (need gamma dt < 1)")
     if isinstance(n_networks, bool) or int(n_networks) != n_networks or n_networks < (2 if antithetic else 1):
         raise SymndkError(f"n_networks must be a positive integer, got {n_networks!r}")
+    if n_networks > MAX_NETWORKS:
+        raise SymndkError(f"n_networks must be <= {MAX_NETWORKS}, got {n_networks}")
     if antithetic and n_networks % 2:
         raise SymndkError(f"n_networks must be even with antithetic pairs, got {n_networks}")
     return [int(w) for w in widths]

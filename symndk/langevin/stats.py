@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from symndk import validation
 from symndk.errors import SymndkError
 
 
@@ -94,14 +95,17 @@ class Variance:
         return var, np.sqrt(np.maximum(se2, 0.0))
 
 
-def time_steps(times, dt, name):
-    """Times as float array and as step indices; each must be a non-negative multiple of dt."""
+def time_steps(times, dt, name, ordered=True):
+    """Times as float array and as step indices; each must be a non-negative multiple of dt
+    (and, if ``ordered``, sorted and at most :data:`symndk.validation.MAX_TIME`)."""
     try:
         t = np.atleast_1d(np.asarray(times, dtype=float))
     except (TypeError, ValueError):
         raise SymndkError(f"{name} must be numbers, got {times!r}") from None
     if times is None or t.ndim != 1 or t.size == 0 or not np.all(np.isfinite(t)) or np.any(t < 0):
         raise SymndkError(f"{name} must be a non-empty list of finite times >= 0, got {times!r}")
+    if ordered:
+        t = validation.times(t, name)
     steps = np.rint(t / dt)
     if np.any(np.abs(steps * dt - t) > 1e-6 * np.maximum(dt, np.abs(t))):
         bad = t[np.argmax(np.abs(steps * dt - t))]
