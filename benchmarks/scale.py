@@ -3,6 +3,7 @@
     python benchmarks/scale.py static   [--P 2000] [--repeat 7]     # NNGP+NTK vs neural-tangents
     python benchmarks/scale.py predict  [--P 2000 5000]              # time and peak memory of predict
     python benchmarks/scale.py sweep    [--workers 2]                # Dask LocalCluster vs serial
+    python benchmarks/scale.py float32  [--P 2000]                   # float32 vs float64 static kernels
 
 ``static``: P random inputs in N0 = 784 dimensions, depth 2, ReLU and erf, float64, sigma^2 = 1, both
 kernels (NNGP and NTK) from one call on each side. The baseline is neural-tangents 0.6.5 (jitted
@@ -11,6 +12,9 @@ kernels (NNGP and NTK) from one call on each side. The baseline is neural-tangen
 ../ntvenv/); without it, the plain NumPy baseline of benchmarks/static_kernels.py. Runs are
 interleaved (symndk, baseline, symndk, ...) and the best of each is compared. The relative error of
 both kernels at rho = 1 - 1e-8 is against mpmath at 40 digits from the same float64 inputs.
+
+``float32``: the same static problem with ``dtype="float32"`` against float64 in the same run: CPU time
+ratio, error relative to the largest entry and elementwise, and at rho = 1 - 1e-8 against mpmath.
 
 ``predict``: random inputs (N0 = 784), ReLU L = 3, gamma = 1e-3 (T = 1e-3, sigma^2 = 1), times up to
 20 / gamma, rtol 1e-8; each P in a fresh process, its wall time and peak resident memory (ru_maxrss).
@@ -53,10 +57,10 @@ for line in sys.stdin:
         if (act, depth) not in fns:
             kf = stax.serial(*[stax.Dense(512, W_std=1.0), PHI[act]()] * depth, stax.Dense(1, W_std=1.0))[2]
             fns[act, depth] = jax.jit(kf, static_argnames='get')
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         k = fns[act, depth](X, None, get=('nngp', 'ntk'))
         k[0].block_until_ready(); k[1].block_until_ready()
-        out = repr(time.perf_counter() - t)
+        out = f"{time.perf_counter() - t!r} {time.process_time() - c!r}"
         if len(arg) > 2:
             np.save(arg[3], np.stack([np.asarray(k[0]), np.asarray(k[1])]))
     print(out, flush=True)
@@ -91,7 +95,8 @@ class NTWorker:
         self.ask(f"load {path}")
 
     def run(self, act, depth):
-        return float(self.ask(f"run {act} {depth}"))
+        """(wall, CPU) seconds of one call."""
+        return tuple(float(v) for v in self.ask(f"run {act} {depth}").split())
 
     def kernels(self, act, depth):
         path = os.path.join(self.folder, "K.npy")
@@ -132,10 +137,11 @@ def static(args):
             else:
                 theirs = lambda: _timed(lambda: baseline(X, act, args.depth))  # noqa: E731
             ours()
-            t_s, t_b = [], []
+            t_s, t_b, c_s, c_b = [], [], [], []
             for _ in range(args.repeat):
-                t_s.append(_timed(ours))
-                t_b.append(theirs())
+                for times, cpus, (wall, cpu) in ((t_s, c_s, _timed(ours)), (t_b, c_b, theirs())):
+                    times.append(wall)
+                    cpus.append(cpu)
             K_ref, T_ref = reference(pair, act, args.depth)
             both = static_kernels(pair, activation=act, depth=args.depth)
             if nt:
@@ -146,15 +152,17 @@ def static(args):
             print(f"{act:10s} {min(t_s):10.3f} {min(t_b):12.3f} {min(t_s) / min(t_b):16.2f}   "
                   f"{_relerr(both.nngp.train, K_ref):15.1e} / {_relerr(both.ntk.train, T_ref):.1e}   "
                   f"{_relerr(Kb, K_ref):8.1e} / {_relerr(Tb, T_ref):.1e}")
-            print(f"{'':10s} medians: symndk {np.median(t_s):.3f} s, baseline {np.median(t_b):.3f} s")
+            print(f"{'':10s} medians: symndk {np.median(t_s):.3f} s, baseline {np.median(t_b):.3f} s; CPU seconds "
+                  f"(all threads, best): symndk {min(c_s):.3f}, baseline {min(c_b):.3f}, ratio {min(c_s) / min(c_b):.2f}")
         if nt:
             nt.close()
 
 
 def _timed(fn):
-    t = time.perf_counter()
+    """(wall, CPU) seconds of ``fn()`` (CPU: this process, all threads)."""
+    t, c = time.perf_counter(), time.process_time()
     fn()
-    return time.perf_counter() - t
+    return time.perf_counter() - t, time.process_time() - c
 
 
 PREDICT_CHILD = r"""
@@ -164,11 +172,12 @@ import symndk
 P, N0, rtol = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
 rng = np.random.default_rng(0)
 X, y = rng.standard_normal((P, N0)), rng.standard_normal(P)
-ndk = symndk.NDK(symndk.Network("relu", 3, 1.0, 1.0, T=1e-3), X, y)
+ndk = symndk.NDK(symndk.Network("relu", 3, 1.0, 1.0), X, y, T=1e-3)
 t = time.perf_counter()
 res = ndk.predict(np.linspace(0.0, 20 / 1e-3, 11), rtol=rtol)
 wall = time.perf_counter() - t
-print(json.dumps({"P": P, "wall_s": wall, "maxrss_GB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
+ru = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"P": P, "wall_s": wall, "maxrss_GB": ru.ru_maxrss / 1e6, "cpu_s": ru.ru_utime + ru.ru_stime,
                   "error_estimate": float(np.max(getattr(res, "error_estimate", np.nan)))}))
 """
 
@@ -177,7 +186,7 @@ def predict(args):
     print(f"predict: ReLU L = 3, gamma = 1e-3, t <= 20/gamma, rtol {args.rtol}, N0 = {args.N0}, "
           f"{os.cpu_count()} cores, one fresh process per P")
     rows = []
-    for P in [args.base] + args.P:
+    for P in dict.fromkeys([args.base] + args.P):  # in order, once each
         out = subprocess.run([sys.executable, "-c", PREDICT_CHILD, str(P), str(args.N0), str(args.rtol)],
                              capture_output=True, text=True, timeout=args.timeout)
         if out.returncode:
@@ -187,9 +196,36 @@ def predict(args):
         rows.append(r)
         base = rows[0]
         expo = np.log(r["wall_s"] / base["wall_s"]) / np.log(P / base["P"]) if P != base["P"] else float("nan")
-        print(f"P = {P:6d}: {r['wall_s']:8.1f} s, peak RSS {r['maxrss_GB']:.2f} GB, error estimate "
+        print(f"P = {P:6d}: {r['wall_s']:8.1f} s wall ({r['cpu_s']:.1f} CPU s in the process), peak RSS {r['maxrss_GB']:.2f} GB, error estimate "
               f"{r['error_estimate']:.1e}; time / time(P = {base['P']}) = {r['wall_s'] / base['wall_s']:.1f} "
               f"(exponent {expo:.2f})")
+
+
+def float32(args):
+    import mpmath
+    from static_kernels import collinear_pair, reference
+
+    from symndk.kernels.static import static_kernels
+    X = np.random.default_rng(0).standard_normal((args.P, args.N0))
+    print(f"float32 vs float64 static NNGP+NTK: P = {args.P}, N0 = {args.N0}, depth 2, interleaved, best of {args.repeat}")
+    for act in ("relu", "erf"):
+        runs = {d: lambda d=d: static_kernels(X, activation=act, dtype=d) for d in ("float64", "float32")}
+        cpu = {d: [] for d in runs}
+        for _ in range(args.repeat):
+            for d, fn in runs.items():
+                cpu[d].append(_timed(fn)[1])
+        a, b = runs["float64"](), runs["float32"]()
+        pair = collinear_pair(args.N0)
+        refs = reference(pair, act, 2)
+        near = static_kernels(pair, activation=act, dtype="float32")
+        for k, ref in zip(("nngp", "ntk"), refs):
+            A, B = getattr(a, k).train, getattr(b, k).train.astype(np.float64)
+            m = getattr(near, k).train
+            e_near = max(float(abs((mpmath.mpf(float(m[i][j])) - ref[i][j]) / ref[i][j])) for i in range(2) for j in range(2))
+            print(f"{act:5s} {k:5s}: CPU float32/float64 = {min(cpu['float32']):.3f}/{min(cpu['float64']):.3f} s "
+                  f"= {min(cpu['float32']) / min(cpu['float64']):.2f}; max|K32 - K64| / max|K64| = "
+                  f"{np.abs(A - B).max() / np.abs(A).max():.1e}, max elementwise relative {(np.abs(A - B) / np.abs(A)).max():.1e}; "
+                  f"rel. error at rho = 1-1e-8 {e_near:.1e}")
 
 
 def sweep(args):
@@ -211,10 +247,14 @@ def main(argv=None):
     p.add_argument("--N0", type=int, default=784)
     p.add_argument("--rtol", type=float, default=1e-8)
     p.add_argument("--timeout", type=float, default=3600)
+    f = sub.add_parser("float32")
+    f.add_argument("--P", type=int, default=2000)
+    f.add_argument("--N0", type=int, default=784)
+    f.add_argument("--repeat", type=int, default=3)
     w = sub.add_parser("sweep")
     w.add_argument("--workers", type=int, default=2)
     args = ap.parse_args(argv)
-    {"static": static, "predict": predict, "sweep": sweep}[args.what](args)
+    {"static": static, "predict": predict, "sweep": sweep, "float32": float32}[args.what](args)
 
 
 if __name__ == "__main__":

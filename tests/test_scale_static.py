@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import symndk.kernels.static as static
+from symndk.errors import SymndkError
 from symndk.kernels.static import nngp_kernel, ntk_kernel, static_kernels
 
 
@@ -81,3 +82,18 @@ def test_heap_setting_can_be_switched_off(monkeypatch):
         assert static.reuse_heap() is False
     finally:
         static.reuse_heap.cache_clear()
+
+
+def test_float32_path_within_its_stated_accuracy(small_tasks):
+    rng = np.random.default_rng(9)
+    X = rng.standard_normal((120, 50))
+    for activation in ("relu", "erf"):
+        ref = static_kernels(X, activation=activation, depth=2)
+        got = static_kernels(X, activation=activation, depth=2, dtype="float32")
+        for k in ("nngp", "ntk"):
+            A, B = getattr(ref, k).train, getattr(got, k).train
+            assert B.dtype == np.float32 and np.array_equal(B, B.T)
+            err = np.abs(A - B).max() / np.abs(A).max()
+            assert 1e-9 < err < 2e-6, err  # single precision: not float64 (foil), within the stated 1e-6 scale
+    with pytest.raises(SymndkError, match="dtype must be"):
+        static_kernels(X, dtype="float16")
