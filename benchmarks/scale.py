@@ -229,8 +229,33 @@ def float32(args):
 
 
 def sweep(args):
-    from symndk.sweep.bench import compare
-    compare(args.workers, print)
+    import symndk
+    from symndk.sweep import grid
+    from symndk.sweep import sweep as run_sweep
+    from symndk.sweep.scheduler import client
+
+    ds = symndk.data.digits(0, 1, n_per_class=args.n, n_test_per_class=5)
+    points = grid(activation=["relu", "erf"], depth=[1, 2, 3], sigma0_sq=[0.5, 2.0], T=[1e-2])
+    times = np.geomspace(1e-3, 3e3, 40)
+    print(f"early-stopping map: {len(points)} points on {ds.name}, 40 times each; serial vs a {args.workers}-worker "
+          f"LocalCluster ({os.cpu_count()} cores)")
+    t, cpu = time.perf_counter(), time.process_time()
+    serial = run_sweep(points, ds, times)
+    t_serial, cpu_serial = time.perf_counter() - t, time.process_time() - cpu
+    t = time.perf_counter()
+    with client("local", args.workers) as c:
+        t_start = time.perf_counter() - t
+        c.run(lambda: __import__("symndk.model"))  # workers import symndk once, outside the timing
+        cpu = sum(c.run(time.process_time).values())
+        t = time.perf_counter()
+        dask = run_sweep(points, ds, times, scheduler=c)
+        t_dask = time.perf_counter() - t
+        cpu_dask = sum(c.run(time.process_time).values()) - cpu
+    same = all(a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a) for a, b in zip(serial, dask))
+    print(f"serial {t_serial:.1f} s; cluster {t_dask:.1f} s (+ {t_start:.1f} s to start it); speed-up "
+          f"{t_serial / t_dask:.2f} ({t_serial / (t_dask + t_start):.2f} with the start); identical results: {same}")
+    print(f"CPU seconds: serial {cpu_serial:.1f}, workers together {cpu_dask:.1f} (equal work: the speed-up is "
+          f"bounded by the cores free to the workers; load average now {os.getloadavg()[0]:.1f})")
 
 
 def main(argv=None):
@@ -253,6 +278,7 @@ def main(argv=None):
     f.add_argument("--repeat", type=int, default=3)
     w = sub.add_parser("sweep")
     w.add_argument("--workers", type=int, default=2)
+    w.add_argument("--n", type=int, default=15, help="training examples per class (digits 0 vs 1)")
     args = ap.parse_args(argv)
     {"static": static, "predict": predict, "sweep": sweep, "float32": float32}[args.what](args)
 
