@@ -47,6 +47,7 @@ _LAZY = {
     # static kernels
     "nngp_kernel": "symndk.kernels.static:nngp_kernel",
     "ntk_kernel": "symndk.kernels.static:ntk_kernel",
+    "static_kernels": "symndk.kernels.static:static_kernels",
     # the model and its results
     "Network": "symndk.model:Network",
     "NDK": "symndk.model:NDK",
