@@ -105,12 +105,18 @@ def _recursion(K0, D0, qa0, qb0, chain_a, chain_b, same, duals, sigma_sq, depth,
     return (K + bias_sq / sigma_sq if bias_sq else K), theta
 
 
-def _labels(A, B, same):
-    """Integer labels of the rows of A and B, equal exactly for identical rows (hash of the bytes)."""
+def _labels(A, B, same, qa, qb):
+    """Integer labels of the rows of A and B, equal exactly for identical rows. Only rows whose squared
+    norm (``qa``, ``qb``) repeats can be identical; those are compared by their bytes."""
+    norms = qa if same else np.concatenate([qa, qb])
+    labels = np.arange(norms.size)
+    _, inverse, counts = np.unique(norms, return_inverse=True, return_counts=True)
     seen: dict[bytes, int] = {}
-    rows = A if same else np.vstack([A, B])
-    labels = np.array([seen.setdefault(r.tobytes(), len(seen)) for r in np.ascontiguousarray(rows)], dtype=np.intp)
-    return (labels, labels) if same else (labels[: A.shape[0]], labels[A.shape[0]:])
+    P = A.shape[0]
+    for k in np.nonzero(counts[inverse.ravel()] > 1)[0]:
+        row = A[k] if k < P or same else B[k - P]
+        labels[k] = seen.setdefault(np.ascontiguousarray(row).tobytes(), k)
+    return (labels, labels) if same else (labels[:P], labels[P:])
 
 
 def _twins(la, lb, same):
@@ -179,7 +185,7 @@ def _block(A, B, duals, depth, sigma_sq, same, bias_sq=0.0):
 
     with threadpool_limits(1, "blas"), ThreadPoolExecutor(WORKERS) as pool:
         list(pool.map(task, range(0, P, ROWS)))
-    la, lb = _labels(A, B, same)
+    la, lb = _labels(A, B, same, qa0, qb0)
     i, j = _twins(la, lb, same)
     if not i.size:
         return outs
