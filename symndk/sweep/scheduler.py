@@ -89,7 +89,7 @@ def client(scheduler, workers=None):
             n = int(workers or os.cpu_count() or 1)
             if n < 1:
                 raise SymndkError(f"workers must be >= 1, got {workers}")
-            with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+            with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
                               silence_logs=40) as cluster, Client(cluster) as c:
                 yield c
         else:
