@@ -42,7 +42,7 @@ from symndk.runtime.recursion import Bias, layer_kernels
 MMAP_THRESHOLD, TRIM_THRESHOLD = 4 << 20, 64 << 20
 #: pairs with D_0 < NEAR * q1 q2 (|rho| > ~0.99995) get D_0 from the difference of the inputs
 NEAR = 1e-4
-WORKERS = os.cpu_count() or 1
+WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 @functools.cache
@@ -136,7 +136,8 @@ def _twins(la, lb, same):
 #: elements per elementwise chunk: its temporaries (< 128 KiB) stay under glibc's mmap threshold, so they are
 #: reused from the heap instead of page-faulted in afresh (4x slower at 256 KiB), and stay in L2
 CHUNK = 30000  # also under numpy's 256 KiB threshold for eliding temporaries (a slow backtrace check)
-#: rows per task (one BLAS product of ROWS x N0 by N0 x columns, then chunks of its columns)
+#: rows per task (one BLAS product of ROWS x N0 by N0 x columns, then chunks of its columns); fewer when
+#: that leaves under 4 tasks per thread (the triangle's tasks shrink down the rows: many cores need many tasks)
 ROWS = 64
 
 
@@ -157,9 +158,10 @@ def _block(A, B, duals, depth, sigma_sq, same, bias_sq=0.0):
     ca, cb = _chain(qa0, duals, depth, sigma_sq, bias_sq), _chain(qb0, duals, depth, sigma_sq, bias_sq)
     P, Q = A.shape[0], B.shape[0]
     outs = (np.empty((P, Q), A.dtype), np.empty((P, Q), A.dtype))
+    rows_per_task = max(8, min(ROWS, P // (4 * WORKERS)))
 
     def task(r0):
-        r1 = min(r0 + ROWS, P)
+        r1 = min(r0 + rows_per_task, P)
         c0 = r0 if same else 0
         K0 = A[r0:r1] @ B[c0:].T
         K0 /= n0
@@ -184,7 +186,7 @@ def _block(A, B, duals, depth, sigma_sq, same, bias_sq=0.0):
                     out[cols, rows] = r.T
 
     with threadpool_limits(1, "blas"), ThreadPoolExecutor(WORKERS) as pool:
-        list(pool.map(task, range(0, P, ROWS)))
+        list(pool.map(task, range(0, P, rows_per_task)))
     la, lb = _labels(A, B, same, qa0, qb0)
     i, j = _twins(la, lb, same)
     if not i.size:
