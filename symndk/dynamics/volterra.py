@@ -166,11 +166,12 @@ def _history(sol, targets, p):
         I, S, panel = I[use], S[use], panel[use]
         beta = ck.weights(targets[I], S) * W[use, None]                     # (q, r)
         L = lagrange(radau_nodes(sol.m), (S - sol.edges[panel]) / np.diff(sol.edges)[panel])   # (q, m)
-        for i in np.unique(I):
-            sel = I == i
-            for pp in np.unique(panel[sel]):        # contract the weights with the Lagrange basis first:
-                s2 = sel & (panel == pp)            # (r, m) @ U[pp], never r_h at every near node
-                Z[i] += np.tensordot(beta[s2].T @ L[s2], sol.U[pp], 1)
+        n_t, r, m = targets.size, beta.shape[1], sol.m
+        for pp in np.unique(panel):                 # contract the weights with the Lagrange basis first:
+            sel = panel == pp                       # (n_t r, m) @ U[pp], never r_h at every near node
+            BL = np.zeros((n_t, r, m))
+            np.add.at(BL, I[sel], beta[sel][:, :, None] * L[sel][:, None, :])
+            Z += (BL.reshape(n_t * r, m) @ sol.U[pp].reshape(m, -1)).reshape(Z.shape)
     return Z
 
 
