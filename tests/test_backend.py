@@ -137,3 +137,18 @@ def test_row_blocks_of_the_array_api_path(monkeypatch):
     assert np.array_equal(to_numpy(blocks.ntk.train), to_numpy(blocks.ntk.train).T)
     assert to_numpy(blocks.ntk.train)[2, 20] == to_numpy(blocks.ntk.train)[2, 2]
     np.testing.assert_allclose(to_numpy(blocks.ntk.test), static_kernels(X, X[:4] + 0.1, "relu", 2).ntk.test, rtol=1e-14)
+
+
+def test_compat_wrapped_namespace_runs_the_same_path():
+    """array_api_compat's NumPy wrapper stands in for the compat-wrapped libraries (PyTorch, CuPy)."""
+    import array_api_compat.numpy as cnp
+
+    import symndk.kernels.static as static
+
+    X = np.random.default_rng(6).standard_normal((25, 9))
+    X[3] = X[11]
+    ref = static_kernels(X, activation="erf", depth=2)
+    got = static._static_xp(X, X[:4] * 1.1, load("erf"), 2, 1.0, 0.0, cnp)
+    assert np.abs(got.ntk.train - ref.ntk.train).max() <= 1e-14 * np.abs(ref.ntk.train).max()
+    assert got.ntk.train[3, 11] == got.ntk.train[3, 3]
+    np.testing.assert_allclose(got.nngp.test, static_kernels(X, X[:4] * 1.1, "erf", 2).nngp.test, rtol=1e-13)

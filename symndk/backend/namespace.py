@@ -82,7 +82,7 @@ def _gram(xp):
     def _gram(q1, q2, c, D):
         """D = q1 q2 - c^2 unless given, clipped at 0."""
         D = q1 * q2 - c * c if D is None else D
-        return xp.maximum(D, 0.0) if hasattr(D, "dtype") else max(D, 0.0)
+        return xp.clip(D, min=0.0) if hasattr(D, "dtype") else max(D, 0.0)  # clip: scalar bounds since 2023.12
     return _gram
 
 
