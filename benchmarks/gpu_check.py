@@ -14,6 +14,8 @@ the relative error of both at rho = 1 - 1e-8 against mpmath at 40 digits (target
 the prototype is expected near 1e-9 there). It also checks that symndk on the GPU equals symndk's
 NumPy path at P = 500 to 1e-13. ``predict`` does not run on a GPU yet (the Volterra solver is
 NumPy-only), so the P = 20,000 predict row of the issue is reported as not available.
+It also times the NumPy path at P = 2000 on 1, 2, 4, ... threads up to the machine's cores
+(the issue saw 0.43 s on 16 cores: the old thread pool did not scale).
 
 Exit status 0 when every target is met, 1 otherwise, 2 when no CUDA device is available.
 """
@@ -60,6 +62,12 @@ def _best(fn, repeat, torch):
         torch.cuda.synchronize()
         times.append(time.perf_counter() - t)
     return min(times)
+
+
+def _wall(fn):
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
 
 
 def _peak(fn, torch):
@@ -141,6 +149,21 @@ def main(argv=None):
             del X
             torch.cuda.empty_cache()
     print("predict P = 20,000 on the GPU: not available (the Volterra solver is NumPy-only)")
+    import os
+
+    import symndk.kernels.static as static
+    Xc = np.random.default_rng(0).standard_normal((2000, args.N0))
+    threads, n, base = [], 1, None
+    while n <= static.WORKERS:
+        threads.append(n)
+        n *= 2
+    for n in threads + ([static.WORKERS] if static.WORKERS not in threads else []):
+        static.WORKERS = n
+        static.static_kernels(Xc[:100])
+        best = min(_wall(lambda: static.static_kernels(Xc, activation="relu", depth=args.depth)) for _ in range(args.repeat))
+        base = base or best
+        print(f"CPU NumPy path, P = 2000 ReLU NNGP+NTK, {n:3d} threads: {best:.3f} s (speed-up {base / best:.1f}; "
+              f"{os.cpu_count()} cores)")
     if args.out:
         Path(args.out).write_text(json.dumps(rows, indent=2) + "\n")
     print("targets met" if ok else "targets NOT met")
