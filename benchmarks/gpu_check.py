@@ -18,6 +18,13 @@ It also times the NumPy path at P = 2000 on 1, 2, 4, ... threads up to the machi
 (the issue saw 0.43 s on 16 cores: the old thread pool did not scale).
 
 Exit status 0 when every target is met, 1 otherwise, 2 when no CUDA device is available.
+
+On the lent machines (PyTorch, CuPy, NumPy, SciPy, mpmath there; no array-api-compat, nothing
+downloadable), from the repository root here: ``echo /.whl/ >> .git/info/exclude; python3 -m pip
+download --no-deps --only-binary=:all: --python-version 3.12 -d .whl array-api-compat==1.16.0``, then
+run with ``carry: [".whl"]`` and the command ``python3 -m pip install -q --no-index --no-deps --target
+/tmp/site .whl/*.whl && PYTHONPATH=/tmp/site:. PYTHONUNBUFFERED=1 python3 benchmarks/gpu_check.py
+--out $OUT/gpu_check.json`` (about 2 minutes of device time at the default sizes).
 """
 from __future__ import annotations
 
