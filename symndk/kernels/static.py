@@ -133,9 +133,10 @@ def _twins(la, lb, same):
     return i[keep], j[keep]
 
 
-#: elements per elementwise chunk: its temporaries (< 128 KiB) stay under glibc's mmap threshold, so they are
-#: reused from the heap instead of page-faulted in afresh (4x slower at 256 KiB), and stay in L2
-CHUNK = 30000  # also under numpy's 256 KiB threshold for eliding temporaries (a slow backtrace check)
+#: entries per elementwise chunk: its temporaries (240 KiB) stay under NumPy's 256 KiB threshold for eliding
+#: temporaries (whose backtrace check made chained expressions 4-5x slower) and in L2, and are reused from
+#: the heap (:func:`reuse_heap`; with glibc's default 128 KiB mmap threshold each was page-faulted in afresh)
+CHUNK = 30000
 #: rows per task (one BLAS product of ROWS x N0 by N0 x columns, then chunks of its columns); fewer when
 #: that leaves under 4 tasks per thread (the triangle's tasks shrink down the rows: many cores need many tasks)
 ROWS = 64
