@@ -124,8 +124,8 @@ def test_bad_input_is_one_error():
         px.predict_proximal(X, y, [5], [1.0, 2.0])
     with pytest.raises(SymndkError, match="steps"):
         px.predict_proximal(X, y, [3, 1], 1.0)
-    with pytest.raises(SymndkError, match="constant lambda"):
-        px.panels(px.ProximalKernel(X, Xt, "relu", 1, 1.0, 1.0, 0.1, [1.0] * 5), y, 5)
+    with pytest.raises(SymndkError, match="at most 64 stages"):
+        px.panels(px.ProximalKernel(X, Xt, "relu", 1, 1.0, 1.0, 0.1, [1.0, 2.0] * 40), y, 80)
 
 
 def test_ndk_methods_wire_the_solver():

@@ -8,8 +8,11 @@ With r(n) = Y - fbar_X(n) and kh(n, m) = beta DeltaK(n, m) (the discrete NDK of
 implicit because the m = n term is present. Methods:
 
 * ``"direct"`` -- every term summed with exact kernel blocks, O(N^2) pairs: the brute-force
-  reference, and the path for a time-dependent lambda_n (:func:`direct`);
-* ``"panels"`` (constant lambda, default for N > 400) -- :func:`panels`: the steps are cut into
+  reference, and the path for a lambda_n that changes at very many steps (:func:`direct`);
+* ``"panels"`` (default for N > 400; constant lambda, or a schedule of at most MAX_STAGES runs of
+  equal lambda, :class:`Stages`: the chain statistics in closed form per stage at real steps, the
+  mesh restarted at every stage, the compression in the decay clock G(n) with weights fitted from
+  exact entries, no table) -- :func:`panels`: the steps are cut into
   panels; the first ones (width <= p) are marched step by step, later ones (width >= 5p, growing
   geometrically like the fast solver's mesh, capped at the kernel's decay length) carry r as a
   polynomial through p integer collocation steps. For a collocation step n the history is split
@@ -77,6 +80,112 @@ def discrete_gauss(M: int, n: int):
     return x, M * V[0] ** 2
 
 
+#: the panel solver takes a lambda_n schedule of at most this many stages (runs of equal values)
+MAX_STAGES = 64
+
+
+class Stages:
+    """A lambda_n schedule as stages (runs of equal lambda), with the AR(1) chain statistics in
+    closed form per stage, so they extend to real steps n (the discrete Gauss nodes of the panel
+    solver): in stage s (steps start_s..end_s, a_s, v_s, rate_s = -log a_s, c_inf_s = v_s/(1 - a_s^2))
+    and j = n - (start_s - 1),
+
+        C(n) = C(start_s - 1) a_s^{2j} + c_inf_s (1 - a_s^{2j}),   G(n) = G(start_s - 1) + rate_s j,
+
+    C(n, m) = e^{-(G(n) - G(m))} C(m), the width of DeltaK is e^{-(G(n) - G(m))} v_m, and
+    C(n) C(m) - C(n, m)^2 = C(m) E(n, m) with E = sum over the stages met between m and n of
+    c_inf_s (1 - a_s^{2 len}) e^{-2 (G(n) - G(end of the piece))} (no cancellation). At integer
+    steps this is the recurrence of :func:`symndk.runtime.proximal.schedule`. G is the decay clock:
+    the kernel time of the compression (gamma = 1).
+
+    Example (two stages; the closed form at integer steps is the recurrence):
+        >>> st = Stages([1.0, 1.0, 4.0, 4.0, 4.0], 0.5, 10.0, 2.0)
+        >>> _, _, C = rt.schedule([1.0, 1.0, 4.0, 4.0, 4.0], 0.5, 10.0, 2.0)
+        >>> bool(np.allclose(st.C(np.arange(6.0)), C, rtol=1e-14)), st.start.tolist(), st.end.tolist()
+        (True, [1, 3], [2, 5])
+    """
+
+    def __init__(self, lams, kappa, beta, sigma0_sq):
+        lams = np.asarray(lams, float)
+        first = np.concatenate([[0], np.nonzero(np.diff(lams))[0] + 1])          # 0-based first index
+        self.start = first + 1
+        self.end = np.concatenate([first[1:], [lams.size]])
+        self.lam = lams[first]
+        self.a, self.v, self.rate = (np.asarray(x, float) for x in rt.chain(self.lam, kappa, beta, np.log1p))
+        self.cinf = self.v / -np.expm1(-2 * self.rate)                            # v / (1 - a^2)
+        n = self.end - self.start + 1
+        C0, G0 = [float(sigma0_sq)], [0.0]
+        for s in range(self.lam.size):
+            C0.append(C0[-1] * np.exp(-2 * self.rate[s] * n[s]) - self.cinf[s] * np.expm1(-2 * self.rate[s] * n[s]))
+            G0.append(G0[-1] + self.rate[s] * n[s])
+        self.C0, self.G0 = np.array(C0), np.array(G0)
+
+    @property
+    def count(self) -> int:
+        return int(self.lam.size)
+
+    def _loc(self, n):
+        n = np.asarray(n, float)
+        s = np.clip(np.searchsorted(self.end, n, side="left"), 0, self.count - 1)
+        return n, s, n - (self.start[s] - 1)
+
+    def C(self, n):
+        n, s, j = self._loc(n)
+        return self.C0[s] * np.exp(-2 * self.rate[s] * j) - self.cinf[s] * np.expm1(-2 * self.rate[s] * j)
+
+    def G(self, n):
+        n, s, j = self._loc(n)
+        return self.G0[s] + self.rate[s] * j
+
+    def v_at(self, m):
+        """v of the step m (the stage holding m; steps end_s belong to stage s). v jumps at a stage
+        change, so m within 1e-9 of an integer is taken as that integer: kernel times round-trip
+        m -> G(m) -> m only to rounding (500 came back as 500 + 1e-13, the next stage's v)."""
+        m = np.asarray(m, float)
+        r = np.rint(m)
+        return self.v[self._loc(np.where(np.abs(m - r) <= 1e-9 * np.maximum(1.0, r), r, m))[1]]
+
+    def steps_at(self, u):
+        """The real step n with G(n) = u (G is piecewise linear and increasing)."""
+        u = np.asarray(u, float)
+        s = np.clip(np.searchsorted(self.G0[1:], u, side="left"), 0, self.count - 1)
+        return self.start[s] - 1 + (u - self.G0[s]) / self.rate[s]
+
+    def E(self, n, m):
+        """C(n) - C(n, m)^2 / C(m), n >= m, as a sum of positive terms."""
+        n, m = np.broadcast_arrays(np.asarray(n, float), np.asarray(m, float))
+        Gn = self.G(n)
+        out = np.zeros(n.shape)
+        for s in range(self.count):
+            lo, hi = np.maximum(m, self.start[s] - 1), np.minimum(n, self.end[s])
+            ln = np.maximum(hi - lo, 0.0)
+            if not np.any(ln > 0):
+                continue
+            out += np.where(ln > 0, -self.cinf[s] * np.expm1(-2 * self.rate[s] * ln)
+                            * np.exp(-2 * (Gn - self.G(np.maximum(hi, lo)))), 0.0)
+        return out
+
+    def mesh(self, n_end: int, p: int):
+        """:func:`step_mesh` per stage, restarted at each stage start (the panels never straddle a
+        change of lambda, where the chain statistics kink)."""
+        out = []
+        for a, b, rate in zip(self.start, self.end, self.rate):
+            if a > n_end:
+                break
+            b = min(int(b), n_end)
+            out += [(int(a) - 1 + x, int(a) - 1 + y) for x, y in step_mesh(b - int(a) + 1, p, float(rate))]
+        return out
+
+
+class _Exact:
+    """The compressed kernel with weights fitted from exact entries (no table): the schedule's
+    chain statistics kink at stage changes, which a Chebyshev table would interpolate badly."""
+
+    def __init__(self, ck):
+        self.ck, self.basis, self.rank, self.error = ck, ck.basis, ck.rank, 0.0
+        self.weights = ck.weights
+
+
 class ProximalKernel:
     """kh(n, m) = beta DeltaK(n, m) of one network on rows [X_train; X_test] x columns X_train.
 
@@ -115,11 +224,15 @@ class ProximalKernel:
             self.a_n, self.v_n, self.C_n = np.array(a), np.array(v), np.array(C)
             self.log_a = np.concatenate([[0.0], np.cumsum(np.log(self.a_n[1:]))])      # sum_{k<=n} log a_k
             self.lam = float(lam_arr[0])
+            self.stages = Stages(lam_arr, self.kappa, self.beta, self.sigma0_sq)
+            self.rate = float(np.max(self.stages.rate))
+            self.gamma, self.unit = 1.0, 1.0            # kernel time: the decay clock G(n); channel beta DeltaK
         else:
             self.lam = float(lam)
             self.a, self.v, self.rate = rt.chain(self.lam, self.kappa, self.beta, math.log1p)
             self.cinf = rt.stationary_variance(self.sigma_sq, self.lam, self.kappa)
             self.gamma = self.lam * self.rate          # decay rate per unit time t = n / lambda
+            self.unit = self.lam                       # channel lambda beta DeltaK (-> K^d)
         self._compressed = {}
 
     # ------------------------------------------------------------------ evaluation
@@ -130,7 +243,12 @@ class ProximalKernel:
         return scale * dk
 
     def _stats(self, n, m):
-        """(C_n, C_m, c_hi, width, D_hi) at real steps n >= m (constant lambda)."""
+        """(C_n, C_m, c_hi, width, D_hi) at real steps n >= m (a schedule: :class:`Stages`)."""
+        if self.schedule:
+            st = self.stages
+            A = np.exp(-(st.G(n) - st.G(m)))
+            C_m = st.C(m)
+            return st.C(n), C_m, A * C_m, A * st.v_at(m), C_m * st.E(n, m)
         e, x = np.exp, np.expm1
         C_n = rt.variance(n, self.sigma0_sq, self.cinf, self.rate, e, x)
         C_m = rt.variance(m, self.sigma0_sq, self.cinf, self.rate, e, x)
@@ -164,33 +282,43 @@ class ProximalKernel:
         return self._eval(self.norm_rows[None, :, None], self.norm_cols[None, None, :], self.gram[None],
                           self.det0[None], C_n, C_m, c_hi, width, D_hi, self.beta)
 
-    # the TwoTimeKernel interface (times t = n / lambda, channel lambda kh -> K^d) for compression
+    # the TwoTimeKernel interface for compression: kernel times t = n / lambda with the channel
+    # lambda kh (-> K^d); for a schedule t = G(n), the decay clock, with the channel kh
+    def time(self, n):
+        """Kernel time of (real) steps n."""
+        return self.stages.G(n) if self.schedule else np.asarray(n, float) / self.lam
+
+    def steps(self, t, s, lag=None):
+        """Steps (n, m) of kernel times (t, s) (``lag``: t - s if known more accurately)."""
+        t, s = np.asarray(t, float), np.asarray(s, float)
+        if lag is not None:
+            t = s + np.asarray(lag, float)
+        if self.schedule:
+            m = self.stages.steps_at(s)
+            return np.maximum(self.stages.steps_at(t), m), m
+        return t * self.lam, s * self.lam
+
     def entries(self, rows, cols, t, s, lag=None):
         rows, cols = np.asarray(rows), np.asarray(cols)
-        n = np.asarray(t, float).reshape(-1, 1) * self.lam
-        m = np.asarray(s, float).reshape(-1, 1) * self.lam
-        if lag is not None:
-            n = m + np.asarray(lag, float).reshape(-1, 1) * self.lam
+        n, m = self.steps(np.asarray(t, float).reshape(-1, 1), np.asarray(s, float).reshape(-1, 1),
+                          None if lag is None else np.asarray(lag, float).reshape(-1, 1))
         st = self._stats(n, m)
         out = self._eval(self.norm_rows[rows][None, :], self.norm_cols[cols][None, :], self.gram[rows, cols][None, :],
-                         self.det0[rows, cols][None, :], *st, self.beta * self.lam)
+                         self.det0[rows, cols][None, :], *st, self.beta * self.unit)
         return out[None]
 
     def block(self, t, s, lag=None):
-        n = float(t) * self.lam
-        m = float(s) * self.lam
-        if lag is not None:
-            n = m + float(lag) * self.lam
-        return self.blocks([n], [m])[0][None] * self.lam
+        n, m = self.steps(float(t), float(s), lag)
+        return self.blocks([float(n)], [float(m)])[0][None] * self.unit
 
     def tabulated(self, n_end: int):
         """The compressed (:func:`~symndk.dynamics.compress.compress`) and tabulated family over
         0 <= m <= n <= n_end, computed once."""
         key = int(n_end)
         if key not in self._compressed:
-            t_end = max(n_end / self.lam, 1e-12)
+            t_end = max(float(self.time(n_end)), 1e-12)
             ck = compress(self, t_end)
-            self._compressed[key] = tabulate(ck, t_end)
+            self._compressed[key] = _Exact(ck) if self.schedule else tabulate(ck, t_end)
             if self.on_compress is not None:
                 self.on_compress()
         return self._compressed[key]
@@ -344,8 +472,11 @@ def panels(kernel: ProximalKernel, y, n_end: int, steps=None, p: int = 12, n_g: 
     d2 = max |f_{p-1} - f_{p-2}|, estimate d1 min(1, 2 d1/d2) (geometric convergence), plus the
     compression error x max|Y| x (1 + the largest history mass of kh). Parts in ``info``.
     """
-    if kernel.schedule:
-        raise SymndkError("the panel solver needs a constant lambda; a schedule is solved by method='direct'")
+    if kernel.schedule and kernel.stages.count > MAX_STAGES:
+        raise SymndkError(f"the panel solver takes a lambda schedule of at most {MAX_STAGES} stages (runs of equal "
+                          f"lambda), got {kernel.stages.count}; use method='direct'")
+    if kernel.schedule and n_end > kernel.lams.size:
+        raise SymndkError(f"the lambda schedule has {kernel.lams.size} steps, {n_end} requested")
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):    # per-panel products have few columns: threaded BLAS only spins (volterra.solve)
@@ -355,7 +486,8 @@ def panels(kernel: ProximalKernel, y, n_end: int, steps=None, p: int = 12, n_g: 
 def _panels(kernel, y, n_end, steps, p, n_g, k0, estimate, mesh):
     n_end = int(n_end)
     tk = kernel.tabulated(n_end)
-    mesh = step_mesh(n_end, p, kernel.rate) if mesh is None else mesh
+    if mesh is None:
+        mesh = kernel.stages.mesh(n_end, p) if kernel.schedule else step_mesh(n_end, p, kernel.rate)
     sol = _panel_solve(kernel, tk.weights, tk.basis, y, n_end, mesh, p, n_g, k0, p)
     steps = np.arange(n_end + 1) if steps is None else np.asarray(steps, int)
     rows = _interpolate(sol, mesh, p, steps)
@@ -381,7 +513,6 @@ def _panels(kernel, y, n_end, steps, p, n_g, k0, estimate, mesh):
 def _panel_solve(kernel, weights, basis, y, n_end, mesh, p, n_g, k0, p_mesh):
     Y, flat = _as2d(y)
     P, R, K = kernel.P, kernel.R, Y.shape[1]
-    lam = kernel.lam
     basis = basis[:, 0]                                      # (rank, R, P)
     rank = basis.shape[0]
     pans = [_Panel(a, b, p, b - a + 1 <= p_mesh) for a, b in mesh]
@@ -398,7 +529,7 @@ def _panel_solve(kernel, weights, basis, y, n_end, mesh, p, n_g, k0, p_mesh):
         js = np.concatenate([s[2] for s in segs])
         n = pan.nodes[tgt]
         pairs += m.size
-        beta_w = weights(n / lam, m / lam) * (w / lam)[:, None]            # (pairs, rank)
+        beta_w = weights(kernel.time(n), kernel.time(m)) * (w / kernel.unit)[:, None]    # (pairs, rank)
         S = np.zeros((nt, rank, P, K))
         past = js < J
         if np.any(past):
@@ -542,8 +673,9 @@ def predict_proximal(X_train, y_train, steps, lam, X_test=None, *, activation: s
         lam: lambda > 0, or a schedule lambda_1..lambda_N (one value per step, N >= max(steps)).
         activation, depth, sigma0_sq, sigma_sq, T: the network and the temperature; beta = 1/(2T),
             weight decay kappa = T/sigma^2. T = 0 gives the proximal-point NTK closed form.
-        method: ``"auto"`` (``"direct"`` for a schedule or max(steps) <= 400, else ``"panels"``),
-            ``"direct"`` (every term, O(N^2)), ``"panels"`` (constant lambda).
+        method: ``"auto"`` (``"direct"`` for max(steps) <= 400 or a schedule of more than MAX_STAGES
+            stages, else ``"panels"``), ``"direct"`` (every term, O(N^2)), ``"panels"`` (constant lambda,
+            or a schedule of at most MAX_STAGES runs of equal lambda).
         p, n_g, k0: collocation steps per panel, discrete Gauss nodes per piece, exact lags.
         n_gl: Gauss-Legendre nodes of the c-integral of DeltaK.
         kernel: a prebuilt :class:`ProximalKernel` of the same data (reused: its compression is cached).
@@ -586,7 +718,7 @@ def predict_proximal(X_train, y_train, steps, lam, X_test=None, *, activation: s
     if kernel is None:
         kernel = ProximalKernel(X_train, X_test, activation, depth, sigma0_sq, sigma_sq, T, lam, n_gl)
     if method == "auto":
-        method = "direct" if (kernel.schedule or n_end <= 400) else "panels"
+        method = "direct" if (n_end <= 400 or (kernel.schedule and kernel.stages.count > MAX_STAGES)) else "panels"
     if n_end == 0:
         sol = Solution(st, np.zeros((st.size, kernel.R) + y_train.shape[1:]), 0.0, {"method": method})
     elif method == "direct":
