@@ -133,3 +133,14 @@ def test_reproduce_runs_its_sweeps_on_the_cluster(cluster, tmp_path):
     rep = run_reproduction("dask", tmp_path, module=demo, echo=lambda s: None, scheduler=cluster)
     assert rep.passed
     _same(got["dask"], got["serial"])
+
+
+def test_large_shared_arrays_are_sent_once(cluster, monkeypatch):
+    from symndk.sweep import scheduler
+
+    monkeypatch.setattr(scheduler, "SCATTER_BYTES", 8)
+    X = np.arange(40.0).reshape(8, 5)
+    got = parallel_map(np.dot, [(X[i], X[i]) for i in range(8)] + [(X.sum(0), X.sum(0))] * 3, scheduler=cluster)
+    assert got == [float(X[i] @ X[i]) for i in range(8)] + [float(X.sum(0) @ X.sum(0))] * 3
+    shared = scheduler._scatter(cluster, [(X, 1), (X, 2), (X[0].copy(), 3)])
+    assert list(shared) == [id(X)]

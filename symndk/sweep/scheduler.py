@@ -112,5 +112,36 @@ def parallel_map(fn, arglist, scheduler=None, workers=None, retries=2) -> list:
     if scheduler == "serial" or not arglist:
         return [call(fn, a) for a in arglist]
     with client(scheduler, workers) as c:
-        futures = [c.submit(call, fn, a, pure=False, retries=retries) for a in arglist]
+        shared = _scatter(c, arglist)
+        futures = [c.submit(call, fn, _swap(a, shared), pure=False, retries=retries) for a in arglist]
         return c.gather(futures)
+
+
+#: arrays at least this large that several tasks share are sent to the cluster once (scatter)
+SCATTER_BYTES = 1 << 20
+
+
+def _arrays(value):
+    if isinstance(value, np.ndarray):
+        yield value
+    elif isinstance(value, (tuple, list)):
+        for v in value:
+            yield from _arrays(v)
+
+
+def _scatter(c, arglist) -> dict:
+    """id -> future of each large array that appears in more than one task's arguments."""
+    seen: dict[int, list] = {}
+    for args in arglist:
+        for a in {id(a): a for a in _arrays(args) if a.nbytes >= SCATTER_BYTES}.values():
+            seen.setdefault(id(a), [a, 0])[1] += 1
+    return {k: c.scatter(a, hash=False) for k, (a, n) in seen.items() if n > 1}
+
+
+def _swap(value, shared):
+    """``value`` with the shared arrays replaced by their futures (Dask resolves them on the worker)."""
+    if isinstance(value, np.ndarray):
+        return shared.get(id(value), value)
+    if isinstance(value, (tuple, list)):
+        return type(value)(_swap(v, shared) for v in value)
+    return value
