@@ -156,22 +156,3 @@ def held_out_example(full, cfg):
     ds = replace(full, X_test=full.X_test[i:i + 1], y_test=full.y_test[i:i + 1],
                  name=f"{full.name}, test example {i} (label {full.y_test[i]:+g})")
     return ds, i
-
-
-def digits(a, b, cfg, n_per_class=50, n_candidates=20, seed=0):
-    """Digits ``a`` (+1) vs ``b`` (-1) with one held-out test point, chosen as in paper SI E.2.
-
-    Among ``n_candidates`` held-out examples per class, take the one whose NTK and NNGP equilibria
-    (for ``cfg``) differ most while both classify it correctly. Returns ``(dataset, index, candidates)`` where
-    the dataset's test set is that single example; ``candidates`` holds all held-out examples.
-    """
-    import symndk
-
-    full = symndk.data.digits(a, b, n_per_class=n_per_class, n_test_per_class=n_candidates, seed=seed)
-    ntk, nngp = equilibria(full, cfg)
-    ok = (np.sign(ntk) == full.y_test) & (np.sign(nngp) == full.y_test)
-    score = np.where(ok, np.abs(nngp - ntk), -np.inf)
-    i = int(np.argmax(score))
-    ds = replace(full, X_test=full.X_test[i:i + 1], y_test=full.y_test[i:i + 1],
-                 name=f"{full.name}, test example {i} (label {full.y_test[i]:+g})")
-    return ds, i, full
