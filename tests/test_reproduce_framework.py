@@ -104,7 +104,7 @@ def test_runner_writes_every_output(tmp_path, jobs):
 
 def test_registry_lists_the_reproductions():
     assert list(REPRODUCTIONS) == ["timescales", "diffusive", "early-stopping", "drift", "linear", "temporal",
-                                   "simulation", "equilibria", "proximal"]
+                                   "simulation", "equilibria", "proximal", "error-bands"]
 
 
 def test_cli_unknown_reproduction_is_one_error_line():

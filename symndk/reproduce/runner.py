@@ -46,6 +46,7 @@ REPRODUCTIONS = {
     "simulation": "symndk.reproduce.simulation",
     "equilibria": "symndk.reproduce.equilibria",
     "proximal": "symndk.reproduce.proximal",
+    "error-bands": "symndk.reproduce.error_bands",
 }
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
