@@ -23,10 +23,11 @@ def _ndk(X_train, y_train, activation, depth, sigma0_sq, sigma_sq, T) -> NDK:
 
 
 def predict(X_train, y_train, X_test=None, activation="relu", depth=2, sigma0_sq=0.5, sigma_sq=1.0, T=0.01,
-            times=None, rtol=1e-10, atol=1e-12, *, m=12, max_refine=2) -> Result:
-    """:meth:`NDK.predict` (times default: [0])."""
+            times=None, rtol=1e-10, atol=1e-12, *, m=12, max_refine=2, T_schedule=None, eta_schedule=None) -> Result:
+    """:meth:`NDK.predict` (times default: [0]; ``T_schedule``/``eta_schedule``: docs/theory.md §E)."""
     return _ndk(X_train, y_train, activation, depth, sigma0_sq, sigma_sq, T).predict(
-        [0.0] if times is None else times, X_test, rtol, atol, m=m, max_refine=max_refine)
+        [0.0] if times is None else times, X_test, rtol, atol, m=m, max_refine=max_refine, T_schedule=T_schedule,
+        eta_schedule=eta_schedule)
 
 
 def ntk_dynamics(X_train, y_train, X_test=None, *, times, activation="relu", depth=2, sigma0_sq=0.5, sigma_sq=1.0,
