@@ -144,3 +144,31 @@ def test_large_shared_arrays_are_sent_once(cluster, monkeypatch):
     assert got == [float(X[i] @ X[i]) for i in range(8)] + [float(X.sum(0) @ X.sum(0))] * 3
     shared = scheduler._scatter(cluster, [(X, 1), (X, 2), (X[0].copy(), 3)])
     assert list(shared) == [id(X)]
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--task", "files"], "needs a task with test targets"),
+    (["--depth", "0"], "depth must be"),
+    (["--depth", "1,x"], "comma list of int"),
+    (["--T", "0", "--times", "0.01:30:5"], "T > 0"),
+    (["--times", "1:2"], "t_min:horizon:num"),
+    (["--workers", "0", "--scheduler", "local"], "--workers must be"),
+    (["--rtol", "-1"], "--rtol must be > 0"),
+])
+def test_cli_sweep_bad_input_is_one_line(extra, message, tmp_path, capsys):
+    from symndk.cli import main
+
+    assert main(["sweep", "--task", "synthetic:4,0.5", "--out", str(tmp_path / "x"), *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1, err
+
+
+def test_cli_sweep_with_a_list_of_times_and_gradient_flow(tmp_path, capsys):
+    from symndk.cli import main
+
+    assert main(["sweep", "--task", "synthetic:4,0.5", "--T", "0,0.01", "--times", "0,1,10,100",
+                 "--out", str(tmp_path / "s")]) == 0
+    rows = (tmp_path / "s.csv").read_text().splitlines()
+    assert len(rows) == 3 and rows[1].split(",")[6] == "0.0"
+    with np.load(tmp_path / "s.npz") as f:
+        assert f["times"].tolist() == [[0.0, 1.0, 10.0, 100.0]] * 2
