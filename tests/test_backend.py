@@ -152,3 +152,21 @@ def test_compat_wrapped_namespace_runs_the_same_path():
     assert np.abs(got.ntk.train - ref.ntk.train).max() <= 1e-14 * np.abs(ref.ntk.train).max()
     assert got.ntk.train[3, 11] == got.ntk.train[3, 3]
     np.testing.assert_allclose(got.nngp.test, static_kernels(X, X[:4] * 1.1, "erf", 2).nngp.test, rtol=1e-13)
+
+
+def test_numpy_only_helpers_refuse_in_one_line():
+    """A generated module whose kernels call a shared helper with no array-API form (e.g. SciPy's Owen's T)."""
+    import types
+
+    module = types.ModuleType("symndk_generated.fake")
+    module.NAME, module.CLOSED_FORM, module.ODD, module.NUMERIC = "fake", True, False, ()
+
+    def _bvn(h, k, r, s):
+        return np.zeros(np.shape(h))
+    _bvn.__module__ = "symndk_generated._runtime"
+    exec("def F(q1, q2, c, D=None):\n    return _bvn(q1, q2, c, D)", module.__dict__)
+    module.F.__module__ = module.__name__
+    module._bvn = _bvn
+    fake = namespace_duals(module, xp)
+    with pytest.raises(SymndkError, match="'fake': its kernels use _bvn, which runs in NumPy only"):
+        fake.F(xp.asarray([1.0]), xp.asarray([1.0]), xp.asarray([0.5]))

@@ -104,12 +104,34 @@ def _patch(xp):
     return _patch
 
 
+class _NumpyOnly:
+    """Stands for SciPy in rebound kernels: any use is refused in one line."""
+
+    def __init__(self, activation, name, xp):
+        self._refuse = _numpy_only(activation, name, xp)
+
+    def __getattr__(self, attr):
+        self._refuse()
+
+
+def _numpy_only(activation, helper, xp):
+    def refuse(*args, **kwargs):
+        raise SymndkError(f"activation {activation!r}: its kernels use {helper}, which runs in NumPy only, "
+                          f"not in {xp.__name__} (use the NumPy backend)")
+    return refuse
+
+
 @functools.cache
 def _rebind(module, xp):
     g = dict(vars(module)) if isinstance(module, types.ModuleType) else None
     if g is None or not getattr(module, "CLOSED_FORM", False) or getattr(module, "NUMERIC", ()):
         raise SymndkError(f"activation {getattr(module, 'NAME', module)!r}: only closed-form kernels run in other "
                           f"array namespaces (numeric kernels are NumPy-only)")
+    for name, value in list(g.items()):  # other shared helpers (NumPy/SciPy-only) refuse, in one line, when called
+        if isinstance(value, types.FunctionType) and value.__module__.endswith("._runtime"):
+            g[name] = _numpy_only(module.NAME, name, xp)
+    if "scipy" in g:
+        g["scipy"] = _NumpyOnly(module.NAME, "scipy", xp)
     g.update(numpy=Shim(xp), _gram=_gram(xp), _full=_full(xp), _patch=_patch(xp), __name__=f"{module.__name__}@{xp.__name__}")
     for name, value in list(g.items()):
         if isinstance(value, types.FunctionType) and value.__module__ == module.__name__:
