@@ -90,18 +90,24 @@ class Solution:
         times = np.asarray(times, float)
         out = np.zeros((times.size, self.ck.basis.shape[2], self.U.shape[-1]))
         panel_of = np.searchsorted(self.edges, times, side="left") - 1
+        Bf = _flat(self.ck.basis[:, 0])
         for p in np.unique(panel_of[panel_of >= 0]):
             idx = np.nonzero(panel_of == p)[0]
             Z = _history(self, times[idx], p)
-            out[idx] = _apply(self.ck.basis[:, 0], Z)
+            out[idx] = _apply(Bf, Z)
         return out[..., 0] if self.vector else out
 
 
-def _apply(B, Z):
-    """sum_k B[k] @ Z[i, k] for every i: (n, rows, K) from B (r, rows, P) and Z (n, r, P, K)."""
-    r, rows, P = B.shape
+def _flat(B):
+    """The basis B (r, rows, P) as one (rows, r P) matrix for :func:`_apply` (made once per solve)."""
+    return np.ascontiguousarray(B.transpose(1, 0, 2)).reshape(B.shape[1], -1)
+
+
+def _apply(Bf, Z):
+    """sum_k B[k] @ Z[i, k] for every i: (n, rows, K) from Bf = _flat(B) (rows, r P) and Z (n, r, P, K)."""
+    rows, rP = Bf.shape
     n, K = Z.shape[0], Z.shape[-1]
-    out = B.transpose(1, 0, 2).reshape(rows, r * P) @ Z.reshape(n, r * P, K).transpose(1, 0, 2).reshape(r * P, n * K)
+    out = Bf @ Z.reshape(n, rP, K).transpose(1, 0, 2).reshape(rP, n * K)
     return out.reshape(rows, n, K).transpose(1, 0, 2)
 
 
@@ -371,6 +377,7 @@ def _solve(ck, Y, edges, m, n_far, lag) -> Solution:
     sol = Solution(ck, Y, edges, m, np.zeros((N, m, P, K)), np.zeros(0), np.zeros(0),
                    np.zeros(0, int), np.zeros((0, P, K)), lag or LagOptions())
     stiff = StiffSolver(Btr, m)
+    Bf = _flat(Btr)
     templates = {}
     for p in range(N):
         a, h = edges[p], edges[p + 1] - edges[p]
@@ -387,7 +394,7 @@ def _solve(ck, Y, edges, m, n_far, lag) -> Solution:
             Z += np.matmul(E[:, None, prev] * beta[prev].T[None],
                            L[prev] @ sol.U[p - 1].reshape(m, P * K)).reshape(m, -1, P, K)
         G = np.matmul(E[:, None, ~prev] * beta[~prev].T[None], L[~prev]).transpose(1, 0, 2)
-        H = _apply(Btr, Z)
+        H = _apply(Bf, Z)
         sol.U[p] = stiff.solve(G, (rhs(targets) - H).reshape(m * P, K)).reshape(m, P, K)
         sol.far_s = np.concatenate([sol.far_s, a + xg * h])
         sol.far_w = np.concatenate([sol.far_w, wg * h])
