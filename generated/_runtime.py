@@ -26,3 +26,21 @@ def _patch(value, mask, helper, *args):
     value = numpy.array(value, dtype=numpy.float64)
     value[mask] = helper(*(a[mask] for a in args))
     return value if value.ndim else value[()]
+
+
+def _bvn(h, k, r, s):
+    """P(Z1 <= h, Z2 <= k) for standard normals with correlation r, s = sqrt(1 - r^2) (from the Gram
+    determinant, without cancellation): Owen's T (scipy.special.owens_t), the limits at s = 0."""
+    import scipy.special as sc
+
+    h, k, r, s = numpy.broadcast_arrays(*(numpy.asarray(v, dtype=numpy.float64) for v in (h, k, r, s)))
+    h, k = h + 0.0, k + 0.0   # no negative zeros (they would flip the sign of an infinite Owen's T argument)
+    with numpy.errstate(divide="ignore", invalid="ignore"):
+        ah = (k - r * h) / (h * s)
+        ak = (h - r * k) / (k * s)
+        beta = numpy.where((h * k < 0) | ((h * k == 0) & (h + k < 0)), 0.5, 0.0)
+        value = 0.5 * sc.ndtr(h) + 0.5 * sc.ndtr(k) - sc.owens_t(h, ah) - sc.owens_t(k, ak) - beta
+        value = numpy.where((h == 0) & (k == 0), 0.25 + numpy.arctan2(r, s) / (2 * numpy.pi), value)
+        limit = numpy.where(r > 0, sc.ndtr(numpy.minimum(h, k)), numpy.maximum(sc.ndtr(h) + sc.ndtr(k) - 1, 0.0))
+        value = numpy.where(s == 0, limit, numpy.clip(value, 0.0, 1.0))
+    return value if value.ndim else value[()]

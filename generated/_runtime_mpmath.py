@@ -37,3 +37,20 @@ def _real(value):
 
 def _heaviside(x, h0):
     return mpmath.mpf(1) if x > 0 else mpmath.mpf(0) if x < 0 else mpmath.mpf(h0)
+
+
+def _bvn(h, k, r, s):
+    """P(Z1 <= h, Z2 <= k) for standard normals with correlation r, s = sqrt(1 - r^2), at the working
+    precision: the integral over x <= h of phi(x) Phi((k - r x)/s), split where the inner CDF turns."""
+    h, k, r, s = (mpmath.mpf(v) for v in (h, k, r, s))
+    cdf = lambda z: mpmath.erfc(-z / mpmath.sqrt(2)) / 2  # noqa: E731
+    if s == 0:
+        return cdf(min(h, k)) if r > 0 else max(cdf(h) + cdf(k) - 1, mpmath.mpf(0))
+    low = -mpmath.sqrt(2 * (mpmath.mp.dps + 10) * mpmath.log(10)) - abs(k)
+    if h <= low:
+        return mpmath.mpf(0)
+    points = {low, h}
+    if r != 0:
+        x0, w = k / r, s / abs(r)
+        points |= {t for t in (x0 - 8 * w, x0 - w, x0, x0 + w, x0 + 8 * w) if low < t < h}
+    return mpmath.quad(lambda x: mpmath.npdf(x) * cdf((k - r * x) / s), sorted(points))

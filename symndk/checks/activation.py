@@ -171,6 +171,7 @@ def activation_kernel(expr, name: str, tol: float = 1e-10, timeout: float = 60.0
     from symndk.files import write_recorded
     from symndk.spec.activations import X, register_activation, unregister_activation
     from symndk.spec.dual import derive_dual
+    from symndk.spec.kinks import kink_points
     from symndk.spec.parser import parse_activation
 
     _validate_name(name)
@@ -189,7 +190,7 @@ def activation_kernel(expr, name: str, tol: float = 1e-10, timeout: float = 60.0
             numpy_kernels = duals_mod.load(name, "numpy", tol, folder=staging)
             mp_kernels = duals_mod.load(name, "mpmath", tol, folder=staging)
             error = _numeric_error(numpy_kernels) if {"F", "Fdot"} & set(numpy_kernels.NUMERIC) else None
-            checks = tuple(run_checks(numpy_kernels, mp_kernels))
+            checks = tuple(run_checks(numpy_kernels, mp_kernels, kinks=kink_points(act.expr)))
             passed = all(c.passed for c in checks) and (error is None or error <= tol)
             paths = ()
             if passed or force:

@@ -275,7 +275,9 @@ def build_module(name: str, expr: sp.Expr, dual, backend: str) -> ModuleSpec:
                 functions.append(_patched(spec, _ARGS[key], (e,), (branch.get(key, e),), (key,), printer, helpers))
         except UnsupportedNode:
             numeric.append(key)
-    degree = homogeneity_degree(dual.F) if dual.F is not None else None
+    # kink kernels (symndk.spec.kinks) branch on D: not homogeneous when they have an offset, and
+    # their rho = +-1 branch is exact already
+    degree = homogeneity_degree(dual.F) if dual.F is not None and not dual.F.has(D) else None
     if not numeric:
         if scalar:
             functions.append(replace(_codegen("kernels", (branch["F"], branch["Fdot"]), _ARGS["F"], printer),
@@ -298,7 +300,7 @@ def build_module(name: str, expr: sp.Expr, dual, backend: str) -> ModuleSpec:
             functions += [layer] + ([helper] if helper else [])
     functions += [helpers[n] for n in sorted(helpers)]
     code = "\n".join(c for f in functions for c in (*(c for _, c in f.assignments), *f.outputs))
-    helpers = tuple(h for h in ("scipy.special.", "_heaviside(") if h in code)
+    helpers = tuple(h for h in ("scipy.special.", "_heaviside(", "_bvn(") if h in code)
     constants = tuple((n, c) for n, c in sorted(printer.constants.items()) if re.search(rf"\b{n}\b", code))
     odd = sp.expand(expr.subs(X, -X) + expr) == 0
     return ModuleSpec(

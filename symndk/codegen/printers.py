@@ -86,6 +86,9 @@ class NumpyPrinter(_Strict, SciPyPrinter):
         h0 = expr.args[1] if len(expr.args) > 1 else sp.S.Half
         return f"numpy.heaviside({self._print(expr.args[0])}, {self._print(h0)})"
 
+    def _print_BVN(self, expr):  # bivariate normal CDF (symndk.spec.kinks): Owen's T in the runtime
+        return f"_bvn({', '.join(self._print(a) for a in expr.args)})"
+
     def _print_log(self, expr):
         arg = expr.args[0]
         terms = sp.Add.make_args(arg)
@@ -111,6 +114,9 @@ class MpmathPrinter(_Strict, _SympyMpmathPrinter):
     def _print_Heaviside(self, expr):
         h0 = expr.args[1] if len(expr.args) > 1 else sp.S.Half
         return f"_heaviside({self._print(expr.args[0])}, {self._print(h0)})"
+
+    def _print_BVN(self, expr):  # bivariate normal CDF: mpmath quadrature in the runtime
+        return f"_bvn({', '.join(self._print(a) for a in expr.args)})"
 
 
 _GMPY2_FUNCTIONS = {
@@ -158,6 +164,7 @@ class MpfrPrinter(MpmathPrinter):
     """
 
     _kf = _GMPY2_FUNCTIONS
+    _print_BVN = _Strict._print_not_supported   # no MPFR bivariate normal CDF: those kernels are mpmath only
     _kc = _GMPY2_CONSTANTS
 
     def doprint(self, expr, assign_to=None):

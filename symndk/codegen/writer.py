@@ -54,11 +54,12 @@ def runtime_imports(spec: ModuleSpec) -> tuple[str, ...]:
     fs = spec.functions
     if spec.backend == "numpy":
         used = {"_gram": any(f.uses_D for f in fs), "_patch": any(f.patches for f in fs),
-                "_full": any(any(f.constant) for f in fs)}
+                "_full": any(any(f.constant) for f in fs), "_bvn": "_bvn(" in spec.helpers}
     else:
         mpfr = spec.backend == "mpfr"
         used = {"GUARD": not mpfr, "GUARD_BITS": mpfr, "_num": mpfr, "_real": True, "_gram": any(f.uses_D for f in fs),
-                "_heaviside": "_heaviside(" in spec.helpers, "_small": any(f.small for f in fs)}
+                "_heaviside": "_heaviside(" in spec.helpers, "_small": any(f.small for f in fs),
+                "_bvn": "_bvn(" in spec.helpers}
     return tuple(sorted(name for name, u in used.items() if u))
 
 

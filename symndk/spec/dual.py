@@ -29,12 +29,13 @@ import multiprocessing
 import os
 import signal
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from math import factorial
 
 import sympy as sp
 
+from symndk.spec import kinks
 from symndk.spec.activations import X, Activation
 from symndk.spec.cint import integrate_from_zero, integrate_q_from_zero, to_closed_form
 from symndk.spec.gaussian import NotInClass, expect_1d, expect_2d
@@ -131,6 +132,24 @@ def derive_dual(expr, timeout: float | None = None) -> DualKernels:
     expr = sp.sympify(expr, strict=True)
     if timeout is not None:
         return _timeboxed(expr, timeout)
+    first = _derive_price(expr)
+    if first.F is not None and first.Fdot is not None:
+        return first
+    canonical = kinks.canonical(expr)     # Max(x, 0)**2 -> x**2 Heaviside(x), Piecewise -> Heaviside sums
+    if canonical != expr:
+        again = _derive_price(canonical)
+        if again.F is not None and again.Fdot is not None:
+            return again
+    try:
+        return _derive_kinks(canonical)
+    except NotInClass as exc:
+        if expr.has(sp.Piecewise):
+            return replace(first, method=f"{first.method}; Piecewise: {exc}")
+    return first
+
+
+def _derive_price(expr) -> DualKernels:
+    """All dual kernels by the Price engine (None where it finds no closed form)."""
     out, notes = {}, []
     for key, g in (("F", expr), ("Fdot", sp.diff(expr, X))):
         try:
@@ -148,6 +167,19 @@ def derive_dual(expr, timeout: float | None = None) -> DualKernels:
     V = None if out["F"] is None else _tidy(out["F"].subs(diag))
     Vdot = None if out["Fdot"] is None else _tidy(out["Fdot"].subs(diag))
     return DualKernels(out["F"], out["Fdot"], mean, Fbar, V, Vdot, "; ".join(notes))
+
+
+def _derive_kinks(expr) -> DualKernels:
+    """All dual kernels by the kink engine (:mod:`symndk.spec.kinks`: bivariate normal CDF)."""
+    dphi = sp.diff(expr, X)
+    F = kinks.kink_dual(expr, Q1, Q2, C)
+    Fdot = kinks.kink_dual(dphi, Q1, Q2, C)
+    mean = sp.expand(kinks.expect_1d_kinked(expr, Q))
+    V = kinks.expect_1d_square(expr, Q)
+    Vdot = kinks.expect_1d_square(dphi, Q)
+    Fbar = sp.expand(mean.subs(Q, Q1) * mean.subs(Q, Q2))
+    method = "kinks: exponential tilt + Stein recursion to the bivariate normal CDF (F, Fdot, mean, V)"
+    return DualKernels(F, Fdot, mean, Fbar, V, Vdot, method)
 
 
 def _die_with_parent(parent: int) -> None:  # pragma: no cover - runs in a child process

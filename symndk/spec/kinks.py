@@ -43,13 +43,26 @@ from symndk.spec.gaussian import NotInClass
 D = sp.Symbol("D", nonnegative=True)
 
 
+#: below D = DEGENERATE q1 q2 (1 - rho^2 < 1e-14) the rho = +-1 form is used: it differs from the kernel
+#: by about |dF/drho| (1 - |rho|) <= 1e-14 sqrt(V1 V2), where the general form divides by D
+DEGENERATE = sp.Rational(1, 10**14)
+#: the switch when the rho = +-1 form is corrected to first order (see :func:`kink_dual`)
+DEGENERATE_CORRECTED = sp.Rational(1, 10**8)
+
+
 def Phi(z):
     """Standard normal CDF, written with erfc (accurate in the lower tail)."""
     return sp.erfc(-z / sp.sqrt(2)) / 2
 
 
+def gauss_exp(exponent):
+    """exp(exponent) kept as one exponential (an expansion into exp(a) exp(b) overflows where
+    a -> +inf, b -> -inf as D -> 0)."""
+    return sp.exp(sp.UnevaluatedExpr(exponent)) if exponent.free_symbols else sp.exp(exponent)
+
+
 def normal_pdf(a, mean, var):
-    return sp.exp(-(a - mean) ** 2 / (2 * var)) / sp.sqrt(2 * sp.pi * var)
+    return gauss_exp(-(a - mean) ** 2 / (2 * var)) / sp.sqrt(2 * sp.pi * var)
 
 
 class BVN(sp.Function):
@@ -113,13 +126,15 @@ def bvn_mpmath(h, k, r, s):
 
 @dataclass(frozen=True)
 class KTerm:
-    """coef * x^n * exp(beta x) * S(x); kind 'one' (S = 1), 'H' (S = 1{x > a}) or 'delta' (S = delta(x - a))."""
+    """coef * x^n * exp(beta x) * S(x); kind 'one' (S = 1), 'H' (S = 1{x > a}, or 1{x < a} with side -1:
+    lower tails are kept as such, never as 1 - 1{x > a}, which cancels) or 'delta' (S = delta(x - a))."""
 
     coef: sp.Expr
     n: int
     beta: sp.Expr
     kind: str
     a: sp.Expr = sp.S.Zero
+    side: int = 1  # 'H': 1{x > a} (side 1) or 1{x < a} (side -1)
 
 
 def _linear(arg):
@@ -139,7 +154,7 @@ def piecewise_to_heaviside(expr):
     Piecewise raise NotInClass naming it.
 
     >>> piecewise_to_heaviside(sp.Piecewise((X, X >= 0), (sp.exp(X) - 1, True)))
-    x*Heaviside(x) + (1 - Heaviside(x))*(exp(x) - 1)
+    x*Heaviside(x) + (exp(x) - 1)*Heaviside(-x)
     """
     def convert(pw):
         covered = sp.S.EmptySet
@@ -168,10 +183,10 @@ def _indicator(region, pw):
             continue
         if not isinstance(part, sp.Interval):
             raise NotInClass(f"Piecewise {pw}: region {part} is not an interval")
-        lo = sp.S.Zero if part.start is sp.S.NegativeInfinity else sp.Heaviside(X - part.start)
-        lo = sp.S.One if part.start is sp.S.NegativeInfinity else lo
-        hi = sp.S.Zero if part.end is sp.S.Infinity else sp.Heaviside(X - part.end)
-        out += lo - hi
+        if part.start is sp.S.NegativeInfinity:
+            out += sp.S.One if part.end is sp.S.Infinity else sp.Heaviside(part.end - X)
+        else:
+            out += sp.Heaviside(X - part.start) - (0 if part.end is sp.S.Infinity else sp.Heaviside(X - part.end))
     return out
 
 
@@ -179,7 +194,7 @@ def parse_kinked(expr) -> list[KTerm]:
     """Write ``expr`` (in x) as a list of :class:`KTerm` or raise NotInClass.
 
     >>> parse_kinked(sp.Max(X - sp.Rational(1, 2), 0))
-    [KTerm(coef=-1/2, n=0, beta=0, kind='H', a=1/2), KTerm(coef=1, n=1, beta=0, kind='H', a=1/2)]
+    [KTerm(coef=-1/2, n=0, beta=0, kind='H', a=1/2, side=1), KTerm(coef=1, n=1, beta=0, kind='H', a=1/2, side=1)]
     """
     e = piecewise_to_heaviside(expr)
     if e.has(sp.Max, sp.Min, sp.Abs, sp.sign):
@@ -195,7 +210,7 @@ def parse_kinked(expr) -> list[KTerm]:
         for f in sp.Mul.make_args(t):
             base, p = f.as_base_exp()
             if isinstance(base, sp.Heaviside) and base.has(X):
-                hs.append(base.args[0])          # Heaviside(x - a)^p = Heaviside(x - a)
+                hs.append(_threshold(base.args[0]))   # Heaviside(+-(x - a))^p = Heaviside(+-(x - a))
             elif isinstance(base, sp.DiracDelta):
                 if p != 1 or ds:
                     raise NotInClass(f"product of deltas in {t}")
@@ -205,20 +220,49 @@ def parse_kinked(expr) -> list[KTerm]:
         coef, n, beta = _smooth(rest)
         if ds:
             a = X - ds[0]
-            for h in hs:                         # delta(x - a) H(x - b) = delta(x - a) H(a - b)
-                coef *= sp.Heaviside(a - (X - h), sp.S.Half)
-            terms.append(KTerm(coef, n, beta, "delta", a))
+            for b, side in hs:                   # delta(x - a) H(+-(x - b)) = delta(x - a) H(+-(a - b))
+                coef *= sp.Heaviside(side * (a - b), sp.S.Half)
+            # f(x) delta(x - a) = f(a) delta(x - a)
+            terms.append(KTerm(coef * a**n * sp.exp(beta * a), 0, sp.S.Zero, "delta", a))
         elif hs:
-            terms.append(KTerm(coef, n, beta, "H", sp.Max(*[X - h for h in hs])))
+            terms += _interval(coef, n, beta, hs)
         else:
             terms.append(KTerm(coef, n, beta, "one"))
+    deltas = {}
+    for t in terms:                              # one delta per point (coefficients that cancel drop out)
+        if t.kind == "delta":
+            deltas[t.a] = deltas.get(t.a, 0) + t.coef
+    terms = [t for t in terms if t.kind != "delta"] + [KTerm(sp.nsimplify(v) if v.is_number else v, 0, sp.S.Zero,
+                                                             "delta", a) for a, v in deltas.items()]
     return [t for t in terms if t.coef != 0]
 
 
+def has_delta(expr) -> bool:
+    """True when ``expr`` (in the class) has a delta with a non-zero weight."""
+    return any(t.kind == "delta" for t in parse_kinked(expr))
+
+
+def _threshold(arg):
+    """(a, side) with Heaviside(arg) = 1{x > a} (side 1) or 1{x < a} (side -1)."""
+    k, b = _linear(arg)
+    return -b / k, (1 if k > 0 else -1)
+
+
+def _interval(coef, n, beta, hs):
+    """Terms for coef x^n e^{beta x} times a product of indicators (a, side)."""
+    ups = [a for a, side in hs if side > 0]
+    lows = [a for a, side in hs if side < 0]
+    if not lows:
+        return [KTerm(coef, n, beta, "H", sp.Max(*ups))]
+    if not ups:
+        return [KTerm(coef, n, beta, "H", sp.Min(*lows), -1)]
+    lo, hi = sp.Max(*ups), sp.Min(*lows)     # 1{lo < x < hi} = 1{x > lo} - 1{x > max(lo, hi)}
+    return [KTerm(coef, n, beta, "H", lo), KTerm(-coef, n, beta, "H", sp.Max(lo, hi))]
+
+
 def _upper(h):
-    k, b = _linear(h.args[0])
-    a = -b / k
-    return sp.Heaviside(X - a) if k > 0 else 1 - sp.Heaviside(X - a)
+    a, side = _threshold(h.args[0])
+    return sp.Heaviside(side * (X - a))
 
 
 def _delta(d):
@@ -253,18 +297,18 @@ def _smooth(factor):
 
 # ---- expectations ----------------------------------------------------------------------------------
 
-def moment_1d(n, kind, a, mean, var):
-    """E[w^n S(w)], w ~ N(mean, var); S = 1 ('one'), 1{w > a} ('H'), delta(w - a) ('delta')."""
+def moment_1d(n, kind, a, mean, var, side=1):
+    """E[w^n S(w)], w ~ N(mean, var); S = 1 ('one'), 1{side (w - a) > 0} ('H'), delta(w - a) ('delta')."""
     if kind == "delta":
         return a**n * normal_pdf(a, mean, var)
     vals = []
     for j in range(n + 1):
         if j == 0:
-            v = sp.S.One if kind == "one" else Phi((mean - a) / sp.sqrt(var))
+            v = sp.S.One if kind == "one" else Phi(side * (mean - a) / sp.sqrt(var))
         else:
             v = mean * vals[j - 1] + var * (j - 1) * (vals[j - 2] if j >= 2 else 0)
             if kind == "H":
-                v += var * a ** (j - 1) * normal_pdf(a, mean, var)
+                v += side * var * a ** (j - 1) * normal_pdf(a, mean, var)
         vals.append(v)
     return vals[n]
 
@@ -274,7 +318,20 @@ def expect_1d_kinked(expr, q):
     total = sp.S.Zero
     for t in parse_kinked(expr):
         mean = q * t.beta
-        total += t.coef * sp.exp(t.beta**2 * q / 2) * moment_1d(t.n, t.kind, t.a, mean, q)
+        total += t.coef * sp.exp(t.beta**2 * q / 2) * moment_1d(t.n, t.kind, t.a, mean, q, t.side)
+    return total
+
+
+def expect_1d_square(expr, q):
+    """E[expr(u)^2], u ~ N(0, q) (+oo when expr has a delta), from products of the parsed terms."""
+    terms = parse_kinked(expr)
+    if any(t.kind == "delta" for t in terms):
+        return sp.oo
+    total = sp.S.Zero
+    for t1 in terms:
+        for t2 in terms:
+            for p in _product(t1, t2):
+                total += p.coef * sp.exp(p.beta**2 * q / 2) * moment_1d(p.n, p.kind, p.a, q * p.beta, q, p.side)
     return total
 
 
@@ -285,31 +342,33 @@ def _pair(t1: KTerm, t2: KTerm, q1, q2, c, sD):
     coef = t1.coef * t2.coef * tilt
     if t1.kind == "delta" and t2.kind == "delta":
         quad = (q2 * (t1.a - m1) ** 2 - 2 * c * (t1.a - m1) * (t2.a - m2) + q1 * (t2.a - m2) ** 2) / sD**2
-        return coef * t1.a**t1.n * t2.a**t2.n * sp.exp(-quad / 2) / (2 * sp.pi * sD)
+        return coef * t1.a**t1.n * t2.a**t2.n * gauss_exp(-quad / 2) / (2 * sp.pi * sD)
     if t1.kind == "delta":
-        cond = moment_1d(t2.n, t2.kind, t2.a, m2 + c * (t1.a - m1) / q1, sD**2 / q1)
+        cond = moment_1d(t2.n, t2.kind, t2.a, m2 + c * (t1.a - m1) / q1, sD**2 / q1, t2.side)
         return coef * t1.a**t1.n * normal_pdf(t1.a, m1, q1) * cond
     if t2.kind == "delta":
-        cond = moment_1d(t1.n, t1.kind, t1.a, m1 + c * (t2.a - m2) / q2, sD**2 / q2)
+        cond = moment_1d(t1.n, t1.kind, t1.a, m1 + c * (t2.a - m2) / q2, sD**2 / q2, t1.side)
         return coef * t2.a**t2.n * normal_pdf(t2.a, m2, q2) * cond
     H1, H2 = t1.kind == "H", t2.kind == "H"
     a1, a2 = t1.a, t2.a
-    pdf1 = normal_pdf(a1, m1, q1) if H1 else 0
-    pdf2 = normal_pdf(a2, m2, q2) if H2 else 0
+    e1, e2 = t1.side, t2.side
+    # d/du S1(u) = e1 delta(u - a1): the boundary terms carry the side
+    pdf1 = e1 * normal_pdf(a1, m1, q1) if H1 else 0
+    pdf2 = e2 * normal_pdf(a2, m2, q2) if H2 else 0
 
-    def B_u(j):  # E[delta(u - a1) v^j S2(v)]
-        return pdf1 * moment_1d(j, t2.kind, a2, m2 + c * (a1 - m1) / q1, sD**2 / q1) if H1 else 0
+    def B_u(j):  # E[d/du S1(u) v^j S2(v)]
+        return pdf1 * moment_1d(j, t2.kind, a2, m2 + c * (a1 - m1) / q1, sD**2 / q1, e2) if H1 else 0
 
-    def B_v(j):  # E[u^j S1(u) delta(v - a2)]
-        return pdf2 * moment_1d(j, t1.kind, a1, m1 + c * (a2 - m2) / q2, sD**2 / q2) if H2 else 0
+    def B_v(j):  # E[u^j S1(u) d/dv S2(v)]
+        return pdf2 * moment_1d(j, t1.kind, a1, m1 + c * (a2 - m2) / q2, sD**2 / q2, e1) if H2 else 0
 
     s1, s2 = sp.sqrt(q1), sp.sqrt(q2)
     if H1 and H2:
-        base = BVN((m1 - a1) / s1, (m2 - a2) / s2, c / (s1 * s2), sD / (s1 * s2))
+        base = BVN(e1 * (m1 - a1) / s1, e2 * (m2 - a2) / s2, e1 * e2 * c / (s1 * s2), sD / (s1 * s2))
     elif H1:
-        base = Phi((m1 - a1) / s1)
+        base = Phi(e1 * (m1 - a1) / s1)
     elif H2:
-        base = Phi((m2 - a2) / s2)
+        base = Phi(e2 * (m2 - a2) / s2)
     else:
         base = sp.S.One
     memo = {}
@@ -343,10 +402,8 @@ def _scaled_terms(terms, lam, sign):
             out.append(KTerm(coef, t.n, t.beta * L, "one"))
         elif t.kind == "delta":                      # delta(L x - a) = delta(x - a/L)/lam
             out.append(KTerm(coef / lam, t.n, t.beta * L, "delta", t.a / L))
-        elif sign > 0:
-            out.append(KTerm(coef, t.n, t.beta * L, "H", t.a / L))
-        else:                                        # 1{-lam x > a} = 1 - 1{x > -a/lam}
-            out += [KTerm(coef, t.n, t.beta * L, "one"), KTerm(-coef, t.n, t.beta * L, "H", t.a / L)]
+        else:                                        # 1{side (L x - a) > 0} = 1{side sign (x - a/L) > 0}
+            out.append(KTerm(coef, t.n, t.beta * L, "H", t.a / L, t.side * sign))
     return out
 
 
@@ -358,12 +415,11 @@ def _product(t1: KTerm, t2: KTerm):
     if "delta" in kinds:
         d, o = (t1, t2) if t1.kind == "delta" else (t2, t1)
         if o.kind == "H":
-            coef *= sp.Heaviside(d.a - o.a, sp.S.Half)
-        return KTerm(coef, n, beta, "delta", d.a)
+            coef *= sp.Heaviside(o.side * (d.a - o.a), sp.S.Half)
+        return [KTerm(coef, n, beta, "delta", d.a)]
     if kinds == {"one"}:
-        return KTerm(coef, n, beta, "one")
-    a = sp.Max(*[t.a for t in (t1, t2) if t.kind == "H"])
-    return KTerm(coef, n, beta, "H", a)
+        return [KTerm(coef, n, beta, "one")]
+    return _interval(coef, n, beta, [(t.a, t.side) for t in (t1, t2) if t.kind == "H"])
 
 
 def _degenerate(terms, q1, q2, sign):
@@ -372,11 +428,28 @@ def _degenerate(terms, q1, q2, sign):
     total = sp.S.Zero
     for t1 in terms:
         for t2 in _scaled_terms(terms, lam, sign):
-            p = _product(t1, t2)
-            if p is None:
+            ps = _product(t1, t2)
+            if ps is None:
                 return sp.oo
-            total += p.coef * sp.exp(p.beta**2 * q1 / 2) * moment_1d(p.n, p.kind, p.a, q1 * p.beta, q1)
+            for p in ps:
+                total += p.coef * sp.exp(p.beta**2 * q1 / 2) * moment_1d(p.n, p.kind, p.a, q1 * p.beta, q1, p.side)
     return total
+
+
+def canonical(expr):
+    """``expr`` with Piecewise written as Heaviside sums and Max/Min/Abs/sign rewritten into
+    Heaviside factors, powers of a Heaviside collapsed (recognises equivalent forms before the
+    derivation: ``Max(x, 0)**2`` is ``x**2 Heaviside(x)``); unchanged when it has none of them.
+
+    >>> canonical(sp.Max(X, 0)**2)
+    x**2*Heaviside(x)
+    """
+    if not expr.has(sp.Piecewise, sp.Max, sp.Min, sp.Abs, sp.sign):
+        return expr
+    e = piecewise_to_heaviside(expr)
+    e = e.rewrite(sp.Heaviside) if e.has(sp.Max, sp.Min, sp.Abs, sp.sign) else e
+    e = sp.expand(e)
+    return e.replace(lambda f: f.is_Pow and isinstance(f.base, sp.Heaviside) and f.exp.is_positive, lambda f: f.base)
 
 
 def needs_kinks(expr) -> bool:
@@ -391,11 +464,44 @@ def needs_kinks(expr) -> bool:
 
 
 def kink_dual(expr, q1, q2, c):
-    """F(q1, q2, c) = E[phi(u) phi(v)] in closed form (a Piecewise on D: the general form for D > 0,
-    the rho = +-1 forms on D = 0); NotInClass outside the class."""
+    """F(q1, q2, c) = E[phi(u) phi(v)] in closed form (a Piecewise on D: the general form, and near
+    rho = +-1 the rho = +-1 form, corrected to first order in the distance |c -+ sqrt(q1 q2)| =
+    D / (sqrt(q1 q2) +- c) by the rho = +-1 form of Fdot where that is finite); NotInClass outside
+    the class.
+
+    The general form loses digits as rho -> 1 (its boundary terms divide by D; measured for
+    Max(x - 1/2, 0) at q1 = q2: 2e-13 at 1 - rho = 1e-8, 1.5e-10 at 1e-14); the corrected form errs by
+    O((1 - |rho|)^(3/2)) (switch at 1 - rho^2 = :data:`DEGENERATE_CORRECTED`, where both err by ~3e-13
+    relative to sqrt(V1 V2) for Max(x - 1/2, 0) at q1 = q2)."""
     terms = parse_kinked(expr)
     sD = sp.sqrt(D)
     general = sp.Add(*[_pair(t1, t2, q1, q2, c, sD) for t1 in terms for t2 in terms])
     general = general.subs(sD, sp.sqrt(D))
     plus, minus = _degenerate(terms, q1, q2, 1), _degenerate(terms, q1, q2, -1)
-    return sp.Piecewise((general, D > 0), (plus, c > 0), (minus, True))
+    try:
+        dterms = parse_kinked(sp.diff(canonical(expr), X))
+        dplus, dminus = _degenerate(dterms, q1, q2, 1), _degenerate(dterms, q1, q2, -1)
+    except NotInClass:                                  # phi' has a delta': no first-order correction
+        dplus = dminus = sp.oo
+    threshold = DEGENERATE
+    if plus.is_finite is not False and dplus.is_finite is not False and dminus.is_finite is not False \
+            and not (dplus.has(sp.oo) or dminus.has(sp.oo)):
+        root = sp.sqrt(q1) * sp.sqrt(q2)
+        plus = plus - D / (root + c) * dplus            # F(c) = F(c*) - (c* - c) Fdot(c*) + O((c* - c)^(3/2))
+        minus = minus + D / (root - c) * dminus
+        threshold = DEGENERATE_CORRECTED
+    return sp.Piecewise((general, D > threshold * q1 * q2), (plus, c > 0), (minus, True))
+
+
+def kink_points(expr) -> tuple[float, ...]:
+    """The thresholds (sorted floats) where ``expr`` or its derivative jumps, when it is in the class
+    (else ()): quadrature references split their integrals there.
+
+    >>> kink_points(sp.Max(X - sp.Rational(1, 2), 0) + sp.Heaviside(X + 1))
+    (-1.0, 0.5)
+    """
+    try:
+        terms = parse_kinked(canonical(expr))
+    except NotInClass:
+        return ()
+    return tuple(sorted({float(t.a) for t in terms if t.kind != "one" and t.a.is_number}))
