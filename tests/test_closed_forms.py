@@ -135,3 +135,28 @@ def test_piecewise_outside_the_class_is_refused_naming_it():
 
     with pytest.raises(NotInClass, match="Piecewise"):
         piecewise_to_heaviside(sp.Piecewise((X, sp.sin(X) > 0), (0, True)))
+
+
+def test_piecewise_text_is_parsed_and_derived_in_closed_form():
+    from symndk.spec.dual import derive_dual
+    from symndk.spec.parser import parse_activation
+
+    expr = parse_activation("Piecewise((x, x >= 0), (exp(x) - 1, True))")
+    dual = derive_dual(expr)
+    assert dual.method.startswith("kinks") and dual.F is not None and dual.Fdot is not None
+    q = 0.7      # V(q) = E[phi(u)^2] against 1-D mpmath quadrature
+    ref = mpmath.quad(lambda z: mpmath.npdf(z) * (mpmath.sqrt(q) * z if z > 0 else mpmath.expm1(mpmath.sqrt(q) * z)) ** 2,
+                      [-mpmath.inf, 0, mpmath.inf])
+    assert abs(float(dual.V.subs(sp.Symbol("q", positive=True), sp.Float(q, 30)).doit().evalf(25)) - float(ref)) < 1e-14
+    other = derive_dual(parse_activation("Piecewise((x, sin(x) > 0), (0, True))"))
+    assert other.F is None and "Piecewise" in other.method
+
+
+@pytest.mark.parametrize("text, message", [("Piecewise((x, x > 0))", "last Piecewise condition must be True"),
+                                           ("Piecewise(x)", "Piecewise takes pairs")])
+def test_piecewise_text_errors_name_it(text, message):
+    from symndk.errors import SymndkError
+    from symndk.spec.parser import parse_activation
+
+    with pytest.raises(SymndkError, match=message):
+        parse_activation(text)

@@ -135,7 +135,10 @@ def derive_dual(expr, timeout: float | None = None) -> DualKernels:
     first = _derive_price(expr)
     if first.F is not None and first.Fdot is not None:
         return first
-    canonical = kinks.canonical(expr)     # Max(x, 0)**2 -> x**2 Heaviside(x), Piecewise -> Heaviside sums
+    try:
+        canonical = kinks.canonical(expr)     # Max(x, 0)**2 -> x**2 Heaviside(x), Piecewise -> Heaviside sums
+    except NotInClass as exc:
+        return replace(first, method=f"{first.method}; {exc}")
     if canonical != expr:
         again = _derive_price(canonical)
         if again.F is not None and again.Fdot is not None:

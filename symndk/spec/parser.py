@@ -14,10 +14,12 @@ Example:
     x/10 + 9*Max(0, x)/10
     >>> parse_activation("x*Phi(x)")
     x*(erf(sqrt(2)*x/2)/2 + 1/2)
+    >>> parse_activation("Piecewise((x, x >= 0), (exp(x) - 1, True))")
+    Piecewise((x, x >= 0), (exp(x) - 1, True))
     >>> parse_activation("__import__('os').system('true')")
     Traceback (most recent call last):
     ...
-    symndk.errors.SymndkError: unsupported function call in activation expression (allowed: Abs, E, Heaviside, Max, Min, Phi, abs, atan, cos, cosh, elu, erf, erfc, exp, gelu, log, mish, pi, relu, sigmoid, sign, silu, sin, sinh, softplus, sqrt, swish, tanh, x)
+    symndk.errors.SymndkError: unsupported function call in activation expression (allowed: Abs, E, Heaviside, Max, Min, Phi, Piecewise, abs, atan, cos, cosh, elu, erf, erfc, exp, gelu, log, mish, pi, relu, sigmoid, sign, silu, sin, sinh, softplus, sqrt, swish, tanh, x)
 """
 from __future__ import annotations
 
@@ -70,7 +72,7 @@ FUNCTIONS = {
     "mish": (1, lambda z: z * sp.tanh(_softplus(z))),
 }
 CONSTANTS = {"pi": sp.pi, "E": sp.E, "x": X}
-_ALLOWED = ", ".join(sorted(set(FUNCTIONS) | set(CONSTANTS)))
+_ALLOWED = ", ".join(sorted(set(FUNCTIONS) | set(CONSTANTS) | {"Piecewise"}))
 
 _BINOPS = {
     ast.Add: lambda a, b: a + b,
@@ -122,6 +124,8 @@ def _build(node: ast.AST, text: str) -> sp.Expr:
         if type(node.op) not in _BINOPS:
             raise _fail(f"unsupported operator {type(node.op).__name__}")
         return _BINOPS[type(node.op)](left, right)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Piecewise":
+        return _piecewise(node, text)
     if isinstance(node, ast.Call):
         name = node.func.id if isinstance(node.func, ast.Name) else None
         if name not in FUNCTIONS or node.keywords:
@@ -131,6 +135,33 @@ def _build(node: ast.AST, text: str) -> sp.Expr:
             raise SymndkError(f"{name}() takes {'two or more arguments' if arity is None else f'{arity} argument'}")
         return builder(*[_build(a, text) for a in node.args])
     raise _fail(f"unsupported syntax {type(node).__name__}")
+
+
+_COMPARE = {ast.Lt: sp.Lt, ast.LtE: sp.Le, ast.Gt: sp.Gt, ast.GtE: sp.Ge}
+
+
+def _condition(node: ast.AST, text: str):
+    """A Piecewise condition: True, a comparison chain of expressions, or and/or of conditions."""
+    if isinstance(node, ast.Constant) and node.value is True:
+        return sp.true
+    if isinstance(node, ast.BoolOp):
+        parts = [_condition(v, text) for v in node.values]
+        return sp.And(*parts) if isinstance(node.op, ast.And) else sp.Or(*parts)
+    if isinstance(node, ast.Compare) and all(type(op) in _COMPARE for op in node.ops):
+        sides = [_build(node.left, text)] + [_build(c, text) for c in node.comparators]
+        return sp.And(*[_COMPARE[type(op)](a, b) for op, a, b in zip(node.ops, sides[:-1], sides[1:])])
+    raise SymndkError("Piecewise conditions must be True, comparisons (<, <=, >, >=) of expressions in x, "
+                      "or and/or of them")
+
+
+def _piecewise(node: ast.Call, text: str) -> sp.Expr:
+    """``Piecewise((expr, cond), ..., (expr, True))``: pieces in order, the first whose condition holds."""
+    if node.keywords or not node.args or not all(isinstance(a, ast.Tuple) and len(a.elts) == 2 for a in node.args):
+        raise SymndkError("Piecewise takes pairs (expression, condition), e.g. Piecewise((x, x >= 0), (exp(x) - 1, True))")
+    pieces = [(_build(a.elts[0], text), _condition(a.elts[1], text)) for a in node.args]
+    if pieces[-1][1] is not sp.true:
+        raise SymndkError("the last Piecewise condition must be True (phi must be defined for every x)")
+    return sp.Piecewise(*pieces)
 
 
 def _degree(expr: sp.Expr):
