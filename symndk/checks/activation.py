@@ -220,3 +220,31 @@ def activation_kernel(expr, name: str, tol: float = 1e-10, timeout: float = 60.0
         modules=paths, checks=checks,
         duals=duals_mod.load(name, "numpy", tol) if paths else numpy_kernels,
     )
+
+
+def register_cached(name: str):
+    """Register the user activation ``name`` from the kernels ``symndk kernel`` wrote into the cache
+    (the recorded expression, hash-checked, re-parsed by the restricted parser; never evaluated), so
+    that other processes (``symndk verify --activation NAME``) know it; a no-op for registered names.
+
+    >>> register_cached("relu").name
+    'relu'
+    """
+    from symndk.files import read_recorded
+    from symndk.kernels.loader import cache_dir
+    from symndk.spec.activations import get_activation, list_activations, register_activation
+    from symndk.spec.parser import parse_activation
+
+    check_name(name)
+    if name in list_activations():
+        return get_activation(name)
+    source = read_recorded(cache_dir(), f"{name}.py")
+    if source is None:
+        return get_activation(name)   # unknown: one SymndkError line naming the known activations
+    import ast
+
+    for node in ast.parse(source.decode()).body:   # the EXPR = "..." line of the generated module
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["EXPR"] \
+                and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            return register_activation(name, parse_activation(node.value.value))
+    raise SymndkError(f"the cached kernels of {name!r} record no expression; regenerate them with symndk kernel")

@@ -55,6 +55,20 @@ def run(args) -> int:
 
     if args.jobs < 1:
         raise SymndkError(f"--jobs must be >= 1, got {args.jobs}")
+    if args.activation:   # user activations from `symndk kernel` (cached) are registered here
+        from symndk.checks.activation import register_cached
+
+        from symndk.spec.activations import get_activation
+        from symndk.spec.dual import dual_kernels
+        from symndk.spec.kinks import BVN
+
+        for name in args.activation:
+            d = dual_kernels(register_cached(name))
+            if any(k is not None and k.has(BVN) for k in (d.F, d.Fdot)):
+                raise SymndkError(f"activation {name!r}: the identity catalogue does not take kernels with a bivariate "
+                                  "normal CDF (kinks away from 0) yet; `symndk kernel` checked them (quadrature, "
+                                  "Monte Carlo, Price, PSD, extremes, mpmath twin)")
+            get_activation(name)
     idents = select(catalogue(args.activation), args.only)
     if not idents:
         raise SymndkError(f"no identity matches {args.only!r}")
