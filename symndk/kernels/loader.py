@@ -91,7 +91,8 @@ def load(name: str, backend: str = "numpy", tol: float = 1e-12, folder=None):
         module = _import(name, backend, folder)
         if module.NUMERIC and backend == "mpfr":
             raise SymndkError(f"the mpfr backend needs closed-form kernels; {name!r} has none for "
-                              f"{', '.join(module.NUMERIC)} (use the mpmath backend)")
+                              f"{', '.join(module.NUMERIC)} (the certified MPFR reference does not take numerically evaluated "
+                              f"kernels yet; load(name, 'mpmath') evaluates them at any precision by quadrature)")
         if module.NUMERIC:
             from symndk.kernels.quadrature import numeric_duals
 
