@@ -107,6 +107,7 @@ def test_numpy_kernel_near_rho_one_keeps_its_digits(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     duals = activation_kernel("Max(x - 0.5, 0)", "t_kink_rho").duals
     F = derive_dual(canonical(sp.Max(X - sp.Rational(1, 2), 0))).F.args[0][0]
+    F = F.replace(lambda e: isinstance(e, sp.Max) and e.has(D), lambda e: D)   # the general form, unclamped
     scale = float(duals.V(1.0))
     for k in range(2, 16):
         rho = 1 - mpmath.mpf(10) ** -k

@@ -487,9 +487,12 @@ def kink_dual(expr, q1, q2, c):
     if plus.is_finite is not False and dplus.is_finite is not False and dminus.is_finite is not False \
             and not (dplus.has(sp.oo) or dminus.has(sp.oo)):
         root = sp.sqrt(q1) * sp.sqrt(q2)
-        plus = plus - D / (root + c) * dplus            # F(c) = F(c*) - (c* - c) Fdot(c*) + O((c* - c)^(3/2))
-        minus = minus + D / (root - c) * dminus
+        # F(c) = F(c*) - (c* - c) Fdot(c*) + O((c* - c)^(3/2)); Max/Min keep the branch not taken finite
+        plus = plus - D / (root + sp.Max(c, 0)) * dplus
+        minus = minus + D / (root - sp.Min(c, 0)) * dminus
         threshold = DEGENERATE_CORRECTED
+    # numpy evaluates every branch: the general one at D no smaller than where it is used (no 0/0 warnings)
+    general = general.subs(D, sp.Max(D, threshold * q1 * q2 / 2))
     return sp.Piecewise((general, D > threshold * q1 * q2), (plus, c > 0), (minus, True))
 
 
