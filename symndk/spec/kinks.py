@@ -25,7 +25,7 @@ Example:
     >>> q1, q2 = sp.symbols("q1 q2", positive=True); c = sp.Symbol("c", real=True)
     >>> F = kink_dual(sp.Heaviside(X - 1), q1, q2, c)         # P(u > 1, v > 1)
     >>> F.args[0][0]
-    BVN(-1/sqrt(q1), -1/sqrt(q2), c/(sqrt(q1)*sqrt(q2)), sqrt(D)/(sqrt(q1)*sqrt(q2)))
+    BVN(-1/sqrt(q1), -1/sqrt(q2), c/(sqrt(q1)*sqrt(q2)), sqrt(Max(D, q1*q2/200000000000000))/(sqrt(q1)*sqrt(q2)))
     >>> F.args[0][0].subs({q1: 1, q2: 1, c: 0}).subs(D, 1)    # independent u, v: (1 - Phi(1))^2
     erfc(sqrt(2)/2)**2/4
 """
