@@ -8,7 +8,8 @@ may be shared; CPU time is the fairer ratio), each solve on a fresh NDK:
 
 * the mean-only first solve (kernel build + compression + Volterra solve);
 * ``cov=True``: run in full when ``rows`` is 0 (the default for P <= 300). Otherwise the
-  covariance is *extrapolated*: one row chunk of ``rows`` rows is timed at one time (m and m - 2,
+  covariance is *extrapolated*: one row chunk of ``rows`` rows (default -1: the chunk size the
+  solver itself uses) is timed at one time (m and m - 2,
   as the solver does) and scaled by (P + Q) / rows and by n_times, plus the measured set-up
   (compression and tabulation of the prior kernel). Every row needs only its own column of the
   adjoint, so the cost is linear in the number of rows; the extrapolation says so in its output.
@@ -49,6 +50,8 @@ def _extrapolated(ndk, Xt, times, rows):
     K0 = k.block(0.0, 0.0)[:k.P]
     edges = cv.sigma_mesh(t, float(np.max(np.linalg.eigvalsh((K0 + K0.T) / 2))), k.gamma)
     lag = _lag_options(k, edges)
+    if rows < 0:                                                    # the chunk size the solver uses
+        rows = cv._chunks(k.P, k.R, (edges.size - 1) * 14, False)[0].size
     setup = _since(start)
     start = _clock()
     idx = np.arange(rows)
@@ -56,7 +59,7 @@ def _extrapolated(ndk, Xt, times, rows):
     cv._one_time(tk, tg, t, edges, 10, lag, k.P, idx)
     chunk = _since(start)
     scale = k.R / rows * len(times)
-    return tuple(s + scale * c for s, c in zip(setup, chunk)), chunk, edges.size - 1
+    return tuple(s + scale * c for s, c in zip(setup, chunk)), chunk, edges.size - 1, rows
 
 
 def _task(P, Q):
@@ -74,7 +77,7 @@ def _task(P, Q):
 
 
 def main(P=100, n_times=2, Q=2, rows=None):
-    rows = (0 if P <= 300 else 16) if rows is None else rows
+    rows = (0 if P <= 300 else -1) if rows is None else rows
     X_train, y_train, Xt = _task(P, Q)
     net = symndk.Network("relu", 2, 1.0, 1.0)
     T = 0.01
@@ -86,7 +89,7 @@ def main(P=100, n_times=2, Q=2, rows=None):
     print(f"P={P} Q={Xt.shape[0]} times={n_times} (gamma t = {', '.join(f'{g:g}' for g in times * T)}):")
     print(f"  mean only, first solve        wall {t_mean[0]:8.1f} s   cpu {t_mean[1]:8.1f} s")
     if rows:
-        t_cov, chunk, panels = _extrapolated(ndk, Xt, times, rows)
+        t_cov, chunk, panels, rows = _extrapolated(ndk, Xt, times, rows)
         print(f"  covariance, EXTRAPOLATED from {rows} of {P + Xt.shape[0]} rows at one time ({panels} panels): "
               f"chunk wall {chunk[0]:.1f} s, cpu {chunk[1]:.1f} s")
     else:
