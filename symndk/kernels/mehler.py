@@ -52,7 +52,7 @@ CHUNK = 1 << 14
 #: numbers gathered at once for the Horner sums (memory: 8 bytes each, twice)
 GATHER = 1 << 19
 #: largest coefficient array (numbers) kept in a table's memo of recent variances
-MEMO_LIMIT = 1 << 23
+MEMO_LIMIT = 1 << 20
 #: truncation orders tried per chunk (the smallest meeting the tolerance is used)
 ORDERS = (4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, KMAX)
 FORMAT = "symndk-mehler-table 1"
@@ -224,7 +224,7 @@ class MehlerTable:
             return memo[key]
         out = self._coefficients(q)
         if q.size * (self.kmax + 1) <= MEMO_LIMIT:
-            if len(memo) >= 6:
+            if len(memo) >= 4:
                 memo.pop(next(iter(memo)))
             memo[key] = out
         return out
@@ -392,8 +392,8 @@ def unique_inverse(q):
         return _UNIQUE[key]
     u, inv = np.unique(q, return_inverse=True)
     out = (u, inv.reshape(q.shape))
-    if q.size <= MEMO_LIMIT // 2:
-        if len(_UNIQUE) >= 8:
+    if q.size <= MEMO_LIMIT:
+        if len(_UNIQUE) >= 4:
             _UNIQUE.pop(next(iter(_UNIQUE)))
         _UNIQUE[key] = out
     return out
