@@ -52,7 +52,7 @@ CHUNK = 1 << 14
 #: numbers gathered at once for the Horner sums (memory: 8 bytes each, twice)
 GATHER = 1 << 19
 #: largest coefficient array (numbers) kept in a table's memo of recent variances
-MEMO_LIMIT = 1 << 20
+MEMO_LIMIT = 1 << 18
 #: truncation orders tried per chunk (the smallest meeting the tolerance is used)
 ORDERS = (4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, KMAX)
 FORMAT = "symndk-mehler-table 1"
@@ -271,8 +271,9 @@ class MehlerTable:
         for sl in _chunks(shape):
             a, b, cc = (_slice(v, sl, shape) for v in (q1, q2, c))
             d = None if Dv is None else _slice(Dv, sl, shape)
-            s1 = self._side(a) if side1 is None else side1[:3] + (_slice(side1[3], sl, shape),)
-            s2 = self._side(b) if side2 is None else side2[:3] + (_slice(side2[3], sl, shape),)
+            # per chunk (at most CHUNK entries, so at most CHUNK distinct variances): no limit
+            s1 = self._side(a, None) if side1 is None else side1[:3] + (_slice(side1[3], sl, shape),)
+            s2 = self._side(b, None) if side2 is None else side2[:3] + (_slice(side2[3], sl, shape),)
             v, e, r = self._evaluate_chunk(a, b, cc, d, s1, s2)
             value[sl], bound[sl] = v, e
             rel = max(rel, r)
@@ -285,12 +286,12 @@ class MehlerTable:
                           SymndkWarning, stacklevel=2)
         return value, bound
 
-    def _side(self, q, limit: int = 1 << 21):
+    def _side(self, q, limit: int = 1 << 19):
         """Per distinct variance of ``q``: coefficients (one row per order), tails at ORDERS, sqrt(V),
         and the index of every entry (None when the coefficients would exceed ``limit`` numbers)."""
         q = _reduce(q)
         u, inv = unique_inverse(q)
-        if u.size * (self.kmax + 1) > limit:
+        if limit is not None and u.size * (self.kmax + 1) > limit:
             return None
         b, V = self.coefficients(u)
         orders = [min(k, self.kmax) for k in ORDERS]
