@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import sympy as sp
 
+from symndk.codegen.stable import collect_transcendental
 from symndk.errors import SymndkError, SymndkWarning
 from symndk.names import check_name
 
@@ -79,6 +80,17 @@ class ActivationKernel:
             lines.append("  kept with --force: loading these kernels warns (SymndkWarning)")
         return "\n".join(lines)
 
+
+def _readable(expr):
+    """The kernel as printed: each transcendental atom times one cancelled coefficient, where that is
+    shorter (GELU's F_phi' 297 -> 182 operations; sqrt(q^2 + 2q + 1) becomes q + 1).
+
+    >>> q = sp.Symbol("q", positive=True)
+    >>> _readable(q**2 / sp.sqrt(q**2 + 2*q + 1) + q / sp.sqrt(q**2 + 2*q + 1))
+    q
+    """
+    new = collect_transcendental(expr)
+    return new if sp.count_ops(new) < sp.count_ops(expr) else expr
 
 def _validate_name(name: str) -> None:
     import importlib.util
@@ -212,7 +224,8 @@ def activation_kernel(expr, name: str, tol: float = 1e-10, timeout: float = 60.0
     duals_mod.forget(name)
     if not (passed or force):
         unregister_activation(name)
-    formulas = {k: (sp.sstr(getattr(dual, k)), sp.latex(getattr(dual, k))) for k in KINDS if getattr(dual, k) is not None}
+    shown = {k: _readable(getattr(dual, k)) for k in KINDS if getattr(dual, k) is not None}
+    formulas = {k: (sp.sstr(e), sp.latex(e)) for k, e in shown.items()}
     return ActivationKernel(
         name=name, expr=sp.sstr(act.expr), dphi=sp.sstr(sp.diff(act.expr, X)),
         closed_form=bool(numpy_kernels.CLOSED_FORM), method=dual.method, formulas=formulas,

@@ -34,7 +34,7 @@ from symndk.codegen.stable import (D, SMALL_ORDER, THETA, collect_transcendental
 from symndk.spec.activations import X
 from symndk.spec.dual import C, Q, Q1, Q2
 
-GENERATOR_VERSION = "symndk-codegen 1.1"
+GENERATOR_VERSION = "symndk-codegen 1.2"
 #: numpy Gram-factor series are used below this angle (direct form loses ~eps/theta^2)
 THETA_SERIES = 0.3
 SERIES_ORDER = 34

@@ -77,7 +77,7 @@ def _half_power(p) -> bool:
 
 
 def collect_transcendental(expr: sp.Expr, max_ops: int = 2000) -> sp.Expr:
-    """``expr`` as sum_j A_j R_j: each transcendental atom A_j (atan2, exp, erf, ...) times one
+    """``expr`` as sum_j A_j R_j: each transcendental atom A_j (atan2, exp, erf, ..., and pi) times one
     cancelled algebraic coefficient R_j, every square root of a polynomial held as a symbol w with
     w^2 reduced to its radicand (and a radicand that is a perfect square taken out of its root).
 
@@ -92,7 +92,8 @@ def collect_transcendental(expr: sp.Expr, max_ops: int = 2000) -> sp.Expr:
     """
     if expr is None or sp.count_ops(expr) > max_ops:
         return expr
-    funcs = sorted(expr.atoms(sp.Function), key=sp.default_sort_key)
+    expr = expr.replace(_half_power, lambda p: sp.Pow(sp.factor(p.base), p.exp))   # sqrt((q+1)^2) -> q + 1
+    funcs = sorted(expr.atoms(sp.Function), key=sp.default_sort_key) + ([sp.pi] if expr.has(sp.pi) else [])
     atoms = sp.symbols(f"_A0:{len(funcs)}")
     e = expr.xreplace(dict(zip(funcs, atoms)))
     roots = sorted({p.base for p in e.atoms(sp.Pow) if _half_power(p)}, key=sp.default_sort_key)
@@ -109,8 +110,8 @@ def collect_transcendental(expr: sp.Expr, max_ops: int = 2000) -> sp.Expr:
 
     num, den = reduce(num), reduce(den)
     out = sp.Add(*(key * sp.factor(sp.cancel(val / den)) for key, val in sp.collect(num, atoms, evaluate=False).items()))
-    back = {**dict(zip(atoms, funcs)), **{w: sp.sqrt(sp.factor(base)) for w, base in zip(ws, roots)}}
-    return out.xreplace(back)
+    out = out.xreplace({w: sp.sqrt(sp.factor(base)) for w, base in zip(ws, roots)})
+    return out.xreplace(dict(zip(atoms, funcs)))
 
 
 def homogeneous_profile(expr: sp.Expr, degree, q1, q2, c) -> sp.Expr:
