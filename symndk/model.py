@@ -427,7 +427,8 @@ class NDK:
             raise SymndkError(f"drift needs 0 < t0 <= times, got t0={t0!r}, min time {tt.min()!r}")
         Xt, _ = self._test(X_test)
         rows, info = solvers.drift(self.kernel(X_test), self.y_train, float(t0), tt, m)
-        return self._result(tt, rows, Xt, "drift, general t0", started, info=info, t0=float(t0))
+        return self._result(tt, rows, Xt, "drift, general t0", started, info.get("estimate", 0.0), info,
+                            t0=float(t0))
 
     def drift_equilibrium(self, lags, X_test=None) -> Result:
         """Readout frozen at equilibrium, as a function of the lag (inf: the decorrelated limit)."""
@@ -458,8 +459,8 @@ class NDK:
             raise SymndkError("temporal_correlation needs T > 0")
         Xt, _ = self._test(X_test)
         row, info = solvers.temporal_correlation(self.kernel(X_test), self.y_train, float(t_a), float(t_w), m)
-        return self._result([t_a], np.asarray(row)[None], Xt, "temporal correlation", started, info=info,
-                            t_w=float(t_w))
+        return self._result([t_a], np.asarray(row)[None], Xt, "temporal correlation", started,
+                            info.get("estimate", 0.0), info, t_w=float(t_w))
 
     def reference(self, times, X_test=None, dps: int = 20, **options) -> Result:
         """Certified high-precision (MPFR) reference of :meth:`predict` on a small data set (P <= 8).

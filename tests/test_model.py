@@ -120,3 +120,19 @@ def test_a_missed_tolerance_warns_and_a_met_one_does_not():
     assert met.error_estimate <= 1e-12 + 1e-10 * max(1.0, np.abs(DS.y_train[:6]).max())
     with pytest.warns(SymndkWarning, match="exceeds the tolerance"):
         ndk.predict([1.0, 10.0], rtol=0.0, atol=0.0, max_refine=0)
+
+
+@pytest.mark.parametrize("act", ["relu", "erf"])
+def test_drift_and_temporal_estimates_bound_independent_routes(act):
+    # stationary prior (sigma0 = sigma) and t0 = 60/gamma: the drift is the equilibrium closed form
+    # k_L(lag)^T (K_GP + gamma)^-1 Y, and g(t, t) is the predictor (docs/theory.md §7, §8); both
+    # used to report error_estimate 0
+    ndk = symndk.NDK(symndk.Network(act, 2, 1.0, 1.0), DS.X_train, DS.y_train, T=0.05)
+    t0 = 60 / ndk.gamma
+    lags = np.array([0.0, 0.3, 1.0, 3.0]) / ndk.gamma
+    drift, eq = ndk.drift(t0, t0 + lags, DS.X_test), ndk.drift_equilibrium(lags, DS.X_test)
+    assert 0 < drift.error_estimate < 1e-10
+    assert max(np.abs(drift.train - eq.train).max(), np.abs(drift.test - eq.test).max()) <= drift.error_estimate
+    g, f = ndk.temporal_correlation(t0, t0, DS.X_test), ndk.predict([t0], DS.X_test)
+    assert 0 < g.error_estimate < 1e-10
+    assert np.abs(g.test - f.test).max() <= g.error_estimate + f.error_estimate

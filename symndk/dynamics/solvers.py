@@ -236,12 +236,22 @@ def drift(kernel, y, t0, tt, m=12):
     Kdot_L Theta_{L-1}(t,s)] (Y - fbar_train(s)) ds, for every row (train and test): (n, R), info.
     """
     g = kernel.gamma
-    sol, _, info = solve_trajectory(kernel, y, t0, 1e-10, 1e-12, m, 1)
+    sol, lo, info = solve_trajectory(kernel, y, t0, 1e-10, 1e-12, m, 1)
     parts = _parts(kernel, float(tt[-1]))
     C = lambda s: prior_C(t0, s, kernel.sigma0_sq, kernel.sigma_sq, g, np.exp, expm1=np.expm1)  # noqa: E731
-    out = [_rows_integral(parts, sol, t, t0, t, lambda s: np.exp(-g * (t0 - s)),
-                          lambda s, t=t: np.exp(-g * (t - s)) * C(s)) for t in tt]
-    return np.array(out), dict(info, t0=t0, method="drift, general t0")
+    out, est = _estimated(lambda sl: np.array([_rows_integral(parts, sl, t, t0, t, lambda s: np.exp(-g * (t0 - s)),
+                                                                lambda s, t=t: np.exp(-g * (t - s)) * C(s))
+                                                for t in tt]), sol, lo, parts, info, y)
+    return out, dict(info, t0=t0, method="drift, general t0", estimate=est)
+
+
+def _estimated(rows_of, sol, lo, parts, info, y):
+    """``rows_of(sol)`` and its error estimate: the difference from the m - 2 solution ``lo`` (same
+    mesh and quadrature) plus the compressions' relative errors times max(|y|, |rows|)."""
+    out, out_lo = rows_of(sol), rows_of(lo)
+    scale = max(float(np.max(np.abs(y))), float(np.max(np.abs(out))))
+    kernel_error = max(parts.error, info["compression_error"], info["table_error"])
+    return out, float(np.max(np.abs(out - out_lo)) + scale * kernel_error)
 
 
 def drift_equilibrium(stationary, y, lags, T):
@@ -271,13 +281,17 @@ def temporal_correlation(kernel, y, t_a, t_w, m=12):
     t_max = max(t_a, t_w)
     if t_max == 0:
         return np.zeros((kernel.R,) + y.shape[1:]), {}
-    sol, _, info = solve_trajectory(kernel, y, t_max, 1e-10, 1e-12, m, 1, extra_times=(t_a, t_w))
+    sol, lo, info = solve_trajectory(kernel, y, t_max, 1e-10, 1e-12, m, 1, extra_times=(t_a, t_w))
     parts = _parts(kernel, t_max)
     C_a = lambda s: prior_C(np.maximum(t_a, s), np.minimum(t_a, s), kernel.sigma0_sq, kernel.sigma_sq, g,  # noqa: E731
                             np.exp, expm1=np.expm1)
-    part1 = _rows_integral(parts, sol, t_w, t_a, t_w, lambda s: np.exp(-g * (t_a - s)), None)
-    part2 = _rows_integral(parts, sol, t_w, t_w, t_w, None, lambda s: np.exp(-g * (t_w - s)) * C_a(s))
-    return part1 + part2, dict(info, t_w=t_w)
+
+    def rows_of(sl):
+        return (_rows_integral(parts, sl, t_w, t_a, t_w, lambda s: np.exp(-g * (t_a - s)), None)
+                + _rows_integral(parts, sl, t_w, t_w, t_w, None, lambda s: np.exp(-g * (t_w - s)) * C_a(s)))
+
+    out, est = _estimated(rows_of, sol, lo, parts, info, y)
+    return out, dict(info, t_w=t_w, estimate=est)
 
 
 # ----------------------------------------------------------------------------- covariance (THEORY_NEXT §A)
