@@ -1,13 +1,18 @@
 """``symndk solve``: mean-predictor trajectory (docs/theory.md §5) -> NPZ + JSON with metadata.
 
-Also writes the NTK and NNGP equilibria, so one file has the whole story.
+Also writes the NTK and NNGP equilibria, so one file has the whole story. ``--cov`` adds the ensemble
+spread of one network's output (``NDK.predict(cov=True)``): ``train_var`` (n, P), ``test_var`` (n, Q),
+``var_error_estimate`` and the end points' ``{nngp,ntk}_equilibrium_{train,test}_var``; ``--cov full``
+also ``test_cov`` (n, Q, Q). The covariance is the same for every output column of a (P, K) ``y``.
 
 Example:
     >>> import argparse
     >>> p = argparse.ArgumentParser(); add_arguments(p)
     >>> a = p.parse_args(["--task", "synthetic:4,0.5", "--times", "0:100:5", "--out", "run"])
-    >>> a.data, a.times, a.depth, a.rtol
-    ('synthetic:4,0.5', '0:100:5', 2, 1e-10)
+    >>> a.data, a.times, a.depth, a.rtol, a.cov
+    ('synthetic:4,0.5', '0:100:5', 2, 1e-10, None)
+    >>> p.parse_args(["--cov"]).cov, p.parse_args(["--cov", "full"]).cov
+    ('var', 'full')
 """
 from __future__ import annotations
 
@@ -22,6 +27,9 @@ def add_arguments(parser):
                         help="start:stop:num (evenly spaced) or a comma list, sorted, >= 0")
     parser.add_argument("--rtol", type=float, default=1e-10)
     parser.add_argument("--atol", type=float, default=1e-12)
+    parser.add_argument("--cov", nargs="?", const="var", choices=("var", "full"),
+                        help="also the variance of one network's output across the ensemble (train_var, test_var); "
+                             "'full': the (Q, Q) test covariance too (costs one adjoint solve per time)")
     parser.add_argument("--out", default="symndk-solution", metavar="PREFIX",
                         help="writes PREFIX.npz and PREFIX.json (default: ./symndk-solution)")
 
@@ -65,13 +73,17 @@ def run(args) -> int:
 
     net = symndk.Network(**{o.field: getattr(args, o.field) for o in OPTIONS})
     ndk = symndk.NDK(net, X, y, T=args.T)
-    res = ndk.predict(times, Xt, rtol=args.rtol, atol=args.atol)
+    cov = {None: False, "var": True, "full": "full"}[args.cov]
+    res = ndk.predict(times, Xt, rtol=args.rtol, atol=args.atol, cov=cov)
     for kind in ("nngp", "ntk"):  # the two ends, in the same files
-        eq = ndk.equilibrium(kind, Xt)
+        eq = ndk.equilibrium(kind, Xt, cov=bool(cov))
         res.extras.update({f"{kind}_equilibrium_train": eq.train[0], f"{kind}_equilibrium_test": eq.test[0]})
+        if cov:
+            res.extras.update({f"{kind}_equilibrium_{part}_var": eq.extras[f"{part}_var"][0] for part in ("train", "test")})
     res.extras["y_train"] = ndk.y_train
     res.metadata.update(command="symndk solve", task=name)
     res.metadata.get("solver", {}).pop("stiff", None)
     npz, js = save(res, args.out)
-    print(f"wrote {npz} and {js} (error estimate {res.error_estimate:.1e}, {res.metadata['seconds']:.2f} s)")
+    var = f", variance estimate {res.extras['var_error_estimate']:.1e}" if "var_error_estimate" in res.extras else ""
+    print(f"wrote {npz} and {js} (error estimate {res.error_estimate:.1e}{var}, {res.metadata['seconds']:.2f} s)")
     return 0
