@@ -41,7 +41,10 @@ def _heaviside(x, h0):
 
 def _bvn(h, k, r, s):
     """P(Z1 <= h, Z2 <= k) for standard normals with correlation r, s = sqrt(1 - r^2), at the working
-    precision: the integral over x <= h of phi(x) Phi((k - r x)/s), split where the inner CDF turns."""
+    precision: the integral over x <= h of phi(x) Phi((k - r x)/s), split where the inner CDF turns.
+
+    A copy of symndk.spec.kinks.bvn_mpmath: edit it there.
+    """
     h, k, r, s = (mpmath.mpf(v) for v in (h, k, r, s))
     cdf = lambda z: mpmath.erfc(-z / mpmath.sqrt(2)) / 2  # noqa: E731
     if s == 0:

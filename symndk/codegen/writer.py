@@ -14,9 +14,12 @@ Example:
 """
 from __future__ import annotations
 
+import ast
 import importlib.util
+import inspect
 import multiprocessing
 import os
+import textwrap
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -25,6 +28,7 @@ import jinja2
 from symndk.codegen.kernelspec import ModuleSpec, build_module
 from symndk.errors import SymndkError
 from symndk.files import atomic_write, write_recorded
+from symndk.spec.kinks import bvn_mpmath
 
 BACKENDS = ("numpy", "mpmath", "mpfr")
 #: the folder installed as the package ``symndk_generated`` (``generated/`` in the source tree)
@@ -72,7 +76,23 @@ def render_runtime(backend: str) -> str:
     """Source text of the helpers shared by all modules of ``backend`` (``_runtime[_mpmath|_mpfr].py``)."""
     from symndk.codegen.kernelspec import GENERATOR_VERSION
 
-    return _tidy(_ENV.get_template(f"runtime_{backend}.py.j2").render(generator_version=GENERATOR_VERSION))
+    return _tidy(_ENV.get_template(f"runtime_{backend}.py.j2").render(generator_version=GENERATOR_VERSION,
+                                                                       bvn_source=_runtime_copy(bvn_mpmath, "_bvn")))
+
+
+def _runtime_copy(fn, name: str) -> str:
+    """The source of ``fn`` renamed ``name``, its docstring cut to the first paragraph plus where it comes
+    from: generated code imports no symndk, so a function it shares with the spec is copied as text.
+
+    >>> print(_runtime_copy(_runtime_copy, "_copy").splitlines()[0])
+    def _copy(fn, name: str) -> str:
+    """
+    source = textwrap.dedent(inspect.getsource(fn))
+    node = ast.parse(source).body[0]
+    lines = source.splitlines()
+    signature = "\n".join(lines[node.lineno - 1: node.body[0].lineno - 1]).replace(f"def {fn.__name__}(", f"def {name}(", 1)
+    doc = ast.get_docstring(node).split("\n\n")[0] + f"\n\nA copy of {fn.__module__}.{fn.__name__}: edit it there."
+    return "\n".join([signature, f'    """{textwrap.indent(doc, "    ").lstrip()}\n    """', *lines[node.body[1].lineno - 1:]])
 
 
 def render_activation(name: str, backend: str, expr=None, dual=None) -> str:

@@ -104,22 +104,28 @@ class BVN(sp.Function):
 
 
 def bvn_mpmath(h, k, r, s):
-    """P(Z1 <= h, Z2 <= k), correlation r, s = sqrt(1 - r^2), at the working precision (mpmath):
-    the integral over x <= h of phi(x) Phi((k - r x)/s), split where the inner CDF turns."""
+    """P(Z1 <= h, Z2 <= k) for standard normals with correlation r, s = sqrt(1 - r^2), at the working
+    precision: the integral over x <= h of phi(x) Phi((k - r x)/s), split where the inner CDF turns.
+
+    The one source of this function: the generated mpmath runtime carries a copy of its text as
+    ``_bvn`` (``symndk.codegen.writer.render_runtime``), since generated code imports no symndk.
+
+    >>> with mpmath.workdps(20):
+    ...     print(mpmath.nstr(bvn_mpmath(0.3, -0.2, 0.5, mpmath.sqrt(0.75)), 12))
+    0.336198437016
+    """
     h, k, r, s = (mpmath.mpf(v) for v in (h, k, r, s))
-    Phi1 = lambda z: mpmath.erfc(-z / mpmath.sqrt(2)) / 2  # noqa: E731
+    cdf = lambda z: mpmath.erfc(-z / mpmath.sqrt(2)) / 2  # noqa: E731
     if s == 0:
-        return Phi1(min(h, k)) if r > 0 else max(Phi1(h) + Phi1(k) - 1, mpmath.mpf(0))
-    lim = mpmath.sqrt(2 * (mpmath.mp.dps + 10) * mpmath.log(10))
-    lo = -lim - abs(k)
-    pts = {lo, h}
+        return cdf(min(h, k)) if r > 0 else max(cdf(h) + cdf(k) - 1, mpmath.mpf(0))
+    low = -mpmath.sqrt(2 * (mpmath.mp.dps + 10) * mpmath.log(10)) - abs(k)
+    if h <= low:
+        return mpmath.mpf(0)
+    points = {low, h}
     if r != 0:
         x0, w = k / r, s / abs(r)
-        pts |= {t for t in (x0 - 8 * w, x0 - w, x0, x0 + w, x0 + 8 * w) if lo < t < h}
-    pts = sorted(pts)
-    if h <= lo:
-        return mpmath.mpf(0)
-    return mpmath.quad(lambda x: mpmath.npdf(x) * Phi1((k - r * x) / s), pts)
+        points |= {t for t in (x0 - 8 * w, x0 - w, x0, x0 + w, x0 + 8 * w) if low < t < h}
+    return mpmath.quad(lambda x: mpmath.npdf(x) * cdf((k - r * x) / s), sorted(points))
 
 
 # ---- parsing ---------------------------------------------------------------------------------------
