@@ -33,6 +33,8 @@ from symndk.names import check_name
 from symndk.results import Result
 
 MAX_DEPTH = check.MAX_DEPTH
+#: the variance fields of :class:`Network` (each a number or a per-layer list)
+VARIANCES = ("sigma0_sq", "sigma_sq", "bias_sigma0_sq", "bias_sigma_sq")
 
 
 @dataclass(frozen=True)
@@ -49,37 +51,15 @@ class Option:
 OPTIONS = (
     Option("activation", "--activation", str, "activation name (built in, or registered by `symndk kernel`)"),
     Option("depth", "--depth", int, f"number of hidden layers L (1..{MAX_DEPTH})"),
-    Option("sigma0_sq", "--sigma0-sq", float, "initial weight variance sigma0^2 (the NTK at t = 0)"),
-    Option("sigma_sq", "--sigma-sq", float, "prior weight variance sigma^2 (the NNGP at equilibrium)"),
+    Option("sigma0_sq", "--sigma0-sq", float, "initial weight variance sigma0^2 (the NTK at t = 0); a comma list "
+           "of depth + 1 values: per layer (W_1..W_L, readout)"),
+    Option("sigma_sq", "--sigma-sq", float, "prior weight variance sigma^2 (the NNGP at equilibrium); a comma list "
+           "of depth + 1 values: per layer, gamma_l = T / sigma_l^2"),
     Option("bias_sigma0_sq", "--bias-sigma0-sq", float, "initial bias variance sigma_b0^2 (0 with --bias-sigma-sq 0: "
            "no biases)"),
     Option("bias_sigma_sq", "--bias-sigma-sq", float, "prior bias variance sigma_b^2 (> 0: biases on every layer "
            "and the output, gamma_b = T / sigma_b^2; 0: no biases)"),
 )
-
-
-def _positive(name, v):
-    if isinstance(v, bool):
-        raise SymndkError(f"{name} must be a number, got {v!r}")
-    try:
-        v = float(v)
-    except (TypeError, ValueError):
-        raise SymndkError(f"{name} must be a number, got {v!r}") from None
-    if not math.isfinite(v) or v <= 0:
-        raise SymndkError(f"{name} must be finite and > 0, got {v!r}")
-    return v
-
-
-def _nonnegative(name, v):
-    if isinstance(v, bool):
-        raise SymndkError(f"{name} must be a number, got {v!r}")
-    try:
-        v = float(v)
-    except (TypeError, ValueError):
-        raise SymndkError(f"{name} must be a number, got {v!r}") from None
-    if not math.isfinite(v) or v < 0:
-        raise SymndkError(f"{name} must be finite and >= 0, got {v!r}")
-    return v
 
 
 @dataclass(frozen=True)
@@ -95,10 +75,30 @@ class Network:
             on every hidden layer and on the output; gamma_b = T / bias_sigma_sq. Default 0 and 0:
             no biases (the numbers of a bias-free network, exactly).
 
+    **Per-layer variances** (docs/theory.md §B): each of the four variances may instead be a list
+    of ``depth + 1`` numbers, one per parameter group in the order W_1, .., W_L, readout a (biases:
+    b_1, .., b_L, output bias). Group l then has its own prior OU process and its own weight decay
+    gamma_l = T / sigma_l^2; a scalar means the same value for every group (the numbers of the
+    scalar network, exactly). A bias list may hold 0 for a layer without a bias (with 0 initial
+    variance there). Lists are stored as tuples.
+
     The static kernels that matter for training are :meth:`ntk_kernel` at initialisation (weight
     variance sigma0^2) and :meth:`nngp_kernel` under the prior (weight variance sigma^2).
 
-    Example:
+    Example (per-layer prior variances; the long-time predictor is the NNGP posterior mean):
+        >>> import numpy as np, symndk
+        >>> d = symndk.data.synthetic(P=4, r=0.6)
+        >>> net = Network("erf", depth=2, sigma0_sq=0.5, sigma_sq=[1.0, 2.0, 0.5])
+        >>> net.sigma_sq, net.layered
+        ((1.0, 2.0, 0.5), True)
+        >>> ndk = NDK(net, d.X_train, d.y_train, T=0.05)
+        >>> late, eq = ndk.predict([2000.0], d.X_test).test[0], ndk.equilibrium("nngp", d.X_test).test[0]
+        >>> bool(np.allclose(late, eq, atol=1e-8))
+        True
+        >>> Network(depth=2, sigma_sq=[1.0, 2.0])
+        Traceback (most recent call last):
+        ...
+        symndk.errors.SymndkError: sigma_sq must be one number or depth + 1 = 3 numbers (W_1..W_L, readout), got 2
         >>> Network(depth=0)
         Traceback (most recent call last):
         ...
@@ -107,10 +107,10 @@ class Network:
 
     activation: str = "relu"
     depth: int = 2
-    sigma0_sq: float = 0.5
-    sigma_sq: float = 1.0
-    bias_sigma0_sq: float = 0.0
-    bias_sigma_sq: float = 0.0
+    sigma0_sq: float | tuple = 0.5
+    sigma_sq: float | tuple = 1.0
+    bias_sigma0_sq: float | tuple = 0.0
+    bias_sigma_sq: float | tuple = 0.0
 
     def record(self) -> dict:
         """The fields as a dict for metadata (the bias fields only when biases are set)."""
@@ -122,7 +122,36 @@ class Network:
     @property
     def bias(self):
         """(bias_sigma0_sq, bias_sigma_sq), or None without biases."""
-        return None if self.bias_sigma_sq == 0 else (self.bias_sigma0_sq, self.bias_sigma_sq)
+        return None if not np.any(self.bias_sigma_sq) else (self.bias_sigma0_sq, self.bias_sigma_sq)
+
+    @property
+    def layered(self) -> bool:
+        """True when any variance is a per-layer list (docs/theory.md §B)."""
+        return any(isinstance(getattr(self, n), tuple) for n in VARIANCES)
+
+    def per_layer(self, name: str) -> list:
+        """The variance ``name`` as a list of depth + 1 values (a scalar repeated).
+
+        Example:
+            >>> Network(depth=2, sigma_sq=[1, 2, 3]).per_layer("sigma0_sq")
+            [0.5, 0.5, 0.5]
+        """
+        v = getattr(self, name)
+        return list(v) if isinstance(v, tuple) else [v] * (self.depth + 1)
+
+    def variances(self, stationary: bool = False):
+        """(weights, bias) at t = 0 (or of the prior, ``stationary``) in the form the kernels take:
+        scalars for a scalar network, lists of depth + 1 per group when :attr:`layered`; bias None
+        without biases."""
+        w, b = ("sigma_sq", "bias_sigma_sq") if stationary else ("sigma0_sq", "bias_sigma0_sq")
+        if not self.layered:
+            return getattr(self, w), (None if self.bias is None else getattr(self, b))
+        return self.per_layer(w), (None if self.bias is None else self.per_layer(b))
+
+    @property
+    def readout_sigma_sq(self) -> float:
+        """The prior variance of the readout (the last group): gamma = T / readout_sigma_sq."""
+        return self.per_layer("sigma_sq")[-1]
 
     def __post_init__(self):
         from symndk.kernels import loader
@@ -134,13 +163,13 @@ class Network:
                 or not 1 <= depth <= MAX_DEPTH:
             raise SymndkError(f"depth must be an integer in 1..{MAX_DEPTH}, got {depth!r}")
         object.__setattr__(self, "depth", int(depth))
-        object.__setattr__(self, "sigma0_sq", _positive("sigma0_sq", self.sigma0_sq))
-        object.__setattr__(self, "sigma_sq", _positive("sigma_sq", self.sigma_sq))
-        b0, b2 = (_nonnegative(n, getattr(self, n)) for n in ("bias_sigma0_sq", "bias_sigma_sq"))
-        if b2 == 0 and b0 != 0:
-            raise SymndkError(f"bias_sigma0_sq = {b0!r} needs bias_sigma_sq > 0 (the prior variance of the biases)")
-        object.__setattr__(self, "bias_sigma0_sq", b0)
-        object.__setattr__(self, "bias_sigma_sq", b2)
+        for name in VARIANCES:
+            object.__setattr__(self, name, check.layer_variances(name, getattr(self, name), self.depth,
+                                                                 zero_ok=name.startswith("bias")))
+        for b0, b2 in zip(self.per_layer("bias_sigma0_sq"), self.per_layer("bias_sigma_sq")):
+            if b2 == 0 and b0 != 0:
+                raise SymndkError(f"bias_sigma0_sq = {b0!r} needs bias_sigma_sq > 0 (the prior variance of the "
+                                  "biases) in the same group")
 
     @property
     def duals(self):
@@ -155,7 +184,8 @@ class Network:
 
         X1 = check.inputs("X1", X1)
         X2 = None if X2 is None else check.inputs("X2", X2, X1.shape[1])
-        return nngp_kernel(X1, X2, self.activation, self.depth, self.sigma_sq, self.bias_sigma_sq)
+        w, b = self.variances(stationary=True)
+        return nngp_kernel(X1, X2, self.activation, self.depth, w, 0.0 if b is None else b)
 
     def ntk_kernel(self, X1, X2=None):
         """Static NTK Theta_L at weight variance sigma0^2 (initialisation): train (P, P), test (Q, P)."""
@@ -163,7 +193,8 @@ class Network:
 
         X1 = check.inputs("X1", X1)
         X2 = None if X2 is None else check.inputs("X2", X2, X1.shape[1])
-        return ntk_kernel(X1, X2, self.activation, self.depth, self.sigma0_sq, self.bias_sigma0_sq)
+        w, b = self.variances()
+        return ntk_kernel(X1, X2, self.activation, self.depth, w, 0.0 if b is None else b)
 
 
 def _digest(*arrays) -> str:
@@ -186,7 +217,9 @@ class NDK:
         y_train: (P,) targets, or (P, K) for K outputs (e.g. one-hot classes): every result then
             carries a last axis K (train (n, P, K), test (n, Q, K)); the columns share every kernel
             build, compression and panel factorisation.
-        T: temperature (gamma = T / sigma^2); T = 0 is gradient flow (the NTK dynamics).
+        T: temperature (gamma = T / sigma^2); T = 0 is gradient flow (the NTK dynamics). With
+            per-layer variances ``gamma`` is the readout's T / sigma_{L+1}^2 (the regulariser of the
+            NNGP kernel normalised by the readout variance); each group decays at its own T / sigma_l^2.
     """
 
     def __init__(self, network: Network, X_train, y_train, T: float = 0.01):
@@ -196,7 +229,7 @@ class NDK:
         self.X_train = check.inputs("X_train", X_train)
         self.y_train = check.targets(y_train, self.X_train.shape[0])
         self.T = check.temperature(T)
-        self.gamma = self.T / network.sigma_sq
+        self.gamma = self.T / network.readout_sigma_sq
         self._kernels: dict = {}
         self.builds = {"kernels": 0, "compressions": 0}
 
@@ -214,11 +247,9 @@ class NDK:
         key = (key, stationary)
         if key not in self._kernels:
             net = self.network
-            s0 = net.sigma_sq if stationary else net.sigma0_sq
-            bias = net.bias
-            if bias is not None and stationary:
-                bias = (bias[1], bias[1])
-            k = TwoTimeKernel(self.X_train, Xt, net.activation, net.depth, s0, net.sigma_sq, self.T, bias)
+            (w0, b0), (w2, b2) = net.variances(stationary), net.variances(True)
+            bias = None if b2 is None else (b0, b2)
+            k = TwoTimeKernel(self.X_train, Xt, net.activation, net.depth, w0, w2, self.T, bias)
             k.on_compress = self._count_compression
             self._kernels[key] = k
             self.builds["kernels"] += 1
@@ -228,6 +259,9 @@ class NDK:
         if self.network.bias is not None:
             raise SymndkError(f"{method} does not carry biases yet (predict, ntk_dynamics, equilibrium and simulate "
                               f"do); use bias_sigma_sq=0")
+        if self.network.layered:
+            raise SymndkError(f"{method} does not carry per-layer variances yet (predict, ntk_dynamics, equilibrium "
+                              f"and simulate do); give each variance as one number")
 
     def _count_compression(self):
         self.builds["compressions"] += 1
@@ -278,6 +312,9 @@ class NDK:
                                        cov=cov)
         if self.T == 0 and T_schedule is None:
             return self.ntk_dynamics(tt, X_test, cov=cov)
+        if T_schedule is not None and self.network.layered:
+            raise SymndkError("a T_schedule does not carry per-layer variances yet (one clock needs one "
+                              "rate T / sigma^2); give each variance as one number")
         if self._cov_mode(cov) and T_schedule is not None:
             raise SymndkError("cov=True with a T_schedule is not implemented (constant T, T = 0 and the end points "
                               "carry it)")
@@ -354,8 +391,10 @@ class NDK:
 
         Xt, _ = self._test(X_test)
         net = self.network
-        w, b = (net.sigma_sq, net.bias_sigma_sq) if stationary else (net.sigma0_sq, net.bias_sigma0_sq)
-        return w * nngp_kernel(np.vstack([self.X_train, Xt]), None, net.activation, net.depth, w, b).train
+        w, b = net.variances(stationary)
+        readout = w[-1] if isinstance(w, list) else w      # the static NNGP is normalised by the readout variance
+        return readout * nngp_kernel(np.vstack([self.X_train, Xt]), None, net.activation, net.depth, w,
+                                     0.0 if b is None else b).train
 
     @staticmethod
     def _cov_mode(cov):
@@ -397,7 +436,8 @@ class NDK:
         Xt, _ = self._test(X_test)
         if kind == "ntk":
             rows = solvers.equilibrium(self.kernel(X_test).block(0.0, 0.0), self.y_train, 0.0, "NTK")
-        elif kind == "nngp" and self.network.bias is not None:    # G (G + T I)^{-1} Y, G = sigma^2 K_L + sigma_b^2
+        elif kind == "nngp" and (self.network.bias is not None or self.network.layered):
+            # G (G + T I)^{-1} Y, G = sigma^2 K_L + sigma_b^2 (the readout's, per layer)
             G = self.kernel(X_test, stationary=True).with_channels("prior").block(0.0, 0.0)
             rows = solvers.equilibrium(G, self.y_train, self.T, "NNGP kernel")
         elif kind == "nngp":

@@ -101,3 +101,62 @@ def temperature(T):
     if not np.isfinite(T) or T < 0:
         raise SymndkError(f"T must be finite and >= 0, got {T!r}")
     return T
+
+
+def variance(name, v, zero_ok=False):
+    """One variance as a float: finite and > 0 (>= 0 with ``zero_ok``).
+
+    Example:
+        >>> variance("sigma_sq", 2), variance("bias_sigma_sq", 0, zero_ok=True)
+        (2.0, 0.0)
+    """
+    if isinstance(v, bool):
+        raise SymndkError(f"{name} must be a number, got {v!r}")
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        raise SymndkError(f"{name} must be a number, got {v!r}") from None
+    if not np.isfinite(v) or v < 0 or (v == 0 and not zero_ok):
+        raise SymndkError(f"{name} must be finite and {'>=' if zero_ok else '>'} 0, got {v!r}")
+    return v
+
+
+def layer_variances(name, v, depth, zero_ok=False):
+    """A variance, or per-layer variances: one number (float), or a sequence of ``depth + 1`` numbers
+    (tuple of floats), one per parameter group W_1, .., W_L, readout (for biases b_1, .., b_L, output
+    bias); docs/theory.md §B.
+
+    Example:
+        >>> layer_variances("sigma_sq", [1, 2, 0.5], 2)
+        (1.0, 2.0, 0.5)
+        >>> layer_variances("sigma_sq", [1, 2], 2)
+        Traceback (most recent call last):
+        ...
+        symndk.errors.SymndkError: sigma_sq must be one number or depth + 1 = 3 numbers (W_1..W_L, readout), got 2
+    """
+    if isinstance(v, (str, bytes)) or np.ndim(v) == 0:
+        return variance(name, v, zero_ok)
+    if np.ndim(v) != 1 or len(v) != depth + 1:
+        raise SymndkError(f"{name} must be one number or depth + 1 = {depth + 1} numbers (W_1..W_L, readout), "
+                          f"got {np.size(v) if np.ndim(v) == 1 else np.shape(v)}")
+    return tuple(variance(f"{name}[{i}]", x, zero_ok) for i, x in enumerate(v))
+
+
+def parse_variances(text):
+    """A command-line variance: ``"0.5"`` -> 0.5, ``"1,2,0.5"`` -> (1.0, 2.0, 0.5) (per layer); parsed
+    with ``float``, never evaluated. Lengths and signs are checked by :func:`layer_variances`.
+
+    Example:
+        >>> parse_variances("1,2,0.5"), parse_variances("0.5")
+        ((1.0, 2.0, 0.5), 0.5)
+        >>> parse_variances("1,__import__('os')")
+        Traceback (most recent call last):
+        ...
+        symndk.errors.SymndkError: a variance must be a number or a comma list of numbers, got "1,__import__('os')"
+    """
+    parts = str(text).split(",")
+    try:
+        values = tuple(float(p) for p in parts)
+    except ValueError:
+        raise SymndkError(f'a variance must be a number or a comma list of numbers, got "{str(text)[:80]}"') from None
+    return values[0] if len(values) == 1 else values

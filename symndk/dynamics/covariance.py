@@ -91,6 +91,9 @@ def sigma_mesh(t, lam_max, gamma, depth=1e-9):
 
 def _equal_time_prior(kernel, X_all, t):
     """G(t, t) on all rows (R, R) from the static NNGP at the variances C(t, t), C_b(t, t)."""
+    if kernel.layered:                                     # per-layer variances: lists, normalised by the readout's
+        c, cb = kernel.equal_time_variances(t)
+        return c[-1] * nngp_kernel(X_all, None, kernel.activation, kernel.depth, c, cb).train
     c = prior_C(t, t, kernel.sigma0_sq, kernel.sigma_sq, kernel.gamma, np.exp, expm1=np.expm1)
     cb = 0.0
     if kernel.bias is not None:

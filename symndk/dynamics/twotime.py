@@ -13,6 +13,10 @@ Kdot_L Theta_{L-1} (the two pieces of the drift and temporal-correlation integra
 
 With biases (``bias=(sigma_b0_sq, sigma_b_sq)``, THEORY_NEXT §B) the recursion runs with
 :class:`symndk.runtime.recursion.Bias`: K^d = Theta_L with the weight and bias propagators inside.
+Per-layer variances (lists of depth + 1 for ``sigma0_sq``/``sigma_sq``/the bias pair, docs/theory.md §B)
+run it with :func:`symndk.runtime.recursion.layer_priors`: one prior and one propagator per group,
+K^d = Theta_L; ``gamma`` is then the slowest rate T / max sigma^2 over every group, biases included
+(the time scale of the compression and the mesh).
 
 Example (ReLU, L = 2; at t = s = 0 the NDK is the static NTK at sigma0):
     >>> import numpy as np
@@ -30,7 +34,7 @@ import numpy as np
 
 from symndk.dynamics.compress import compress
 from symndk.errors import SymndkError, check_finite
-from symndk.runtime.recursion import bias_terms, layer_kernels, prior_C, prior_gram
+from symndk.runtime.recursion import bias_terms, layer_kernels, layer_priors, prior_C, prior_gram
 
 CHANNELS = ("ndk", "nngp", "cross", "prior")
 #: smallest gamma = T / sigma^2 solved (measured: relu L=2, 1e-14 agrees with the O(sqrt(gamma t)) limit,
@@ -74,23 +78,37 @@ class TwoTimeKernel:
         sigma0_sq, sigma_sq, T: initial variance, prior variance, temperature.
         bias: None (no biases) or (sigma_b0_sq, sigma_b_sq), bias variances at t = 0 and of the
             prior (gamma_b = T / sigma_b_sq).
+
+    Per-layer variances: ``sigma0_sq``, ``sigma_sq`` (and the two entries of ``bias``) lists of
+    depth + 1 values (W_1..W_L, readout; zero bias entries: no bias in that group); ``layered``
+    is then True.
     """
 
     def __init__(self, X_train, X_test, activation, depth, sigma0_sq, sigma_sq, T, bias=None):
         input_kernels(self, X_train, X_test)
         self.activation, self.depth = activation, int(depth)
-        self.sigma0_sq, self.sigma_sq, self.T = float(sigma0_sq), float(sigma_sq), float(T)
-        self.gamma = self.T / self.sigma_sq
+        self.layered = isinstance(sigma_sq, (list, tuple))
+        if self.layered:
+            self.sigma0_sq, self.sigma_sq, self.T = [*map(float, sigma0_sq)], [*map(float, sigma_sq)], float(T)
+            self.bias = None if bias is None else ([*map(float, bias[0])], [*map(float, bias[1])])
+            self.gamma = self.T / max(self.sigma_sq + ([] if bias is None else self.bias[1]))
+        else:
+            self.sigma0_sq, self.sigma_sq, self.T = float(sigma0_sq), float(sigma_sq), float(T)
+            self.gamma = self.T / self.sigma_sq
+            self.bias = None if bias is None else (float(bias[0]), float(bias[1]))
         if 0 < self.gamma < GAMMA_MIN:
             raise SymndkError(f"gamma = T/sigma_sq = {self.gamma:.3g} is below {GAMMA_MIN:g}, where the kernel's decay "
                               "is below float64 resolution; use T = 0 (ntk_dynamics), from which it differs by "
                               "O(sqrt(gamma t))")
-        self.bias = None if bias is None else (float(bias[0]), float(bias[1]))
         self.duals = load_duals(activation)
         self._compressed = {}
 
     def _layers(self, k_tt, k_ss, k_ts, D_0, t, s, lag):
         g, s0, s2 = self.gamma, self.sigma0_sq, self.sigma_sq
+        if self.layered:
+            C_tt, C_ss, C_ts, D_C, groups = layer_priors(t, s, s0, s2, self.T, np.exp, np.expm1, lag, self.bias)
+            self._C_ts, self._Cb_ts = C_ts[-1], groups[-1].C_ts
+            return layer_kernels(k_tt, k_ss, k_ts, C_tt, C_ss, C_ts, self.depth, self.duals, D_C, D_0, bias=groups)
         C_tt = prior_C(t, t, s0, s2, g, np.exp, expm1=np.expm1)
         C_ss = prior_C(s, s, s0, s2, g, np.exp, expm1=np.expm1)
         C_ts = prior_C(t, s, s0, s2, g, np.exp, lag, np.expm1)
@@ -100,8 +118,16 @@ class TwoTimeKernel:
             bias = bias_terms(t, s, b0, b2, self.T / b2, g, np.exp, lag, np.expm1)
             self._Cb_ts = bias.C_ts
             return layer_kernels(k_tt, k_ss, k_ts, C_tt, C_ss, C_ts, self.depth, self.duals, bias=bias)
+        self._Cb_ts = None
         D_C = prior_gram(t, s, s0, s2, g, np.exp, np.expm1, lag)
         return layer_kernels(k_tt, k_ss, k_ts, C_tt, C_ss, C_ts, self.depth, self.duals, D_C, D_0)
+
+    def equal_time_variances(self, t):
+        """Per-layer variances at one time: (C_l(t, t), C_bl(t, t)), lists of depth + 1 (0 where a group
+        has no bias); only with :attr:`layered`."""
+        C_tt, _, _, _, groups = layer_priors(t, t, self.sigma0_sq, self.sigma_sq, self.T, np.exp, np.expm1, 0.0,
+                                             self.bias)
+        return C_tt, [0.0 if g.C_tt is None else g.C_tt for g in groups]
 
     def numeric_error(self, t_end: float) -> float:
         """Relative error of the channels due to numerically evaluated dual kernels (0 for closed
@@ -130,11 +156,11 @@ class TwoTimeKernel:
         res = []
         for name in self.channels:
             if name == "ndk":
-                res.append(th if self.bias is not None else np.exp(-self.gamma * lag) * th)
+                res.append(th if self.bias is not None or self.layered else np.exp(-self.gamma * lag) * th)
             elif name == "nngp":
                 res.append(K)
             elif name == "prior":
-                res.append(self._C_ts * K + (self._Cb_ts if self.bias is not None else 0.0))
+                res.append(self._C_ts * K + (self._Cb_ts if self._Cb_ts is not None else 0.0))
             else:
                 res.append(Kdot * th_prev)
         return res

@@ -1,6 +1,6 @@
 """Static NNGP and NTK matrices of an L-layer network (docs/theory.md §3 at t = s).
 
-K_0 = x.x'/N0; for l = 1..L, with C = sigma^2 (weight variance),
+K_0 = x.x'/N0; for l = 1..L, with C = sigma^2 (weight variance; per layer C_l, docs/theory.md §B),
 K_l = F(C K_{l-1}(x,x), C K_{l-1}(x',x'), C K_{l-1}(x,x')),  Kdot_l = Fdot(same),
 Theta_0 = K_0,  Theta_l = K_l + C Kdot_l Theta_{l-1}.
 
@@ -18,6 +18,11 @@ Example (ReLU, depth 1, orthonormal inputs scaled to |x|^2 = N0):
     [[0.5, 0.159155], [0.159155, 0.5]]
     >>> np.round(ntk_kernel(X, activation="relu", depth=1).train, 6).tolist()
     [[1.0, 0.159155], [0.159155, 1.0]]
+
+Per-layer variances (lists of depth + 1: W_1, .., W_L, readout): the readout's enters the NTK as
+C_{L+1} Kdot_L Theta_{L-1}, not the NNGP K_L:
+    >>> np.round(ntk_kernel(X, activation="relu", depth=1, sigma_sq=[1.0, 3.0]).train, 6).tolist()
+    [[2.0, 0.159155], [0.159155, 2.0]]
 """
 from __future__ import annotations
 
@@ -88,10 +93,12 @@ def _gram0(A, B, qa, qb, k0):
 
 
 def _chain(q0, duals, depth, sigma_sq, bias_sq=0.0):
-    """Same-input variances K_l(x, x), l = 1..depth, from K_0(x, x) = ``q0``."""
+    """Same-input variances K_l(x, x), l = 1..depth, from K_0(x, x) = ``q0`` (per-layer lists: layer l
+    takes entry l - 1)."""
     out = []
-    for _ in range(depth):
-        q0 = duals.V(sigma_sq * q0 + bias_sq) if bias_sq else duals.V(sigma_sq * q0)
+    for l in range(depth):
+        w, b = (v[l] if isinstance(v, list) else v for v in (sigma_sq, bias_sq))
+        q0 = duals.V(w * q0 + b) if b else duals.V(w * q0)
         out.append(q0)
     return out
 
@@ -99,7 +106,16 @@ def _chain(q0, duals, depth, sigma_sq, bias_sq=0.0):
 def _recursion(K0, D0, qa0, qb0, chain_a, chain_b, same, duals, sigma_sq, depth, bias_sq=0.0):
     """The runtime recursion at t = s (C = sigma^2 everywhere, so C_tt C_ss - C_ts^2 = 0) on one block:
     (NNGP, NTK); with ``bias_sq`` the bias terms (C_b = bias_sq, propagators 1) and the NNGP
-    K_L + bias_sq / sigma^2.  ``qa0``, ``qb0`` and the chains broadcast against ``K0``."""
+    K_L + bias_sq / sigma^2.  ``qa0``, ``qb0`` and the chains broadcast against ``K0``.
+
+    Per-layer variances: ``sigma_sq`` and ``bias_sq`` lists of depth + 1 (W_1..W_L, readout), the NNGP
+    then normalised by the readout's: K_L + sigma_b,L+1^2 / sigma_L+1^2."""
+    if isinstance(sigma_sq, list):
+        bias = [Bias(b, b, b, 1.0, 1.0) if b else Bias(None, None, None, 1.0, None) for b in bias_sq] \
+            if any(bias_sq) else None
+        K, _, _, theta = layer_kernels(qa0, qb0, K0, sigma_sq, sigma_sq, sigma_sq, depth, duals,
+                                       D_C=0.0, D_0=D0, same=same, chains=(chain_a, chain_b), bias=bias)
+        return (K + bias_sq[-1] / sigma_sq[-1] if bias_sq[-1] else K), theta
     bias = Bias(bias_sq, bias_sq, bias_sq, 1.0, 1.0) if bias_sq else None
     K, _, _, theta = layer_kernels(qa0, qb0, K0, sigma_sq, sigma_sq, sigma_sq, depth, duals,
                                    D_C=0.0, D_0=D0, same=same, chains=(chain_a, chain_b), bias=bias)
@@ -314,17 +330,17 @@ def static_kernels(X1, X2=None, activation="relu", depth=2, sigma_sq=1.0, bias_s
         X2 = None if X2 is None else validation.inputs("X2", X2, X1.shape[1]).astype(dtype, copy=False)
     if isinstance(depth, bool) or int(depth) != depth or not 1 <= depth <= 100:
         raise SymndkError(f"depth must be an integer in 1..100, got {depth}")
-    if not (np.isfinite(sigma_sq) and sigma_sq > 0):
-        raise SymndkError(f"sigma_sq must be finite and > 0, got {sigma_sq}")
-    if not (np.isfinite(bias_sq) and bias_sq >= 0):
-        raise SymndkError(f"bias_sq must be finite and >= 0, got {bias_sq}")
+    sigma_sq = validation.layer_variances("sigma_sq", sigma_sq, int(depth))
+    bias_sq = validation.layer_variances("bias_sq", bias_sq, int(depth), zero_ok=True)
+    if isinstance(sigma_sq, tuple) or isinstance(bias_sq, tuple):  # per layer: lists of depth + 1
+        sigma_sq, bias_sq = ([*v] if isinstance(v, tuple) else [v] * (int(depth) + 1) for v in (sigma_sq, bias_sq))
     duals = load(activation) if isinstance(activation, str) else activation
     if xp is not np:
-        return _static_xp(X1, X2, duals, int(depth), float(sigma_sq), float(bias_sq), xp, dtype)
-    args = duals, int(depth), float(sigma_sq)
+        return _static_xp(X1, X2, duals, int(depth), sigma_sq, bias_sq, xp, dtype)
+    args = duals, int(depth), sigma_sq
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, in one line
-        train = _block(X1, X1, *args, True, float(bias_sq))
-        test = (None, None) if X2 is None else _block(X2, X1, *args, False, float(bias_sq))
+        train = _block(X1, X1, *args, True, bias_sq)
+        test = (None, None) if X2 is None else _block(X2, X1, *args, False, bias_sq)
     return StaticKernels(*(KernelPair(check_finite(name, tr), None if te is None else check_finite(name, te))
                            for name, tr, te in zip(("NNGP kernel", "NTK"), train, test)))
 
@@ -335,10 +351,12 @@ def nngp_kernel(X1, X2=None, activation="relu", depth=2, sigma_sq=1.0, bias_sq=0
     Args:
         X1: (P, N0) training inputs.  X2: optional (Q, N0) test inputs.
         activation: registered activation name (or a loaded duals object).
-        depth: number of hidden layers L >= 1.  sigma_sq: weight variance sigma^2.
-        bias_sq: bias variance sigma_b^2 (0: no biases). With biases (hidden layers and output) the
-            result is the output covariance over sigma^2: K_L + sigma_b^2 / sigma^2 (THEORY_NEXT §B),
-            so that k^T (K + gamma I)^{-1} Y stays the NNGP predictor.
+        depth: number of hidden layers L >= 1.  sigma_sq: weight variance sigma^2, or a list of
+            depth + 1 per-layer variances (W_1, .., W_L, readout; docs/theory.md §B).
+        bias_sq: bias variance sigma_b^2 (0: no biases), or a list of depth + 1 (b_1, .., b_L, output;
+            0 entries: no bias there). With biases (hidden layers and output) the result is the
+            output covariance over the readout's sigma^2: K_L + sigma_b^2 / sigma^2 (THEORY_NEXT §B),
+            so that k^T (K + gamma I)^{-1} Y stays the NNGP predictor (gamma = T / readout sigma^2).
         backend: array namespace for NumPy inputs (see :func:`static_kernels`); None: $SYMNDK_BACKEND or numpy.
     """
     return static_kernels(X1, X2, activation, depth, sigma_sq, bias_sq, backend).nngp

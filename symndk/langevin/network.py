@@ -55,17 +55,20 @@ class Ensemble:
         ``n_out`` = K gives K readouts on the shared hidden layers: ``a`` of shape (B, N_L, K) and
         f of shape (B, n, K) (None: one readout, ``a`` (B, N_L), f (B, n)). ``bias_var``: biases
         h_l = W_l phi(h_{l-1}) / sqrt(N_{l-1}) + b_l and f = a . phi(h_L) / sqrt(N_L) + c, drawn
-        N(0, bias_var) after the weights (antithetic pairs share b and negate c)."""
+        N(0, bias_var) after the weights (antithetic pairs share b and negate c).
+
+        Per-layer variances: ``var`` (and ``bias_var``) a list of L + 1 values, W_1..W_L then the
+        readout (b_1..b_L then the output bias), group l drawn N(0, var[l-1])."""
         dims = (int(n_in), *map(int, widths))
-        sd = math.sqrt(var)
+        sds = [math.sqrt(v) for v in (var if isinstance(var, list) else [var] * len(dims))]
         m = n_networks // 2 if antithetic else n_networks
-        V = [sd * rng.standard_normal((m, dims[i], dims[i + 1])) for i in range(len(dims) - 1)]
-        a = sd * rng.standard_normal((m, dims[-1]) + (() if n_out is None else (int(n_out),)))
+        V = [sds[i] * rng.standard_normal((m, dims[i], dims[i + 1])) for i in range(len(dims) - 1)]
+        a = sds[-1] * rng.standard_normal((m, dims[-1]) + (() if n_out is None else (int(n_out),)))
         b = c = None
         if bias_var is not None:
-            sb = math.sqrt(bias_var)
-            b = [sb * rng.standard_normal((m, w)) for w in dims[1:]]
-            c = sb * rng.standard_normal((m,) + a.shape[2:])
+            sb = [math.sqrt(v) for v in (bias_var if isinstance(bias_var, list) else [bias_var] * len(dims))]
+            b = [sb[i] * rng.standard_normal((m, w)) for i, w in enumerate(dims[1:])]
+            c = sb[-1] * rng.standard_normal((m,) + a.shape[2:])
         if antithetic:
             V = [np.concatenate([v, v]) for v in V]
             a = np.concatenate([a, -a])
@@ -148,13 +151,16 @@ class Ensemble:
 
         Args:
             rng: numpy Generator for the noise.
-            dt, gamma, T: step, gamma = T / sigma^2, temperature.
+            dt, gamma, T: step, gamma = T / sigma^2, temperature; per-layer variances: ``gamma`` a list
+                of L + 1 rates T / sigma_l^2 (W_1..W_L, readout).
             pres, acts, residual: forward pass on the training inputs and ``f - y`` (B, P); with
                 ``residual=None`` the step is prior-only (Ornstein-Uhlenbeck, no loss gradient).
             move_readout: if False the readout stays fixed (no gradient, decay or noise).
-            gamma_b: T / sigma_b^2 of the biases (default ``gamma``).
+            gamma_b: T / sigma_b^2 of the biases (default ``gamma``); per layer a list of L + 1 (b_1..b_L,
+                output bias), None entries for groups without a bias (they stay 0).
         """
-        sd, decay = math.sqrt(2.0 * T * dt), 1.0 - gamma * dt
+        rates = gamma if isinstance(gamma, list) else [gamma] * (len(self.V) + 1)
+        sd, decay = math.sqrt(2.0 * T * dt), 1.0 - rates[-1] * dt
         grads_V, grad_a = [None] * len(self.V), None
         grads_b = grad_c = None
         if residual is not None:
@@ -172,7 +178,7 @@ class Ensemble:
                     grad_a = np.matmul(residual[:, None, :], acts[-1])[:, 0, :]
                 grad_a *= -dt * self.readout_scale
         for i, V in enumerate(self.V):
-            V *= decay
+            V *= 1.0 - rates[i] * dt
             if grads_V[i] is not None:
                 V += grads_V[i]
             if sd:
@@ -184,15 +190,17 @@ class Ensemble:
             if sd:
                 self._add_noise("a", self.a, rng, sd, flip=True)
         if self.b is not None:
-            decay_b = 1.0 - (gamma if gamma_b is None else gamma_b) * dt
+            rates_b = gamma_b if isinstance(gamma_b, list) else [rates[-1] if gamma_b is None else gamma_b] * len(rates)
             for i, b in enumerate(self.b):
-                b *= decay_b
+                if rates_b[i] is None:
+                    continue
+                b *= 1.0 - rates_b[i] * dt
                 if grads_b is not None:
                     b += grads_b[i]
                 if sd:
                     self._add_noise(("b", i), b, rng, sd, flip=False)
-            if move_readout:
-                self.c *= decay_b
+            if move_readout and rates_b[-1] is not None:
+                self.c *= 1.0 - rates_b[-1] * dt
                 if grad_c is not None:
                     self.c += grad_c
                 if sd:

@@ -75,6 +75,10 @@ def simulate(X_train, y_train, X_test=None, activation="relu", depth=2, width=25
         progress: show a tqdm progress bar over network-steps.
         bias: None, or (sigma_b0_sq, sigma_b_sq): biases on every hidden layer and the output,
             initial variance sigma_b0^2, weight decay gamma_b = T / sigma_b^2 (THEORY_NEXT §B).
+
+        Per-layer variances (docs/theory.md §B): ``sigma0_sq``, ``sigma_sq`` and the two entries of
+        ``bias`` may be lists of depth + 1 values (W_1..W_L, readout; b_1..b_L, output bias, 0: no bias
+        in that group); group l is drawn N(0, sigma0_l^2) and decays at gamma_l = T / sigma_l^2.
         T_schedule: the temperature T(t) >= 0 instead of the constant T (a number, a callable or a
             table (times, values), linear in between, constant after; :class:`symndk.dynamics.schedule.Schedule`).
         eta_schedule: a learning rate eta(t) > 0 (same forms; default 1).
@@ -92,10 +96,17 @@ def simulate(X_train, y_train, X_test=None, activation="relu", depth=2, width=25
     from symndk.kernels import loader as duals
 
     Xtr, ytr, Xte = check_inputs(X_train, y_train, X_test)
-    widths = _check_config(depth, width, sigma0_sq, sigma_sq, T, dt, n_networks, antithetic)
-    gamma = T / sigma_sq
-    gamma_b = None
-    if bias is not None:
+    layered = any(isinstance(v, (list, tuple)) for v in (sigma0_sq, sigma_sq, *(() if bias is None else bias)))
+    if layered:
+        if T_schedule is not None or eta_schedule is not None:
+            raise SymndkError("schedules do not carry per-layer variances yet; give each variance as one number")
+        sigma0_sq, sigma_sq, bias, gamma, gamma_b = _layered(depth, sigma0_sq, sigma_sq, bias, T, dt)
+        widths = _check_config(depth, width, min(sigma0_sq), max(sigma_sq), T, dt, n_networks, antithetic)
+    else:
+        widths = _check_config(depth, width, sigma0_sq, sigma_sq, T, dt, n_networks, antithetic)
+        gamma = T / sigma_sq
+        gamma_b = None
+    if bias is not None and not layered:
         if bias[0] < 0 or not bias[1] > 0 or not all(map(math.isfinite, bias)):
             raise SymndkError(f"bias must be (sigma_b0_sq >= 0, sigma_b_sq > 0), got {bias!r}")
         gamma_b = T / bias[1]
@@ -146,10 +157,11 @@ def simulate(X_train, y_train, X_test=None, activation="relu", depth=2, width=25
             if pair_arr is not None:
                 stats["pair"].add(_units(g, antithetic))
     mean, se = stats["f"].result()
-    meta = dict(activation=activation, depth=int(depth), widths=list(widths), sigma0_sq=float(sigma0_sq),
-                sigma_sq=float(sigma_sq), T=float(T), gamma=gamma, dt=float(dt), n_networks=int(n_networks),
+    num = (lambda v: [float(x) for x in v]) if layered else float  # noqa: E731
+    meta = dict(activation=activation, depth=int(depth), widths=list(widths), sigma0_sq=num(sigma0_sq),
+                sigma_sq=num(sigma_sq), T=float(T), gamma=gamma, dt=float(dt), n_networks=int(n_networks),
                 seed=int(seed), antithetic=bool(antithetic), batch_size=batch_size, n_units=stats["f"].n,
-                bias=None if bias is None else [float(bias[0]), float(bias[1])],
+                bias=None if bias is None else [num(bias[0]), num(bias[1])],
                 freeze_readout_at=None if freeze_readout_at is None else float(freeze_readout_at),
                 n_steps=n_steps, elapsed_s=time.perf_counter() - start)
     if steps_of is not None:
@@ -293,6 +305,32 @@ def check_memory(widths, n0, points, batch_size=None) -> None:
     if need > have:
         raise SymndkError(f"width {max(widths)} needs about {need / 2**30:.1f} GiB per batch of networks, "
                           f"more than the {have / 2**30:.1f} GiB available")
+
+
+def _layered(depth, sigma0_sq, sigma_sq, bias, T, dt):
+    """Per-layer variances as lists of depth + 1 (a number repeated) with their rates: (sigma0_sq, sigma_sq,
+    bias, gamma, gamma_b); gamma_b None without biases, a None entry for a group without a bias."""
+    from symndk.validation import layer_variances
+
+    if isinstance(depth, bool) or int(depth) != depth or not 1 <= depth <= MAX_DEPTH:
+        raise SymndkError(f"depth must be an integer in 1..{MAX_DEPTH}, got {depth!r}")
+    n = int(depth) + 1
+
+    def full(name, v, zero_ok):
+        v = layer_variances(name, v, int(depth), zero_ok)
+        return list(v) if isinstance(v, tuple) else [v] * n
+
+    s0, s2 = full("sigma0_sq", sigma0_sq, True), full("sigma_sq", sigma_sq, False)
+    gamma, gamma_b = [T / v for v in s2], None
+    if bias is not None:
+        bias = full("bias sigma_b0_sq", bias[0], True), full("bias sigma_b_sq", bias[1], True)
+        if any(b0 and not b2 for b0, b2 in zip(*bias)):
+            raise SymndkError("a bias with sigma_b0_sq > 0 needs sigma_b_sq > 0 in the same group")
+        gamma_b = [T / v if v else None for v in bias[1]]
+    fastest = max(gamma + [g for g in gamma_b or [] if g is not None])
+    if fastest * dt >= 1:
+        raise SymndkError(f"dt = {dt} is too large for the fastest rate T / sigma_l^2 = {fastest} (need rate dt < 1)")
+    return s0, s2, bias, gamma, gamma_b
 
 
 def _check_config(depth, width, sigma0_sq, sigma_sq, T, dt, n_networks, antithetic):

@@ -14,6 +14,8 @@ every backend's generated kernels against the SymPy spec at 50 digits.
 * :func:`step` / :func:`layers` -- one layer / all layers of K_l, Kdot_l, Theta_l.
 * :func:`layer_kernels` -- (K_L, Kdot_L, Theta_{L-1}, Theta_L) after ``depth`` layers.
 * :func:`ndk` -- K^d(t, s) = e^{-gamma (t-s)} Theta_L(t, s).
+* :func:`layer_priors` -- per-layer variances: one prior and one propagator per parameter group (lists
+  that :func:`layers` takes in place of the scalars).
 * :class:`Bias` -- bias terms (THEORY_NEXT §B): the bias prior C_b(t, s) (the same :func:`prior_C` at
   sigma_b0^2, sigma_b^2, gamma_b) and the two propagators; with it every pre-activation covariance
   is q = C K + C_b and Theta_l = e^{-gamma (t-s)} K_l + e^{-gamma_b (t-s)} + C(t,s) Kdot_l Theta_{l-1}
@@ -139,6 +141,42 @@ def bias_terms(t, s, sigma_b0_sq, sigma_b_sq, gamma_b, gamma, exp, lag=None, exp
     return Bias(C(t, t, 0 * lag), C(s, s, 0 * lag), C(t, s, lag), exp(-gamma * lag), exp(-gamma_b * lag))
 
 
+def layer_priors(t, s, sigma0_sq, sigma_sq, T, exp, expm1, lag=None, bias=None):
+    """Per-layer prior statistics (docs/theory.md §B, per-layer variances), t >= s: one OU process per
+    parameter group l = 1..L+1 (W_1, .., W_L, then the readout a), with its own rate gamma_l = T / sigma_l^2.
+
+    Args:
+        sigma0_sq, sigma_sq: sequences of L + 1 initial and prior variances (group l at index l - 1).
+        T: temperature (shared by every group).
+        bias: None, or (sigma_b0_sq, sigma_b_sq), two sequences of L + 1 bias variances (b_1, .., b_L,
+            then the output bias); an entry sigma_b^2 = 0 means no bias in that group.
+
+    Returns:
+        ``(C_tt, C_ss, C_ts, D_C, groups)``, lists of L + 1: the weight covariances C_l, their Gram
+        determinants :func:`prior_gram`, and per group a :class:`Bias` carrying its propagators
+        e^{-gamma_l (t-s)} (and e^{-gamma_bl (t-s)}); its C_b fields are None without a bias there.
+        :func:`layers` takes these lists in place of the scalars.
+
+    Example (two groups of equal variances are the scalar prior):
+        >>> import math
+        >>> C_tt, C_ss, C_ts, D_C, g = layer_priors(2.0, 1.0, [0.5, 0.5], [1.0, 1.0], 0.1, math.exp, math.expm1)
+        >>> C_ts[0] == C_ts[1] == prior_C(2.0, 1.0, 0.5, 1.0, 0.1, math.exp, expm1=math.expm1), g[1].C_ts
+        (True, None)
+    """
+    lag = t - s if lag is None else lag
+    out = [], [], [], [], []
+    for l, (s0, s2) in enumerate(zip(sigma0_sq, sigma_sq)):
+        g = T / s2
+        C = lambda a, b, d=None: prior_C(a, b, s0, s2, g, exp, d, expm1)  # noqa: E731
+        if bias is None or bias[1][l] == 0:
+            group = Bias(None, None, None, exp(-g * lag), None)
+        else:
+            group = bias_terms(t, s, bias[0][l], bias[1][l], T / bias[1][l], g, exp, lag, expm1)
+        for lst, v in zip(out, (C(t, t), C(s, s), C(t, s, lag), prior_gram(t, s, s0, s2, g, exp, expm1, lag), group)):
+            lst.append(v)
+    return out
+
+
 def _is_zero(v) -> bool:
     """True for a plain number equal to 0 (the static kernels' D_C): its term is skipped, not multiplied out."""
     return isinstance(v, (int, float)) and v == 0
@@ -156,7 +194,7 @@ class Layer(NamedTuple):
 
 
 def step(p: Layer, C_tt, C_ss, C_ts, duals, D_C=None, same=None, last=False, K_tt=None, K_ss=None,
-         bias: Bias | None = None) -> Layer:
+         bias: Bias | None = None, C_next=None, bias_next: Bias | None = None) -> Layer:
     """Layer l from layer l - 1 (docs/theory.md §3):
 
     q1 = C(t,t) K_{l-1}(x,x), q2 = C(s,s) K_{l-1}(x',x'), c = C(t,s) K_{l-1}(x,x'),
@@ -176,9 +214,15 @@ def step(p: Layer, C_tt, C_ss, C_ts, duals, D_C=None, same=None, last=False, K_t
             exactly (the diagonal is pinned, so rounding does not compound with depth).
         last: the last layer (no Gram determinant needed).
         K_tt, K_ss: the same-input variances V(q1), V(q2) if already known (per-time chains).
+        bias: this layer's bias terms; its C_b fields None: no bias here (only the propagators).
+        C_next, bias_next: per-layer variances (:func:`layer_priors`): the covariance C_{l+1}(t,s) and
+            the propagators of the outgoing weights of layer l, which enter Theta_l (default: this
+            layer's, the scalar case).
     """
+    C_next = C_ts if C_next is None else C_next
+    bias_next = bias if bias_next is None else bias_next
     q1, q2, c = C_tt * p.K_tt, C_ss * p.K_ss, C_ts * p.K_ts
-    if bias is not None:
+    if bias is not None and bias.C_ts is not None:
         q1, q2, c = q1 + bias.C_tt, q2 + bias.C_ss, c + bias.C_ts
         D_C = None
     D = None
@@ -196,9 +240,10 @@ def step(p: Layer, C_tt, C_ss, C_ts, duals, D_C=None, same=None, last=False, K_t
         K = K + same * (K_tt - K)
         Kdot = Kdot + same * (duals.Vdot(q1) - Kdot)
         D = None if D is None else D - same * D
-    if bias is not None:
-        return Layer(K_tt, K_ss, K, Kdot, bias.prop_w * K + bias.prop_b + C_ts * Kdot * p.Theta_ts, D)
-    return Layer(K_tt, K_ss, K, Kdot, K + C_ts * Kdot * p.Theta_ts, D)
+    if bias_next is not None:
+        head = bias_next.prop_w * K if bias_next.prop_b is None else bias_next.prop_w * K + bias_next.prop_b
+        return Layer(K_tt, K_ss, K, Kdot, head + C_next * Kdot * p.Theta_ts, D)
+    return Layer(K_tt, K_ss, K, Kdot, K + C_next * Kdot * p.Theta_ts, D)
 
 
 def layers(k0_tt, k0_ss, k0_ts, C_tt, C_ss, C_ts, depth, duals, D_C=None, D_0=None, same=None, chains=None,
@@ -206,6 +251,12 @@ def layers(k0_tt, k0_ss, k0_ts, C_tt, C_ss, C_ts, depth, duals, D_C=None, D_0=No
     """Yield layers 0..depth of the two-time recursion for input kernels K_0 = x.x'/N0.
 
     ``bias`` (:class:`Bias`) adds the bias terms (Theta_0 = prop_w K_0 + prop_b; see :func:`step`).
+
+    **Per-layer variances**: ``C_tt``, ``C_ss``, ``C_ts``, ``D_C`` and ``bias`` may be lists (``list``) of L + 1
+    values, one per parameter group (W_1, .., W_L, readout; :func:`layer_priors`). Layer l then uses
+    group l in its pre-activation covariance, q = C_l K_{l-1} + C_bl, and group l + 1 (the weights
+    leaving it) in Theta_l = prop_{l+1} K_l + prop_b,l+1 + C_{l+1} Kdot_l Theta_{l-1}; without
+    ``bias`` the propagators are 1 (t = s: the static NTK).
 
     ``chains`` optionally gives the same-input variances (K_l(t,t; x,x), K_l(s,s; x',x')) for
     l = 1..depth as two sequences, when the caller has them cached per time. ``D_0`` is the input
@@ -215,12 +266,18 @@ def layers(k0_tt, k0_ss, k0_ts, C_tt, C_ss, C_ts, depth, duals, D_C=None, D_0=No
         raise ValueError(f"depth must be a positive integer, got {depth!r}")
     if D_C is not None and D_0 is None:
         D_0 = k0_tt * k0_ss - k0_ts * k0_ts
-    theta0 = k0_ts if bias is None else bias.prop_w * k0_ts + bias.prop_b
+    at = lambda v, l: v[l - 1] if isinstance(v, list) else v  # noqa: E731  (group l of per-layer lists; Bias is a tuple)
+    first = at(bias, 1)
+    if first is None:
+        theta0 = k0_ts
+    else:
+        theta0 = first.prop_w * k0_ts if first.prop_b is None else first.prop_w * k0_ts + first.prop_b
     p = Layer(k0_tt, k0_ss, k0_ts, None, theta0, D_0)
     yield p
     for l in range(1, int(depth) + 1):
         tt, ss = (None, None) if chains is None else (chains[0][l - 1], chains[1][l - 1])
-        p = step(p, C_tt, C_ss, C_ts, duals, D_C, same, l == depth, tt, ss, bias)
+        p = step(p, at(C_tt, l), at(C_ss, l), at(C_ts, l), duals, at(D_C, l), same, l == depth, tt, ss,
+                 at(bias, l), at(C_ts, l + 1), at(bias, l + 1))
         yield p
 
 
