@@ -53,11 +53,14 @@ def add_network_arguments(parser, exact: bool = False) -> None:
     """
     import dataclasses
 
-    from symndk.model import OPTIONS, Network
+    from symndk.model import OPTIONS, VARIANCES, Network
+    from symndk.validation import parse_variances
 
     defaults = {f.name: f.default for f in dataclasses.fields(Network)}
     for opt in OPTIONS:
         kind = str if exact and opt.type is float else opt.type
+        if kind is float and opt.field in VARIANCES:
+            kind = parse_variances                       # "0.5", or per layer "1,2,0.5" (never evaluated)
         parser.add_argument(opt.flag, dest=opt.field, type=kind, default=kind(defaults[opt.field]),
                             help=f"{opt.help} (default: {defaults[opt.field]})")
 

@@ -46,13 +46,14 @@ def check_scales(args) -> None:
 
     for name in ("sigma0_sq", "sigma_sq", "T"):
         value = getattr(args, name, None)
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            raise SymndkError(f"--{name.replace('_', '-')} must be a number, got {value!r}") from None
-        if not (math.isfinite(v) and 0 <= v <= MAX_SCALE and (v > 0 or name != "sigma_sq")):
-            raise SymndkError(f"--{name.replace('_', '-')} must be in [0, {MAX_SCALE:g}]"
-                              f"{' and > 0' if name == 'sigma_sq' else ''}, got {value}")
+        for one in value if isinstance(value, tuple) else (value,):      # per-layer lists: every entry
+            try:
+                v = float(one)
+            except (TypeError, ValueError):
+                raise SymndkError(f"--{name.replace('_', '-')} must be a number, got {value!r}") from None
+            if not (math.isfinite(v) and 0 <= v <= MAX_SCALE and (v > 0 or name != "sigma_sq")):
+                raise SymndkError(f"--{name.replace('_', '-')} must be in [0, {MAX_SCALE:g}]"
+                                  f"{' and > 0' if name == 'sigma_sq' else ''}, got {value}")
 
 
 def run(args) -> int:
@@ -65,7 +66,8 @@ def run(args) -> int:
     check_scales(args)
     X, y, Xt, name = load_task(args)
     times = parse_times(args.times)
-    gamma_t = float(args.T) / float(args.sigma_sq) * max(times, default=0.0)
+    fastest = min(args.sigma_sq) if isinstance(args.sigma_sq, tuple) else float(args.sigma_sq)   # per layer: min
+    gamma_t = float(args.T) / fastest * max(times, default=0.0)
     if gamma_t > MAX_GAMMA_T:
         raise SymndkError(f"--times up to {max(times):g} is gamma t = {gamma_t:.3g}, beyond the cap {MAX_GAMMA_T:g} "
                           f"(gamma = T / sigma^2; the solution is at equilibrium long before)")
