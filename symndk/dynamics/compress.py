@@ -115,10 +115,15 @@ def compress(kernel, t_end: float, tol: float = 1e-15, oversample: int = 3, n_ch
     diag = np.abs(np.diag(Rf))
     r = max(1, int(np.sum(diag > tol * diag[0])))
     J = piv[:r]
-    full = np.stack([np.reshape(kernel.block(t[j], s[j], lag[j]), -1) for j in J], axis=1)   # (n_ch*R*P, r)
-    Q, _ = scipy.linalg.qr(np.asfortranarray(full / np.max(np.abs(full), axis=0)), mode="economic")
-    Q = Q.reshape(n_ch, kernel.R * kernel.P, r)
-    Qs = Q[:, rows * kernel.P + cols].reshape(n_ch * n_e, r)               # on the sampled entries
+    # the r blocks as the columns of one Fortran array, orthonormalised in place: column k is then
+    # basis[k] (a view), so the basis costs its own r R P numbers and no copy (peak memory, P = 5000)
+    Q = np.empty((n_ch * kernel.R * kernel.P, r), order="F")
+    for i, j in enumerate(J):
+        Q[:, i] = np.reshape(kernel.block(t[j], s[j], lag[j]), -1)
+        Q[:, i] /= np.max(np.abs(Q[:, i]))
+    Q = scipy.linalg.qr(Q, mode="economic", overwrite_a=True)[0]
+    basis = Q.T.reshape(r, n_ch, kernel.R, kernel.P)
+    Qs = basis.reshape(r, n_ch, -1)[:, :, rows * kernel.P + cols].transpose(1, 2, 0).reshape(n_ch * n_e, r)
     _, _, rpiv = scipy.linalg.qr(Qs.T, mode="economic", pivoting=True)
     lever = np.einsum("ij,ij->i", Qs, Qs)
     lever[rpiv[:r]] = -1.0
@@ -131,7 +136,6 @@ def compress(kernel, t_end: float, tol: float = 1e-15, oversample: int = 3, n_ch
         worst = np.max(np.abs(A - Qs @ (pinv @ A[sel])) / scale, axis=1)
         worst[sel] = 0.0
         picked = np.concatenate([picked, np.argsort(worst)[::-1][: max(1, r // 4)]])
-    basis = np.moveaxis(Q, 2, 0).reshape(r, n_ch, kernel.R, kernel.P)
     ck = CompressedKernel(kernel, basis, np.column_stack([t[J], s[J]]), rows[ent], cols[ent], pinv, 0.0)
     err = 0.0
     scale = max(float(np.max(np.abs(kernel.block(0.0, 0.0)))), 1e-300)

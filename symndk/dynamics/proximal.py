@@ -546,7 +546,7 @@ def _panel_solve(kernel, weights, basis, y, n_end, mesh, p, n_g, k0, p_mesh):
         coef = np.zeros((nt, nt, rank))
         np.add.at(coef, tgt[cur], Lm[:, :, None] * beta_w[cur][:, None, :])
         if nt not in solvers:     # (I + sum_k G^k (x) B_k) x = rhs: GMRES with LU / eigenbasis preconditioners
-            solvers[nt] = StiffSolver(np.ascontiguousarray(basis[:, :P]), nt)
+            solvers[nt] = StiffSolver(np.ascontiguousarray(basis[:, :P]))
         G = np.ascontiguousarray(coef.transpose(2, 0, 1))
         rhs = (Y[None] - hist[:, :P]).reshape(nt * P, K)
         rJ = solvers[nt].solve(G, rhs).reshape(nt, P, K)

@@ -28,13 +28,14 @@ Example (ReLU, L = 2: the trajectory approaches the NNGP equilibrium):
 from __future__ import annotations
 
 import numpy as np
+import scipy.linalg
 
 from symndk.errors import SymndkError, check_finite
 from symndk.dynamics.compress import collinearity, tabulate
 from symndk.dynamics.mesh import graded_rule, panel_mesh
 from symndk.runtime.recursion import prior_C
 from symndk.dynamics.twotime import TwoTimeKernel
-from symndk.dynamics.volterra import LagOptions, solve
+from symndk.dynamics.volterra import LagOptions, solve_pair
 
 
 # ----------------------------------------------------------------------------- closed forms
@@ -100,16 +101,30 @@ def _lag_options(kernel, edges, ratio=4.0, gamma=None):
     return LagOptions(ratio=ratio, levels=levels)
 
 
-def solve_trajectory(kernel, y, t_end, rtol, atol, m, max_refine, extra_times=(), check_times=None, clock=None):
-    """Adaptive solve on [0, t_end]: solve with m and m - 2 Radau points on the same mesh,
-    compare at the panel ends and ``check_times``, split the panels whose collocation
-    values disagree by more than the tolerance. Returns (solution, m - 2 solution, info).
+def ntk_eigh(kernel):
+    """Eigenvalues and eigenvectors of the symmetric part of the training NTK block K(0, 0):
+    the stiffest rate of the mesh, the panel solver's preconditioner basis and the plateau
+    coefficients of :func:`_coefficient_scale`, from one decomposition. Returns (eigenvalues,
+    eigenvectors, max |K(0, 0)|)."""
+    K0 = check_finite("the NTK", kernel.block(0.0, 0.0)[:kernel.P])
+    big = float(np.max(np.abs(K0)))
+    K0 += K0.T
+    K0 /= 2
+    return np.linalg.eigh(K0) + (big,)
+
+
+def solve_trajectory(kernel, y, t_end, rtol, atol, m, max_refine, extra_times=(), check_times=None, clock=None,
+                     eig=None):
+    """Adaptive solve on [0, t_end]: solve with m and (embedded, :func:`solve_pair`) m - 2 Radau
+    points on the same mesh, compare at the panel ends and ``check_times``, split the panels whose
+    collocation values disagree by more than the tolerance. Returns (solution, m - 2 solution, info,
+    both solutions' predictors at ``check_times`` (None without them)).
 
     ``clock`` (:class:`~symndk.dynamics.schedule.Clock`): a T(t) / eta(t) schedule; ``kernel`` is
     then the kernel of the reference network (gamma = kernel.gamma), compressed over the clock
     range [0, G(t_end) / kernel.gamma] and read at the clock with the weight eta(s) (docs/theory.md §E);
     the mesh resolves the fastest rate max(eta gamma), the stiffest mode max(eta) lambda_max, the
-    schedule's knots and equal steps of the clock."""
+    schedule's knots and equal steps of the clock. ``eig``: :func:`ntk_eigh` if the caller has it."""
     gamma = kernel.gamma if clock is None else clock.rate_max
     P = y.shape[0]
     u_end = t_end if clock is None else clock.G_end / kernel.gamma         # the end in kernel time
@@ -119,8 +134,8 @@ def solve_trajectory(kernel, y, t_end, rtol, atol, m, max_refine, extra_times=()
         from symndk.dynamics.schedule import OnClock
 
         tk = OnClock(tk, clock, kernel.gamma)
-    K0 = check_finite("the NTK", kernel.block(0.0, 0.0)[:P])
-    lam_max = float(np.max(np.linalg.eigvalsh((K0 + K0.T) / 2))) * (1.0 if clock is None else clock.eta_max)
+    lam, V, _ = ntk_eigh(kernel) if eig is None else eig
+    lam_max = float(lam[-1]) * (1.0 if clock is None else clock.eta_max)
     edges = panel_mesh(t_end, max(lam_max, 1e-300), max(gamma, 1e-300))
     edges = np.unique(np.concatenate([edges, [t for t in extra_times if 0 < t < t_end]]))
     if clock is not None:
@@ -128,11 +143,11 @@ def solve_trajectory(kernel, y, t_end, rtol, atol, m, max_refine, extra_times=()
     tol = atol + rtol * max(1.0, float(np.max(np.abs(y))))
     for it in range(max_refine + 1):
         lag = _lag_options(kernel, edges, gamma=None if clock is None else max(gamma, 1e-300))
-        sol = solve(tk, y, edges, m=m, lag=lag)
-        lo = solve(tk, y, edges, m=m - 2, lag=lag)
+        sol, lo = solve_pair(tk, y, edges, m=m, lag=lag, basis=V)
         est = float(np.max(np.abs(sol.U[:, -1] - lo.U[:, -1])))          # panel ends (c_m = 1)
-        if check_times is not None:
-            est = max(est, float(np.max(np.abs(sol.predict(check_times) - lo.predict(check_times)))))
+        checked = None if check_times is None else (sol.predict(check_times), lo.predict(check_times))
+        if checked is not None:
+            est = max(est, float(np.max(np.abs(checked[0] - checked[1]))))
         if est <= tol or it == max_refine:
             break
         nodes = sol.nodes
@@ -146,21 +161,35 @@ def solve_trajectory(kernel, y, t_end, rtol, atol, m, max_refine, extra_times=()
     info = {"panels": int(edges.size - 1), "nodes": int((edges.size - 1) * m), "m": m, "rank": ck.rank,
             "compression_error": ck.error, "table_error": tk.error, "refinements": it, "estimate": est,
             "stiff": sol.stats}
-    return sol, lo, info
+    return sol, lo, info, checked
 
 
-def _coefficient_scale(kernel, y, t_end):
-    """max_k max|K| sum_j |alpha_jk| over the NTK plateau (K_0 alpha = y) and the equilibrium
-    ((G + T) alpha = y): how much a relative kernel error moves the outputs (pseudo-inverse below
-    eps lambda_max, so a near-singular Gram gives a large, honest scale)."""
+def _coefficient_scale(kernel, y, t_end, eig):
+    """max_k max|K| sum_j |alpha_jk| over the NTK plateau (K_0 alpha = y, from its eigendecomposition
+    ``eig``) and the equilibrium ((G + T) alpha = y): how much a relative kernel error moves the
+    outputs (pseudo-inverse below eps lambda_max, so a near-singular Gram gives a large, honest scale).
+    The equilibrium matrix is Cholesky-solved when T is above that cut-off (it then keeps every
+    mode, and the result is the same at a ninth of an eigendecomposition's cost)."""
     P, ys = kernel.P, y.reshape(kernel.P, -1)
-    out = 0.0
-    for K in (kernel.block(0.0, 0.0)[:P], kernel.with_channels("prior").block(t_end, t_end)[:P] + kernel.T * np.eye(P)):
-        w, V = np.linalg.eigh((K + K.T) / 2)
-        keep = w > np.finfo(float).eps * max(w[-1], 1e-300) * P
+    eps = np.finfo(float).eps
+    w, V, big = eig
+    keep = w > eps * max(w[-1], 1e-300) * P
+    alpha = V[:, keep] @ ((V[:, keep].T @ ys) / w[keep, None])
+    out = big * float(np.max(np.abs(alpha).sum(axis=0)))
+    K = kernel.with_channels("prior").block(t_end, t_end)[:P]
+    K[np.diag_indices(P)] += kernel.T
+    big = float(np.max(np.abs(K)))
+    K += K.T
+    K /= 2
+    try:
+        if kernel.T <= eps * P * float(np.max(np.abs(K).sum(axis=1))):     # lambda_max <= max row sum
+            raise np.linalg.LinAlgError
+        alpha = scipy.linalg.cho_solve(scipy.linalg.cho_factor(K, check_finite=False), ys, check_finite=False)
+    except np.linalg.LinAlgError:
+        w, V = np.linalg.eigh(K)
+        keep = w > eps * max(w[-1], 1e-300) * P
         alpha = V[:, keep] @ ((V[:, keep].T @ ys) / w[keep, None])
-        out = max(out, float(np.max(np.abs(K))) * float(np.max(np.abs(alpha).sum(axis=0))))
-    return out
+    return max(out, big * float(np.max(np.abs(alpha).sum(axis=0))))
 
 
 def trajectory(kernel, y, tt, rtol, atol, m=12, max_refine=2, clock=None):
@@ -177,12 +206,13 @@ def trajectory(kernel, y, tt, rtol, atol, m=12, max_refine=2, clock=None):
     if t_end == 0:
         return (np.zeros((tt.size, P) + y.shape[1:]), np.zeros((tt.size, kernel.R - P) + y.shape[1:]), 0.0,
                 {"method": "volterra"})
-    sol, lo, info = solve_trajectory(kernel, y, t_end, rtol, atol, m, max_refine, check_times=tt, clock=clock)
-    f, f_lo = sol.predict(tt), lo.predict(tt)
+    eig = ntk_eigh(kernel)
+    _, _, info, (f, f_lo) = solve_trajectory(kernel, y, t_end, rtol, atol, m, max_refine, check_times=tt,
+                                             clock=clock, eig=eig)
     # a kernel error dK moves an output by about |dK| |alpha|_1, alpha the coefficients of the plateau
     # and the equilibrium; |y| and |f| are floors (measured: abs L=1, P=4, |alpha|_1 = 17 made the
     # table error 4.6e-14 an output error 1.4e-13 against 3.4e-14 scaled by |y|)
-    scale = max(float(np.max(np.abs(y))), float(np.max(np.abs(f))), _coefficient_scale(kernel, y, t_end))
+    scale = max(float(np.max(np.abs(y))), float(np.max(np.abs(f))), _coefficient_scale(kernel, y, t_end, eig))
     # float64 times resolve lags t - s only to eps t: the kernel e^{-gamma (t - s)} ... then carries a
     # relative error up to gamma eps t_end, which the m vs m - 2 comparison cannot see (measured at
     # gamma t = 1e10: true error 2e-11 against an m vs m - 2 difference of 4e-16); with a schedule the
@@ -236,7 +266,7 @@ def drift(kernel, y, t0, tt, m=12):
     Kdot_L Theta_{L-1}(t,s)] (Y - fbar_train(s)) ds, for every row (train and test): (n, R), info.
     """
     g = kernel.gamma
-    sol, lo, info = solve_trajectory(kernel, y, t0, 1e-10, 1e-12, m, 1)
+    sol, lo, info, _ = solve_trajectory(kernel, y, t0, 1e-10, 1e-12, m, 1)
     parts = _parts(kernel, float(tt[-1]))
     C = lambda s: prior_C(t0, s, kernel.sigma0_sq, kernel.sigma_sq, g, np.exp, expm1=np.expm1)  # noqa: E731
     out, est = _estimated(lambda sl: np.array([_rows_integral(parts, sl, t, t0, t, lambda s: np.exp(-g * (t0 - s)),
@@ -281,7 +311,7 @@ def temporal_correlation(kernel, y, t_a, t_w, m=12):
     t_max = max(t_a, t_w)
     if t_max == 0:
         return np.zeros((kernel.R,) + y.shape[1:]), {}
-    sol, lo, info = solve_trajectory(kernel, y, t_max, 1e-10, 1e-12, m, 1, extra_times=(t_a, t_w))
+    sol, lo, info, _ = solve_trajectory(kernel, y, t_max, 1e-10, 1e-12, m, 1, extra_times=(t_a, t_w))
     parts = _parts(kernel, t_max)
     C_a = lambda s: prior_C(np.maximum(t_a, s), np.minimum(t_a, s), kernel.sigma0_sq, kernel.sigma_sq, g,  # noqa: E731
                             np.exp, expm1=np.expm1)

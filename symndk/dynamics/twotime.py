@@ -203,10 +203,19 @@ class TwoTimeKernel:
                           self.gram[rows, cols][None, :], self.det0[rows, cols][None, :], t, s,
                           (t.shape[0], rows.size), lag)
 
+    #: entries per chunk of :meth:`block`: the recursion's temporaries stay O(chunk), not O(R P)
+    CHUNK = 1 << 19
+
     def block(self, t, s, lag=None):
-        """All channels as (R, P) blocks at one time pair; squeezed when one channel."""
-        res = self._eval(self.norm_rows[:, None], self.norm_cols[None, :], self.gram, self.det0,
-                         float(t), float(s), self.gram.shape, lag)
+        """All channels as (R, P) blocks at one time pair; squeezed when one channel. Evaluated in
+        row chunks of about :attr:`CHUNK` entries: the recursion holds some 15 arrays of the
+        chunk's size (3 GB at R = P = 5000 in one piece)."""
+        res = np.empty((len(self.channels),) + self.gram.shape)
+        step = max(1, self.CHUNK // max(self.P, 1))
+        for a in range(0, self.R, step):
+            rows = slice(a, min(a + step, self.R))
+            res[:, rows] = self._eval(self.norm_rows[rows, None], self.norm_cols[None, :], self.gram[rows],
+                                      self.det0[rows], float(t), float(s), self.gram[rows].shape, lag)
         return res[0] if len(res) == 1 else res
 
     def _eval(self, n_row, n_col, k0, d0, t, s, shape, lag):
