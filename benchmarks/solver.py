@@ -57,7 +57,7 @@ def synthetic(self_reference: bool):
     print("\n[1] synthetic task, ReLU L=2, t in [0, 30/gamma]   (reference: %s)" % how)
     print(f"    abs error      {err:.2e}   (target <= 1e-10)   error estimate {res.error_estimate:.1e}")
     print(f"    time nodes     {res.metadata['solver']['nodes']}        (target <= 400; + {res.metadata['solver']['panels'] * (res.metadata['solver']['m'] - 2)}"
-          f" in the m-2 error-estimate solve)")
+          f" in the embedded m-2 error estimate)")
     print(f"    time           wall {wall:.2f} s, cpu {cpu:.2f} s   (target <= 0.5 s)")
 
 
