@@ -214,3 +214,16 @@ def test_langevin_ensemble_deep_per_layer_matches_predict():
     print("max |z|", np.max(np.abs(z)), "foil max |z|", np.max(np.abs(zf)))
     assert np.max(np.abs(z)) < 4, z
     assert np.max(np.abs(zf)) > 4, zf
+
+
+def test_verify_proves_the_per_layer_identities(monkeypatch):
+    from symndk.checks import verify
+    from symndk.identities import cat_bias
+    from symndk.runtime import recursion
+
+    res = {r.id: r.tier for r in verify("layers.*", activations=["relu", "erf"])}
+    assert res == {"layers.fdt.induction_step": "symbolic", "layers.fdt.relu": "sampled", "layers.fdt.erf": "sampled"}
+    # foil: Theta_l with layer l's own group (the scalar recursion's indexing) fails the induction step
+    step = recursion.step
+    monkeypatch.setattr(recursion, "step", lambda p, *a, C_next=None, bias_next=None, **k: step(p, *a, **k))
+    assert cat_bias._layers_fdt_induction().verify().tier == "failed"

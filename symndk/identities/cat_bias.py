@@ -29,6 +29,16 @@ T for the temperature, gamma = T/sigma^2, gamma_b = T/sigma_b^2.
   final-value theorem puts the end point at G (G + T I)^{-1} Y, the NNGP posterior mean;
 * ``bias.equilibrium.linear`` (symbolic): the same integral in closed form for linear phi, L = 1..3.
 
+Per-layer variances (docs/theory.md §B, one OU prior and one propagator per group W_1..W_L, readout;
+runtime lists of :func:`symndk.runtime.recursion.layer_priors`), with G_l = C_{l+1} K_l + C_b,l+1:
+
+* ``layers.fdt.induction_step`` (symbolic, any phi): with layer l's pre-activation in group l and
+  Theta_l in group l + 1 (distinct rates T/sigma_l^2, T/sigma_{l+1}^2, and bias rates), the FDT form
+  Theta_{l-1} = (1/T) d/ds G_{l-1} implies Theta_l = (1/T) d/ds G_l: the long-time identity
+  K^d = -(1/T) dG/dtau holds with per-layer rates (T is shared), hence the NNGP end point;
+* ``layers.fdt.<act>``: the same through the whole per-layer recursion, L = 1, 2, biases on some
+  groups, at 60 digits, plus the same-input limit; a foil (one average variance) must fail.
+
 Example:
     >>> [i.id for i in identities(["relu"])][:3]
     ['bias.fdt.induction_step', 'bias.reduction', 'bias.transient.induction_step']
@@ -385,11 +395,88 @@ def _linear_equilibrium(depths=(1, 2, 3)):
                            r"\int_0^\infty K^d(\tau)\,d\tau = \frac{1}{T}\,G(0)", check)
 
 
+# ----------------------------------------------------------------------------- per-layer variances
+
+def _layers_fdt_induction():
+    """Per-layer variances: layer l's pre-activation carries group l (C_l, C_bl), Theta_l group l + 1's
+    covariance and propagators (rates T / sigma_{l+1}^2, T / sigma_b,l+1^2), each group its own rate."""
+    s1, s2, b1, b2 = sp.symbols("sigma_l_sq sigma_next_sq sigma_bl_sq sigma_bnext_sq", positive=True)
+    g1, g2, h1, h2 = sp.symbols("gamma_l gamma_next gamma_bl gamma_bnext", positive=True)
+    rates = {g1: T / s1, g2: T / s2, h1: T / b1, h2: T / b2}
+
+    def check():
+        C1 = [_prior(a, b, s1, s1, g1) for a, b in ((t, t), (s, s), (t, s))]
+        C2 = _prior(t, s, s2, s2, g2)
+        own = runtime.bias_terms(t, s, b1, b1, h1, g1, sp.exp)
+        nxt = runtime.bias_terms(t, s, b2, b2, h2, g2, sp.exp)
+        Kp, Tp = sp.Function("K_prev")(s), sp.Function("Theta_prev")(s)
+        prev = Layer(sp.Symbol("Ktt_prev", positive=True), sp.Symbol("Kss_prev", positive=True), Kp, None, Tp)
+        cur = runtime.step(prev, *C1, _Undefined, bias=own, C_next=C2, bias_next=nxt)
+        # hypothesis: d/ds G_{l-1} = T Theta_{l-1} with G_{l-1} = C_l K_{l-1} + C_bl (the pre-activation of layer l)
+        dKp = sp.solve(sp.Eq(sp.diff(C1[2] * Kp + own.C_ts, s), T * Tp), sp.Derivative(Kp, s))[0]
+        dG = sp.diff(C2 * cur.K_ts + nxt.C_ts, s)
+        step = _price(dG, sp.Function("Fq2")).subs(sp.Derivative(Kp, s), dKp) - T * cur.Theta_ts
+        ok = symbolic_zero(step.subs(rates), seconds=20)
+        return ("symbolic" if ok else "failed"), 0.0, "induction step in l with two groups of distinct rates " \
+            "(the base case is bias.fdt's with group 1)"
+
+    return custom_identity("layers.fdt.induction_step", "per-layer variances: long-time identity, induction in l "
+                           "(any phi, each group its own rate)", r"\Theta_{l-1} = \tfrac{1}{T}\partial_s G_{l-1} "
+                           r"\Rightarrow \Theta_l = \tfrac{1}{T}\partial_s G_l,\ G_l = C_{l+1} K_l + C_{b,l+1}", check)
+
+
+def _layer_point(rng, L):
+    """Random inputs and stationary per-layer variances (depth + 1 groups; biases on alternate groups)."""
+    r = lambda a, b: mp.mpf(a + (b - a) * rng.random())  # noqa: E731
+    ktt, kss = r(0.3, 1.2), r(0.3, 1.2)
+    w = [r(0.3, 2.5) for _ in range(L + 1)]
+    b = [r(0.1, 1.0) if l % 2 == 0 else mp.mpf(0) for l in range(L + 1)]
+    ss = r(0.1, 1.5)
+    return {"ktt": ktt, "kss": kss, "kts": r(-0.9, 0.9) * mp.sqrt(ktt * kss), "w": w, "b": b, "T": r(0.1, 0.6),
+            "s": ss, "t": ss + r(0.1, 1.5)}
+
+
+def layer_output_cov(duals, L, p, tt, ss):
+    """(G_L(t, s), Theta_L(t, s)) of the stationary per-layer prior: the runtime recursion with
+    :func:`~symndk.runtime.recursion.layer_priors` lists, G_L = C_{L+1} K_L + C_b,L+1."""
+    C_tt, C_ss, C_ts, _, groups = runtime.layer_priors(tt, ss, p["w"], p["w"], p["T"], mp.exp, mp.expm1,
+                                                       bias=(p["b"], p["b"]))
+    lay = list(runtime.layers(p["ktt"], p["kss"], p["kts"], C_tt, C_ss, C_ts, L, duals, bias=groups))
+    out = groups[-1].C_ts
+    return C_ts[-1] * lay[L].K_ts + (0 if out is None else out), lay[L].Theta_ts
+
+
+def _layers_fdt(name, duals, depths=(1, 2)):
+    def evaluate(pL, foil=False):
+        p, L = pL
+        q = {**p, "w": [sum(p["w"]) / len(p["w"])] * len(p["w"])} if foil else p    # foil: the average variance
+        dG = mp.diff(lambda x: layer_output_cov(duals, L, q, p["t"], x)[0], p["s"])
+        return layer_output_cov(duals, L, p, p["t"], p["s"])[1], dG / p["T"]
+
+    def check():
+        rng = rng_for(f"layers.fdt.{name}")
+        pts = [(_layer_point(rng, L), L) for L in depths for _ in range(2)]
+        p0 = pts[0][0]
+        limits = [lambda: ({**p0, "kss": p0["ktt"], "kts": p0["ktt"], "t": p0["s"] + mp.mpf("1e-12")}, 1)]
+        tier, res, detail = sampled(evaluate, pts, limits)
+        with mp.workdps(30):
+            foil = rel_residual(*evaluate(pts[2], foil=True))
+        if tier == "sampled" and not foil > mp.mpf("1e-4"):
+            return "failed", float(foil), f"the foil (one average variance) passes too: {mp.nstr(foil, 3)}"
+        return tier, res, f"{detail}, per-layer sigma^2 in 0.3..2.5, L = {depths}; foil residual {mp.nstr(foil, 3)}"
+
+    return custom_identity(f"layers.fdt.{name}", f"{name}: long-time identity with per-layer variances "
+                           "(each group its own rate)",
+                           r"K^d(t,s) = \Theta_L(t,s) = \frac{1}{T}\partial_s G(t,s),\ G = C_{L+1} K_L + C_{b,L+1}",
+                           check)
+
+
 def identities(names):
-    """Bias identities for the given closed-form activations."""
-    out = [_fdt_induction(), _reduction(), _transient_induction(), _linear_equilibrium()]
+    """Bias and per-layer-variance identities for the given closed-form activations."""
+    out = [_fdt_induction(), _reduction(), _transient_induction(), _linear_equilibrium(), _layers_fdt_induction()]
     for name in names:
         duals = Duals(get_activation(name))
         out += [_ntk(name), _longtime(name, duals), _fdt(name, duals), _transient(name, duals),
-                _transient_limits(name, duals), _equilibrium_integral(name, duals, 1 if name == "gelu" else 2)]
+                _transient_limits(name, duals), _equilibrium_integral(name, duals, 1 if name == "gelu" else 2),
+                _layers_fdt(name, duals)]
     return out
