@@ -147,6 +147,16 @@ def _dGds(duals, L, p, foil=False):
     return mp.diff(lambda x: output_cov(duals, L, p, p["t"], x, foil)[0], p["s"])
 
 
+def _sampled_with_foil(evaluate, pts, limits, foil_what, detail_extra):
+    """:func:`sampled` at ``pts`` and ``limits``; then the foil, ``evaluate(pts[2], foil=True)``, must fail."""
+    tier, res, detail = sampled(evaluate, pts, limits)
+    with mp.workdps(30):
+        foil = rel_residual(*evaluate(pts[2], foil=True))
+    if tier == "sampled" and not foil > mp.mpf("1e-4"):
+        return "failed", float(foil), f"the foil ({foil_what}) passes too: {mp.nstr(foil, 3)}"
+    return tier, res, f"{detail}, {detail_extra}; foil residual {mp.nstr(foil, 3)}"
+
+
 def _fdt(name, duals, depths=(1, 2, 3)):
     def evaluate(pL, foil=False):
         p, L = pL
@@ -158,12 +168,8 @@ def _fdt(name, duals, depths=(1, 2, 3)):
         pts = [(_point(rng), L) for L in depths for _ in range(2)]
         p0 = pts[0][0]
         limits = [lambda tau=tau: (_same_input(p0, tau)(), 2) for tau in ("1e-12", "1e-20")]
-        tier, res, detail = sampled(evaluate, pts, limits)
-        with mp.workdps(30):
-            foil = rel_residual(*evaluate(pts[2], foil=True))
-        if tier == "sampled" and not foil > mp.mpf("1e-4"):
-            return "failed", float(foil), f"the foil (one propagator for both groups) passes too: {mp.nstr(foil, 3)}"
-        return tier, res, f"{detail}, gamma_b/gamma in 1.7..4, L = {depths}; foil residual {mp.nstr(foil, 3)}"
+        return _sampled_with_foil(evaluate, pts, limits, "one propagator for both groups",
+                                  f"gamma_b/gamma in 1.7..4, L = {depths}")
 
     return custom_identity(f"bias.fdt.{name}", f"{name}: long-time identity with biases, gamma_b != gamma "
                            "(fluctuation-dissipation form)",
@@ -457,13 +463,9 @@ def _layers_fdt(name, duals, depths=(1, 2)):
         rng = rng_for(f"layers.fdt.{name}")
         pts = [(_layer_point(rng, L), L) for L in depths for _ in range(2)]
         p0 = pts[0][0]
-        limits = [lambda: ({**p0, "kss": p0["ktt"], "kts": p0["ktt"], "t": p0["s"] + mp.mpf("1e-12")}, 1)]
-        tier, res, detail = sampled(evaluate, pts, limits)
-        with mp.workdps(30):
-            foil = rel_residual(*evaluate(pts[2], foil=True))
-        if tier == "sampled" and not foil > mp.mpf("1e-4"):
-            return "failed", float(foil), f"the foil (one average variance) passes too: {mp.nstr(foil, 3)}"
-        return tier, res, f"{detail}, per-layer sigma^2 in 0.3..2.5, L = {depths}; foil residual {mp.nstr(foil, 3)}"
+        limits = [lambda: (_same_input(p0, "1e-12")(), 1)]
+        return _sampled_with_foil(evaluate, pts, limits, "one average variance",
+                                  f"per-layer sigma^2 in 0.3..2.5, L = {depths}")
 
     return custom_identity(f"layers.fdt.{name}", f"{name}: long-time identity with per-layer variances "
                            "(each group its own rate)",
