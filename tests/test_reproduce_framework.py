@@ -104,7 +104,8 @@ def test_runner_writes_every_output(tmp_path, jobs):
 
 def test_registry_lists_the_reproductions():
     assert list(REPRODUCTIONS) == ["timescales", "diffusive", "early-stopping", "drift", "linear", "temporal",
-                                   "simulation", "equilibria", "proximal", "error-bands"]
+                                   "simulation", "equilibria", "proximal", "error-bands", "drift-networks",
+                                   "bias-ablation"]
 
 
 def test_cli_unknown_reproduction_is_one_error_line():

@@ -47,6 +47,8 @@ REPRODUCTIONS = {
     "equilibria": "symndk.reproduce.equilibria",
     "proximal": "symndk.reproduce.proximal",
     "error-bands": "symndk.reproduce.error_bands",
+    "drift-networks": "symndk.reproduce.drift_networks",
+    "bias-ablation": "symndk.reproduce.bias_ablation",
 }
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
