@@ -160,3 +160,21 @@ def test_embedded_estimate_order_and_bound(gmres_sized, act):
         assert abs(est[-1] - np.abs(f_lo - ref).max()) <= 0.05 * est[-1]
     slope = np.polyfit(np.log(hs), np.log(est), 1)[0]
     assert 5.0 < slope < 8.5, (act, est, slope)
+
+
+def test_coefficient_scale_cholesky_route_matches_the_explicit_solve():
+    """The equilibrium coefficients of the error-estimate scale (Cholesky when T clears the cut-off)
+    against numpy's dense solve of (G + T I) alpha = y and the plateau's against K_0^{-1} y; foil: the
+    scale without the equilibrium term is smaller (the term matters here)."""
+    from symndk.dynamics.solvers import _coefficient_scale, ntk_eigh
+
+    ds = data.synthetic(2, 0.5)
+    k = TwoTimeKernel(ds.X_train, ds.X_test, "relu", 2, 0.5, 1.0, 1e-3)
+    P, y, t_end = k.P, ds.y_train, 50.0
+    K0 = k.block(0.0, 0.0)[:P]
+    G = k.with_channels("prior").block(t_end, t_end)[:P] + k.T * np.eye(P)
+    plateau = np.abs(K0).max() * np.abs(np.linalg.solve(K0, y)).sum()
+    equilibrium = np.abs(G).max() * np.abs(np.linalg.solve(G, y)).sum()
+    got = _coefficient_scale(k, y, t_end, ntk_eigh(k))
+    assert got == pytest.approx(max(plateau, equilibrium), rel=1e-10)
+    assert equilibrium > plateau

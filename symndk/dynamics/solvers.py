@@ -169,13 +169,15 @@ def _coefficient_scale(kernel, y, t_end, eig):
     ``eig``) and the equilibrium ((G + T) alpha = y): how much a relative kernel error moves the
     outputs (pseudo-inverse below eps lambda_max, so a near-singular Gram gives a large, honest scale).
     The equilibrium matrix is Cholesky-solved when T is above that cut-off (it then keeps every
-    mode, and the result is the same at a ninth of an eigendecomposition's cost)."""
+    mode, and gives the same coefficients at a fraction of an eigendecomposition's cost)."""
     P, ys = kernel.P, y.reshape(kernel.P, -1)
     eps = np.finfo(float).eps
-    w, V, big = eig
-    keep = w > eps * max(w[-1], 1e-300) * P
-    alpha = V[:, keep] @ ((V[:, keep].T @ ys) / w[keep, None])
-    out = big * float(np.max(np.abs(alpha).sum(axis=0)))
+
+    def pinv(w, V):                       # pseudo-inverse coefficients, modes below eps P lambda_max dropped
+        keep = w > eps * max(w[-1], 1e-300) * P
+        return V[:, keep] @ ((V[:, keep].T @ ys) / w[keep, None])
+
+    out = eig[2] * float(np.max(np.abs(pinv(*eig[:2])).sum(axis=0)))
     K = kernel.with_channels("prior").block(t_end, t_end)[:P]
     K[np.diag_indices(P)] += kernel.T
     big = float(np.max(np.abs(K)))
@@ -186,9 +188,7 @@ def _coefficient_scale(kernel, y, t_end, eig):
             raise np.linalg.LinAlgError
         alpha = scipy.linalg.cho_solve(scipy.linalg.cho_factor(K, check_finite=False), ys, check_finite=False)
     except np.linalg.LinAlgError:
-        w, V = np.linalg.eigh(K)
-        keep = w > eps * max(w[-1], 1e-300) * P
-        alpha = V[:, keep] @ ((V[:, keep].T @ ys) / w[keep, None])
+        alpha = pinv(*np.linalg.eigh(K))
     return max(out, big * float(np.max(np.abs(alpha).sum(axis=0))))
 
 
