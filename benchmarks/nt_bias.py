@@ -16,23 +16,15 @@ Prints the largest relative deviation of each check (measured 2026-12-05: <= 1e-
 """
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale import nt_python  # noqa: E402
+from scale import nt_batch  # noqa: E402
 
 WORKER = r"""
-import sys, types, json
-sys.modules['neural_tangents.experimental'] = types.ModuleType('neural_tangents.experimental')
-import jax; jax.config.update('jax_enable_x64', True)
-import numpy as np
-from neural_tangents import stax
 X, out = np.load(sys.argv[1]), {}
 for key in sys.argv[3].split(','):
     act, L, w2, b2 = key.split('|')
@@ -41,7 +33,6 @@ for key in sys.argv[3].split(','):
         layers += [stax.Dense(512, W_std=float(w2) ** 0.5, b_std=float(b2) ** 0.5), {'relu': stax.Relu, 'erf': stax.Erf}[act]()]
     k = stax.serial(*layers, stax.Dense(1, W_std=float(w2) ** 0.5, b_std=float(b2) ** 0.5))[2](X, None, get=('nngp', 'ntk'))
     out[key] = [np.asarray(k[0]).tolist(), np.asarray(k[1]).tolist()]
-json.dump(out, open(sys.argv[2], 'w'))
 """
 CASES = [(a, L, w2, b2) for a in ("relu", "erf") for L in (1, 2, 3) for w2, b2 in ((1.5, 0.3), (2.0, 2.0), (0.8, 1.7))]
 
@@ -65,17 +56,13 @@ def bias_part(X, act, L, w2, b2):
 def main():
     import symndk
 
-    python = nt_python()
-    if python is None:
-        sys.exit("neural-tangents venv not found (../shared/tools/install_neural_tangents.sh, or $SYMNDK_NT_PYTHON)")
     X = np.random.default_rng(0).standard_normal((6, 4))
     X[3] = 0.5 * X[0]                                    # collinear pair: rho = 1 with different norms
-    with tempfile.TemporaryDirectory() as tmp:
-        np.save(Path(tmp) / "X.npy", X)
-        keys = [f"{a}|{L}|{w2}|{b2}" for a, L, w2, b2 in CASES]
-        subprocess.run([python, "-c", WORKER, str(Path(tmp) / "X.npy"), str(Path(tmp) / "nt.json"), ",".join(keys)],
-                       check=True, cwd=tmp, capture_output=True)
-        nt = json.loads((Path(tmp) / "nt.json").read_text())
+    keys = [f"{a}|{L}|{w2}|{b2}" for a, L, w2, b2 in CASES]
+    try:
+        nt = nt_batch(WORKER, X, ",".join(keys))
+    except RuntimeError as exc:
+        sys.exit(str(exc))
     print(f"{'case':22s} {'NNGP: NT vs s2*symndk':>22s} {'NTK bias part vs B_L':>22s}")
     for (act, L, w2, b2), key in zip(CASES, keys):
         k = symndk.static_kernels(X, None, act, L, w2, b2)

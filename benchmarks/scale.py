@@ -39,12 +39,16 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-NT_WORKER = r"""
-import sys, time, types
+#: the start of every neural-tangents worker: JAX in float64, NT's stax (its experimental package, which
+#: needs TensorFlow, stubbed out)
+NT_PRELUDE = r"""
+import sys, time, types, json
 sys.modules['neural_tangents.experimental'] = types.ModuleType('neural_tangents.experimental')
 import jax; jax.config.update('jax_enable_x64', True)
 import numpy as np
 from neural_tangents import stax
+"""
+NT_WORKER = NT_PRELUDE + r"""
 PHI = {'relu': stax.Relu, 'erf': stax.Erf}
 fns, X = {}, None
 for line in sys.stdin:
@@ -74,6 +78,23 @@ def nt_python():
         if cand and Path(cand).is_file():
             return str(cand)
     return None
+
+
+def nt_batch(body: str, X, request: str) -> dict:
+    """Run :data:`NT_PRELUDE` + ``body`` once in the neural-tangents venv and return the dict ``out`` that
+    ``body`` fills (as JSON): ``body`` finds the inputs at ``np.load(sys.argv[1])`` and ``request`` in
+    ``sys.argv[3]``. Raises RuntimeError (with NT's last error line) if the worker fails."""
+    python = nt_python()
+    if python is None:
+        raise RuntimeError("neural-tangents venv not found (../shared/tools/install_neural_tangents.sh, or $SYMNDK_NT_PYTHON)")
+    with tempfile.TemporaryDirectory() as tmp:
+        np.save(Path(tmp) / "X.npy", X)
+        code = NT_PRELUDE + body + "\njson.dump(out, open(sys.argv[2], 'w'))\n"
+        p = subprocess.run([python, "-c", code, str(Path(tmp) / "X.npy"), str(Path(tmp) / "nt.json"), request],
+                           cwd=tmp, capture_output=True, text=True)
+        if p.returncode:
+            raise RuntimeError(f"neural-tangents worker failed: {(p.stderr.strip().splitlines() or ['?'])[-1]}")
+        return json.loads((Path(tmp) / "nt.json").read_text())
 
 
 class NTWorker:
