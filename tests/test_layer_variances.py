@@ -210,7 +210,7 @@ def test_langevin_ensemble_with_per_layer_variances_matches_predict():
 
 @pytest.mark.slow
 def test_langevin_ensemble_deep_per_layer_matches_predict():
-    z, zf = _langevin_vs_predict("relu", 2, [0.4, 1.6, 0.9], [1.0, 2.5, 0.6], 512, 1000, [0.5, 2.0, 6.0], seed=5)
+    z, zf = _langevin_vs_predict("relu", 2, [0.4, 1.6, 0.9], [1.0, 2.5, 0.6], 256, 1000, [0.5, 2.0, 4.0], seed=5)
     print("max |z|", np.max(np.abs(z)), "foil max |z|", np.max(np.abs(zf)))
     assert np.max(np.abs(z)) < 4, z
     assert np.max(np.abs(zf)) > 4, zf
