@@ -96,7 +96,12 @@ def test_a_nan_result_raises_and_restores_the_precision():
         assert gmpy2.get_context().precision == 100
 
 
-def test_numeric_activation_is_refused_by_the_mpfr_backend(tmp_path, monkeypatch):
+def test_numeric_activation_on_the_mpfr_backend_is_the_mehler_series(tmp_path, monkeypatch):
+    """A kernel without closed form loads on the mpfr backend (the certified reference's Mehler series,
+    symndk.kernels.hermite_mpfr); V and the mean kernel against 1-D mpmath quadrature at 30 digits."""
+    import mpmath
+
+    from symndk.certified.numbers import to_mpf, working_digits
     from symndk.codegen.writer import write_activation
     from symndk.spec.dual import DualKernels
 
@@ -105,10 +110,15 @@ def test_numeric_activation_is_refused_by_the_mpfr_backend(tmp_path, monkeypatch
     paths = write_activation("t_mpfr_sig", duals.cache_dir(), 1 / (1 + sp.exp(-x)),
                              DualKernels(None, None, None, None, None, None, "none"))
     assert {p.name for p in paths} == {"t_mpfr_sig.py", "t_mpfr_sig_mpmath.py", "t_mpfr_sig_mpfr.py"}
-    with pytest.raises(SymndkError) as info:
-        duals.load("t_mpfr_sig", "mpfr")
-    message = str(info.value)
-    assert len(message.splitlines()) == 1 and "closed-form" in message and "'mpmath'" in message
+    sig = duals.load("t_mpfr_sig", "mpfr")
+    with working_digits(20):
+        V, mean = to_mpf(sig.V(gmpy2.mpfr(1))), to_mpf(sig.Fbar(1, 1))
+        assert sig.error_bound() < 1e-18
+    with mpmath.workdps(30):
+        f = lambda z: mpmath.npdf(z) / (1 + mpmath.exp(-z))  # noqa: E731
+        assert abs(V - mpmath.quad(lambda z: f(z) / (1 + mpmath.exp(-z)), [-mpmath.inf, mpmath.inf])) < 1e-19
+        assert abs(mean - mpmath.mpf(1) / 4) < 1e-19      # E[sigmoid] = 1/2
+    duals.forget("t_mpfr_sig")
     spec = importlib.util.spec_from_file_location("t_mpfr_sig_mpfr", duals.cache_dir() / "t_mpfr_sig_mpfr.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -128,6 +128,13 @@ class NDKernel:
 
         return kernel
 
+    def kernel_error(self) -> float:
+        """Largest relative error bound of the dual-kernel evaluations so far: 0.0 for closed forms
+        (exact to the working precision), the Mehler bound for numeric kernels
+        (:mod:`symndk.kernels.hermite_mpfr`)."""
+        bound = getattr(self.duals, "error_bound", None)
+        return float(bound()) if bound is not None else 0.0
+
     def origin_singularity(self):
         """Nearest complex zero of C(s, s) = sigma^2 + (sigma0^2 - sigma^2) e^{-2 gamma s}, or None.
 

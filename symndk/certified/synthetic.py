@@ -40,6 +40,11 @@ from symndk.certified.volterra import PanelSolver
 
 #: working digits beyond the requested ones
 GUARD = 10
+#: digits a numeric kernel's relative error bound loses on its way into the solution (recursion
+#: over L layers and the Volterra solve; measured: 0 to 1): certified digits <= -log10(bound) - margin
+KERNEL_MARGIN = 2
+KERNEL_METHOD = ("numeric dual kernels (no closed form): Mehler series, Chebyshev-tabulated Hermite coefficients, "
+                 "per-evaluation error bound (symndk.kernels.hermite_mpfr); certified digits capped by the bound")
 METHOD = ("Radau IIA panel collocation on MPFR numbers (sqrt(t) first panel, s = t - v^2 near field, "
           "interpolated far field); certificate: orders p and p + 6 on the same mesh")
 
@@ -199,7 +204,7 @@ def _solve_order(problem, args, working, order, digits, position=None):
         if bar:
             bar.close()
         out = [[[str(v) for v in vals] for vals in probe] for probe in prob.read(solver)]
-        return out, prob.kern.evaluations
+        return out, prob.kern.evaluations, prob.kern.kernel_error()
 
 
 def _agreement(a, b):
@@ -226,7 +231,7 @@ def certified(problem, args, dps, order=None, jobs=None, progress=False, **task)
     from symndk.kernels import loader as duals
 
     activation, depth, sigma0_sq, sigma_sq, T = args[:5]
-    duals.load(activation, "mpfr")  # an unknown or numeric-only activation fails here, in one line
+    duals.load(activation, "mpfr")  # an unknown activation fails here, in one line
     start = _time.perf_counter()
     p = int(order) if order is not None else max(8, int(dps) + 2)
     working = int(dps) + GUARD
@@ -234,7 +239,7 @@ def certified(problem, args, dps, order=None, jobs=None, progress=False, **task)
     with working_digits(working):
         prob = problem(*args)
         if not prob.probes:
-            results = [([], 0)] * 2
+            results = [([], 0, 0.0)] * 2
         elif (jobs or min(2, os.cpu_count() or 1)) > 1:
             with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
                 futures = [pool.submit(_solve_order, problem, args, working, q, d, k if progress else None)
@@ -243,6 +248,8 @@ def certified(problem, args, dps, order=None, jobs=None, progress=False, **task)
         else:
             results = [_solve_order(problem, args, working, q, d, 0 if progress else None) for q, d in runs]
         lo, hi = ([[[to_mpf(mpfr(v)) for v in vals] for vals in probe] for probe in res[0]] for res in results)
+        kernel_error = max(res[2] for res in results)
+        kernel_digits = working if kernel_error == 0 else int(math.floor(-math.log10(kernel_error))) - KERNEL_MARGIN
         values, digits, k = [], [], 0
         for t in args[-1]:
             if mpfr(t) == 0:
@@ -250,7 +257,7 @@ def certified(problem, args, dps, order=None, jobs=None, progress=False, **task)
                 digits.append(working)
                 continue
             values.append(tuple(hi[k]))
-            digits.append(min(_agreement(a, b) for a, b in zip(lo[k], hi[k])))
+            digits.append(min(min(_agreement(a, b) for a, b in zip(lo[k], hi[k])), kernel_digits))
             k += 1
         times = [to_mpf(mpfr(t)) for t in args[-1]]
         meta = dict(activation=activation, depth=int(depth), sigma0_sq=exact_str(sigma0_sq),
@@ -260,6 +267,8 @@ def certified(problem, args, dps, order=None, jobs=None, progress=False, **task)
                     **{key: v(prob) if callable(v) else v for key, v in task.items()},
                     dps=int(dps), working_dps=working, order=p, certificate_order=p + 6, panels=len(prob.mesh),
                     kernel_evaluations=sum(res[1] for res in results),
+                    **({"kernel_error_bound": float(f"{kernel_error:.3g}"), "kernel_digits": kernel_digits,
+                        "kernel_method": KERNEL_METHOD} if kernel_error else {}),
                     seconds=round(_time.perf_counter() - start, 3), method=METHOD, symndk_version=__version__)
     if min(digits) < int(dps):
         meta["warning"] = f"certificate reached only {min(digits)} of {int(dps)} requested digits"

@@ -4,7 +4,8 @@ Modules shipped in ``generated/`` import as ``symndk_generated.<name>`` (numpy),
 ``symndk_generated.<name>_mpmath`` and ``symndk_generated.<name>_mpfr`` (gmpy2); modules generated at
 runtime for user activations live in :func:`cache_dir` and are loaded from there (shipped names take
 precedence).  Functions a module lists in ``NUMERIC`` (no closed form) are supplied by
-:mod:`symndk.kernels.quadrature`; the mpfr backend refuses such modules (closed forms only).
+:mod:`symndk.kernels.quadrature` (on the mpfr backend: the Mehler series with an error bound of
+:mod:`symndk.kernels.hermite_mpfr`, for the certified reference).
 
 Example:
     >>> from symndk.kernels.loader import load
@@ -89,10 +90,6 @@ def load(name: str, backend: str = "numpy", tol: float = 1e-12, folder=None):
     key = (name, backend, tol, None if folder is None else str(folder))
     if key not in _LOADED:
         module = _import(name, backend, folder)
-        if module.NUMERIC and backend == "mpfr":
-            raise SymndkError(f"the mpfr backend needs closed-form kernels; {name!r} has none for "
-                              f"{', '.join(module.NUMERIC)} (the certified MPFR reference does not take numerically evaluated "
-                              f"kernels yet; load(name, 'mpmath') evaluates them at any precision by quadrature)")
         if module.NUMERIC:
             from symndk.kernels.quadrature import numeric_duals
 

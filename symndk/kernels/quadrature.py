@@ -323,7 +323,8 @@ def numeric_duals(module, backend: str, tol: float) -> dict:
 
     numpy: tabulated Hermite series (:mod:`symndk.kernels.mehler`) with a per-entry error bound,
     graded polar quadrature where the series cannot meet ``tol``; mpmath: 2-D quadrature at the
-    working precision.
+    working precision; mpfr: the Mehler series of :mod:`symndk.kernels.hermite_mpfr` (tabulated
+    coefficients, per-evaluation error bound; ``error_bound()`` reports the largest so far).
     """
     phi = module.phi
     dphi = getattr(module, "dphi", None) or _no_dphi
@@ -346,6 +347,10 @@ def numeric_duals(module, backend: str, tol: float) -> dict:
         out["Vdot"] = (lambda q: tables["Fdot"].moments(q)[1]) if "Fdot" in tables else _no_dphi
         out["error_estimate"] = lambda: max(t.error for t in tables.values())
         out["tables"] = tables
+    elif backend == "mpfr":
+        from symndk.kernels.hermite_mpfr import mpfr_duals
+
+        out.update(mpfr_duals(module))
     else:
         def wrap(fn):
             def call(*args, D=None):
@@ -358,7 +363,7 @@ def numeric_duals(module, backend: str, tol: float) -> dict:
         out["Fbar"] = wrap(lambda q1, q2: mp_expect1(phi, q1) * mp_expect1(phi, q2))
         out["V"] = wrap(lambda q: mp_expect1(lambda x: phi(x) ** 2, q))
         out["Vdot"] = wrap(lambda q: mp_expect1(lambda x: dphi(x) ** 2, q))
-    out = {k: v for k, v in out.items() if k in module.NUMERIC or k in ("error_estimate", "dphi", "tables")}
+    out = {k: v for k, v in out.items() if k in module.NUMERIC or k in ("error_estimate", "error_bound", "mehler", "dphi", "tables")}
     F = out.get("F", getattr(module, "F", None))
     Fdot = out.get("Fdot", getattr(module, "Fdot", None))
     V = out.get("V", getattr(module, "V", None))
