@@ -16,6 +16,12 @@ may be shared; CPU time is the fairer ratio), each solve on a fresh NDK:
 
 The covariance costs one adjoint Volterra solve with P + Q right-hand sides (and its m - 2 twin)
 per requested time, and history sums of O(n^2 r P (P + Q)) for n quadrature nodes.
+
+Measured 2026-12-05 (shared 2-core machine, one BLAS thread; CPU seconds of this process):
+P = 100: mean-only 0.8 s, covariance 59.1 s (72x), peak RSS 559 MiB, var estimate 1.1e-13.
+P = 1000: mean-only 27.7 s; one chunk of 51 of the 1002 rows at one time (56 panels, m = 12 and 10)
+745 s (of which about a fifth system time: page faults of the ~3 GB of chunk temporaries), so
+cov=True at the two times extrapolates to 29,300 s = 8.1 h (1,060x); peak RSS 3.3 GiB.
 """
 import resource
 import sys
