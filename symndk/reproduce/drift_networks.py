@@ -22,6 +22,11 @@ of the T = 0 gradient-flow ensemble (Lee et al. 2019: the NTK covariance at the 
 Task: 8x8 digits 3 vs 8, 10 per class (inputs at |x|^2 / N0 = 1), ReLU L = 1, sigma0^2 = sigma^2 = 1,
 T = 0.5 (gamma = 0.5): hot enough that single networks misclassify some training points.
 
+Measured (2026-12-05): full mode, 1000 networks of width 256, 10 times x 20 points: max |z| 1.68 with
+the allowance (3.08 on the binomial se alone, rms 1.0), late-time p from 0.79 to 0.99; foils: prior
+sd max |z| 13.3, gradient-flow sd 23.9. Quick (400 networks, width 128): 1.70; foils 7.9, 11.8.
+498 CPU s full, 160 CPU s quick.
+
 Example:
     >>> p_correct([1.0, -0.2], [1.0, 1.0], [1.0, 1.0])
     array([0.84134475, 0.42074029])
