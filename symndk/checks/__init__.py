@@ -22,10 +22,22 @@ from symndk.identities.engine import Identity, Result
 
 
 def catalogue(activations=None) -> list[Identity]:
-    """Spec identities plus ``runtime.*`` for the given activations (default: every closed-form one)."""
+    """Spec identities plus ``runtime.*`` for the given activations (default: every closed-form one);
+    activations without closed-form kernels get the families of :mod:`.numeric_identities`."""
     from symndk.checks import runtime
     from symndk.identities.cat_duals import closed_form_activations
 
+    if activations:
+        from symndk.spec.activations import get_activation
+        from symndk.spec.dual import dual_kernels
+
+        numeric = [n for n in activations if None in (dual_kernels(get_activation(n)).F, dual_kernels(get_activation(n)).Fdot)]
+        closed = [n for n in activations if n not in numeric]
+        if numeric:   # no closed form: the families on the certified numeric kernels
+            from symndk.checks.numeric_identities import identities as numeric_identities
+
+            out = numeric_identities(numeric)
+            return (spec_catalogue(closed) + runtime.identities(closed) if closed else []) + out
     idents = spec_catalogue(activations)
     return idents + runtime.identities(list(activations) if activations else closed_form_activations())
 

@@ -103,6 +103,8 @@ def format_table(results) -> str:
     lines.append(f"{len(results)} identities: {n_sym} symbolic, {len(results) - n_sym - n_fail} sampled, "
                  f"{n_fail} failed; {total:.1f} s of checks")
     lines += [f"FAILED {r.id}: {r.detail}" for r in results if not r.passed]
+    # numeric kernels: how many points, and the tolerance derived from the kernel's error bound
+    lines += [f"{r.id}: {r.detail}" for r in results if r.passed and "kernel bound" in r.detail]
     return "\n".join(lines)
 
 
