@@ -161,3 +161,21 @@ def test_silu_reference_twenty_digits_reaches_the_nngp_equilibrium(silu):
         assert res.digits[1] >= 20
         assert abs(got_g - g) / g < 1e-20 and abs(got_f - f) / f < 1e-20
         assert abs(mpmath.mpf(str(res.train_str[0, 0])) - g) / g > 1e-5       # foil
+
+
+@pytest.mark.slow
+def test_silu_reference_predict_p4_depth2_against_float64_predict(silu):
+    """P = 4 digits inputs, one test input, L = 2, dps = 20 (about 1 min): certificate >= 20 digits and the
+    float64 predictor within its error estimate (measured: 4e-17 against an estimate of 3e-13)."""
+    import symndk
+    from symndk import data
+    from symndk.certified.general import reference_predict
+
+    ds = data.digits(0, 1, n_per_class=2, n_test_per_class=1)
+    res = reference_predict(ds.X_train, ds.y_train, ds.X_test[:1], activation=silu, depth=2, T=0.01, times=[1],
+                            dps=20, jobs=1)
+    assert min(res.digits) >= 20 and 0 < res.metadata["kernel_error_bound"] < 1e-24
+    p = symndk.predict(ds.X_train, ds.y_train, ds.X_test[:1], activation=silu, depth=2, sigma0_sq=0.5, sigma_sq=1.0,
+                       T=0.01, times=[1])
+    assert np.abs(p.train - res.train).max() <= p.error_estimate
+    assert np.abs(p.test - res.test).max() <= p.error_estimate

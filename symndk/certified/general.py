@@ -81,7 +81,8 @@ def reference_predict(X_train, y_train, X_test=None, activation="relu", depth=2,
     Args:
         X_train: (P, N0) training inputs, P <= 8; y_train: (P,) targets; X_test: (Q, N0) or None.
             Float64 arrays, taken exactly (the input kernel x.x'/N0 is formed at the working precision).
-        activation, depth: registered activation with closed-form generated kernels, hidden layers L (1..6).
+        activation, depth: registered activation (numeric kernels as in :func:`symndk.certified.synthetic.reference`),
+            hidden layers L (1..6).
         sigma0_sq, sigma_sq, T: initial variance, prior variance, temperature (all > 0, gamma = T / sigma_sq);
             numbers or decimal strings.
         times: strictly increasing times >= 0.

@@ -40,8 +40,8 @@ from symndk.certified.volterra import PanelSolver
 
 #: working digits beyond the requested ones
 GUARD = 10
-#: digits a numeric kernel's relative error bound loses on its way into the solution (recursion
-#: over L layers and the Volterra solve; measured: 0 to 1): certified digits <= -log10(bound) - margin
+#: digits a numeric kernel's relative error bound may lose on its way into the solution (recursion over
+#: L layers and the Volterra solve; an allowance, not measured): certified digits <= -log10(bound) - margin
 KERNEL_MARGIN = 2
 KERNEL_METHOD = ("numeric dual kernels (no closed form): Mehler series, Chebyshev-tabulated Hermite coefficients, "
                  "per-evaluation error bound (symndk.kernels.hermite_mpfr); certified digits capped by the bound")
@@ -280,7 +280,9 @@ def reference(activation="relu", depth=2, sigma0_sq=0.5, sigma_sq=1.0, T=0.01, r
     """Certified high-precision g(t) and f*(t) of the synthetic task (docs/theory.md §10).
 
     Args:
-        activation: registered activation with closed-form generated kernels ("relu", "erf", "linear", ...).
+        activation: registered activation ("relu", "erf", "linear", ..., or a user activation from
+            ``symndk kernel``); kernels without closed form use the Mehler series of
+            :mod:`symndk.kernels.hermite_mpfr`, whose error bound caps the certified digits.
         depth: hidden layers L. sigma0_sq, sigma_sq, T: initial variance, prior variance, temperature
             (all > 0; gamma = T / sigma_sq); numbers or decimal strings (floats are taken exactly,
             so 0.01 means the double nearest 0.01; pass "0.01" for the decimal). r: overlap of the
