@@ -16,6 +16,7 @@ its own rate gamma_l = T / sigma_l^2, against independent routes:
 """
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,7 @@ import pytest
 import symndk
 from symndk import data
 from symndk.dynamics.twotime import TwoTimeKernel
-from symndk.errors import SymndkError
+from symndk.errors import SymndkError, SymndkWarning
 from symndk.validation import parse_variances
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -70,13 +71,19 @@ def test_cli_takes_a_comma_list(tmp_path):
         assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, out.stderr
 
 
-def test_equal_lists_are_the_scalar_network():
-    a = symndk.NDK(symndk.Network("erf", 2, 0.5, 1.3, 0.2, 0.4), DS.X_train, DS.y_train, T=0.1)
-    b = symndk.NDK(symndk.Network("erf", 2, [0.5] * 3, [1.3] * 3, [0.2] * 3, [0.4] * 3), DS.X_train, DS.y_train,
+@pytest.mark.filterwarnings("ignore::symndk.errors.SymndkWarning")  # the scalar biases' table (docs/theory.md §B)
+@pytest.mark.parametrize("b", [(0.0, 0.0), (0.2, 0.4)])
+def test_equal_lists_are_the_scalar_network(b):
+    a = symndk.NDK(symndk.Network("erf", 2, 0.5, 1.3, *b), DS.X_train, DS.y_train, T=0.1)
+    b = symndk.NDK(symndk.Network("erf", 2, [0.5] * 3, [1.3] * 3, [b[0]] * 3, [b[1]] * 3), DS.X_train, DS.y_train,
                    T=0.1)
     ra, rb = (n.predict([0.5, 4.0, 40.0], DS.X_test, cov=True) for n in (a, b))
-    assert np.max(np.abs(ra.test - rb.test)) < 1e-13 and np.max(np.abs(ra.train - rb.train)) < 1e-13
-    assert np.max(np.abs(ra.extras["test_var"] - rb.extras["test_var"])) < 1e-12
+    # the same equations; the per-layer kernel is tabulated more finely (non-integer rate ratios, here
+    # gamma_b / gamma = 3.25), so the two agree within the sum of their error estimates
+    tol = max(1e-13, ra.error_estimate + rb.error_estimate)
+    assert np.max(np.abs(ra.test - rb.test)) <= tol and np.max(np.abs(ra.train - rb.train)) <= tol
+    assert np.max(np.abs(ra.extras["test_var"] - rb.extras["test_var"])) <= max(1e-12, ra.extras["var_error_estimate"]
+                                                                             + rb.extras["var_error_estimate"])
     ea, eb = (n.equilibrium("nngp", DS.X_test, cov=True) for n in (a, b))
     assert np.max(np.abs(ea.test - eb.test)) < 1e-14
     for kern in ("nngp_kernel", "ntk_kernel"):
@@ -163,7 +170,6 @@ def test_fluctuation_dissipation_identity_with_per_layer_rates(act, bias):
         assert gap < 1e-7 if holds else gap > 1e-2, (g, gap)
 
 
-@pytest.mark.filterwarnings("ignore::symndk.errors.SymndkWarning")   # non-integer rate ratios: table error (§B)
 @pytest.mark.parametrize("act,b0,b2", [("relu", 0.0, 0.0), ("erf", [0.1, 0.0, 0.2], [0.3, 0.0, 0.6])])
 def test_ends_ntk_at_zero_and_nngp_posterior_at_infinity(act, b0, b2):
     net = symndk.Network(act, 2, W0, W2, b0, b2)
@@ -171,7 +177,9 @@ def test_ends_ntk_at_zero_and_nngp_posterior_at_infinity(act, b0, b2):
     # t = 0: the NDK is the static NTK at the initial variances, the covariance the prior
     ntk = symndk.static_kernels(DS.X_train, None, act, 2, W0, b0 if b2 else 0.0).ntk.train
     assert np.max(np.abs(ndk.kernel().block(0.0, 0.0) - ntk)) < 1e-14
-    res = ndk.predict([0.0, 2.0, 4000.0], DS.X_test, cov=True)
+    with warnings.catch_warnings():          # non-integer rate ratios (2.5, 4.2, 8.3) meet the tolerance
+        warnings.simplefilter("error", SymndkWarning)
+        res = ndk.predict([0.0, 2.0, 4000.0], DS.X_test, cov=True)
     prior0 = W0[-1] * symndk.static_kernels(DS.X_test, None, act, 2, W0, b0).nngp.train
     assert np.max(np.abs(res.extras["test_var"][0] - np.diag(prior0))) < 1e-14
     # t -> inf: G (G + T I)^{-1} Y with G = sigma_{L+1}^2 K_L + sigma_b,L+1^2 (static kernels, checked vs NT)
