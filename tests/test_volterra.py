@@ -109,10 +109,10 @@ def gmres_sized():
     """P = 160 random inputs: m P > 600, so the panels go through GMRES and the embedded
     order through StiffSolver.correct (the small synthetic task is solved densely)."""
     rng = np.random.default_rng(3)
-    X, Y = rng.normal(size=(160, 10)), np.sign(rng.normal(size=160))
+    X, Y, Xt = rng.normal(size=(160, 10)), np.sign(rng.normal(size=160)), rng.normal(size=(5, 10))
     out = {}
     for act in ("erf", "relu"):
-        k = TwoTimeKernel(X, X[:5] + 0.1, act, 2, 0.5, 1.0, 0.5)
+        k = TwoTimeKernel(X, Xt, act, 2, 0.5, 1.0, 0.5)
         out[act] = (Y, tabulate(compress(k, 4.0), 4.0))
     return out
 
