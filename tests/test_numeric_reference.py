@@ -26,28 +26,6 @@ def _dsilu_mp(x):
     return (1 + e + x * e) / (1 + e) ** 2
 
 
-@pytest.fixture(scope="module")
-def silu(tmp_path_factory):
-    """SiLU written as a user activation without closed-form kernels (codegen only, no checks)."""
-    import os
-
-    from symndk.codegen.writer import write_activation
-    from symndk.kernels import loader
-    from symndk.spec.dual import DualKernels
-
-    old = os.environ.get("XDG_CACHE_HOME")
-    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
-    x = sp.Symbol("x", real=True)
-    write_activation("t_silu", loader.cache_dir(), x / (1 + sp.exp(-x)),
-                     DualKernels(None, None, None, None, None, None, "none"))
-    yield "t_silu"
-    loader.forget("t_silu")
-    if old is None:
-        del os.environ["XDG_CACHE_HOME"]
-    else:
-        os.environ["XDG_CACHE_HOME"] = old
-
-
 POINTS = [("0.9", "0.9", "0.89999999"), ("0.7", "0.6", "-0.55")]
 
 

@@ -7,29 +7,6 @@ a mean kernel moved by 1e-20 relative, far above the derived tolerance, fails.
 """
 import mpmath
 import pytest
-import sympy as sp
-
-
-@pytest.fixture(scope="module")
-def silu(tmp_path_factory):
-    """SiLU registered as a user activation without closed-form kernels (codegen, registry entry)."""
-    import os
-
-    from symndk.codegen.writer import write_activation
-    from symndk.kernels import loader
-    from symndk.spec.dual import DualKernels
-
-    old = os.environ.get("XDG_CACHE_HOME")
-    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
-    x = sp.Symbol("x", real=True)
-    write_activation("v_silu", loader.cache_dir(), x / (1 + sp.exp(-x)),
-                     DualKernels(None, None, None, None, None, None, "none"))
-    yield "v_silu"
-    loader.forget("v_silu")
-    if old is None:
-        del os.environ["XDG_CACHE_HOME"]
-    else:
-        os.environ["XDG_CACHE_HOME"] = old
 
 
 def test_verify_mean_family_says_points_and_tolerance(silu, capsys, monkeypatch):
