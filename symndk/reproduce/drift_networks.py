@@ -38,6 +38,7 @@ from __future__ import annotations
 import numpy as np
 
 from symndk.reproduce import plotting, tasks
+from symndk.reproduce.runner import call
 
 TITLE = "drift across networks -- P(one network classifies a training point correctly) = Phi(y fbar / sd)"
 QUESTION = "Does the ensemble covariance predict how often a single drifting network gets a training point right?"
@@ -95,10 +96,6 @@ def _networks(ds, width, dt, times, seeds):
                      for s in seeds])
 
 
-def _call(fn, args):
-    return fn(*args)
-
-
 def run(ctx):
     import symndk
 
@@ -117,7 +114,7 @@ def run(ctx):
                       variance_allowance=allowance_a, antithetic=False)
     work = [(_theory, (ds, sim_times)), (_theory, (ds, curve_times))]
     work += [(_networks, (ds, width, dt, sim_times, s)) for s in seeds]
-    out = ctx.map(_call, work, desc="theory + independent networks")
+    out = ctx.map(call, work, desc="theory + independent networks")
     th, curve, f = out[0], out[1], np.concatenate(out[2:])           # f: (n_networks, n_times, P)
     y = ds.y_train
     frac = np.mean(y * f > 0, axis=0)                                 # (n_times, P)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from symndk.reproduce import plotting, tasks
+from symndk.reproduce.runner import call
 
 TITLE = "error bands -- one network's predictor, mean +- 1 sd across networks, theory vs Langevin ensemble"
 QUESTION = "Does the theory's ensemble spread along the trajectory match finite-width networks?"
@@ -50,10 +51,6 @@ def _simulate(ds, width, dt, times, n_networks, seed):
     return {k: getattr(res, k) for k in ("train", "test", "train_var", "test_var", "train_var_se", "test_var_se")}
 
 
-def _call(fn, args):
-    return fn(*args)
-
-
 def run(ctx):
     import symndk
 
@@ -71,7 +68,7 @@ def run(ctx):
                       variance_allowance=allowance)
     work = [(_theory, (ds, band_times)), (_theory, (ds, sim_times))]
     work += [(_simulate, (ds, width, dt, sim_times, per_job, seed)) for seed in range(n_jobs)]
-    out = ctx.map(_call, work, desc="theory band + ensemble")
+    out = ctx.map(call, work, desc="theory band + ensemble")
     band, at_sim, sims = out[0], out[1], out[2:]
     sim = _pool(sims)
     th_var = np.hstack([at_sim["train_var"], at_sim["test_var"]])

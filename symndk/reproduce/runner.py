@@ -58,6 +58,15 @@ def _star(fn, args):
     return fn(*args)
 
 
+def call(fn, args):
+    """``fn(*args)``: lets :meth:`Context.map` run a list of different (function, arguments) tasks.
+
+    >>> call(max, (2, 5))
+    5
+    """
+    return fn(*args)
+
+
 @dataclass
 class Context:
     """What a reproduction sees: options, output folder, and the reporting helpers."""

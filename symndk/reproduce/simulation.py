@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from symndk.reproduce import plotting, tasks
+from symndk.reproduce.runner import call
 
 TITLE = "paper fig. 1c -- theory vs finite-width Langevin simulation (synthetic task)"
 QUESTION = "Does the infinite-width mean predictor match an ensemble of finite-width networks trained by Langevin dynamics?"
@@ -52,7 +53,7 @@ def run(ctx):
                       horizon=horizon, bias_allowance=BIAS)
     work = [(tasks.trajectory, (ds, CFG, np.geomspace(1e-3, horizon, 300)))]
     work += [(_simulate, (ds, CFG, width, dt, times, per_job, seed)) for seed in range(n_jobs)]
-    out = ctx.map(_call, work, desc="theory + ensemble")
+    out = ctx.map(call, work, desc="theory + ensemble")
     theory, sims = out[0], out[1:]
     sim = _combine(sims)
     th_train = np.interp(np.log(sim["times"]), np.log(theory["times"]), theory["train"][:, 0])
@@ -78,10 +79,6 @@ def run(ctx):
                "median_se_test": float(np.median(sim["test_se"][:, 0]))},
               f"rms z < 2 and max |z| < 4, z = (sim - theory)/sqrt(se^2 + {BIAS:g}^2)")
     _plot(ctx, theory, sim, width)
-
-
-def _call(fn, args):
-    return fn(*args)
 
 
 def _combine(sims):
