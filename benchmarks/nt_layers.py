@@ -17,23 +17,15 @@ Prints the largest relative deviation of each check, and of a foil: symndk at th
 """
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale import nt_python  # noqa: E402
+from scale import nt_batch  # noqa: E402
 
 WORKER = r"""
-import sys, types, json
-sys.modules['neural_tangents.experimental'] = types.ModuleType('neural_tangents.experimental')
-import jax; jax.config.update('jax_enable_x64', True)
-import numpy as np
-from neural_tangents import stax
 X, out = np.load(sys.argv[1]), {}
 for key in sys.argv[3].split(';'):
     act, w, b = key.split('|')
@@ -43,7 +35,6 @@ for key in sys.argv[3].split(';'):
         layers += [stax.Dense(512, W_std=wl ** 0.5, b_std=bl ** 0.5 if bl else None), {'relu': stax.Relu, 'erf': stax.Erf}[act]()]
     k = stax.serial(*layers, stax.Dense(1, W_std=w[-1] ** 0.5, b_std=b[-1] ** 0.5 if b[-1] else None))[2](X, None, get=('nngp', 'ntk'))
     out[key] = [np.asarray(k[0]).tolist(), np.asarray(k[1]).tolist()]
-json.dump(out, open(sys.argv[2], 'w'))
 """
 #: (activation, weight variances, bias variances): L = 1..3, rates spread over 6x, biases on some layers only
 CASES = [(a, w, b) for a in ("relu", "erf") for w, b in (
@@ -71,15 +62,11 @@ def run(X):
     """{case: (NNGP deviation, NTK deviation, foil NNGP deviation)} for :data:`CASES` on inputs X."""
     import symndk
 
-    python = nt_python()
-    if python is None:
-        sys.exit("neural-tangents venv not found ($SYMNDK_NT_PYTHON)")
     keys = [f"{a}|{','.join(map(str, w))}|{','.join(map(str, b))}" for a, w, b in CASES]
-    with tempfile.TemporaryDirectory() as tmp:
-        np.save(Path(tmp) / "X.npy", X)
-        subprocess.run([python, "-c", WORKER, str(Path(tmp) / "X.npy"), str(Path(tmp) / "nt.json"), ";".join(keys)],
-                       check=True, cwd=tmp, capture_output=True)
-        nt = json.loads((Path(tmp) / "nt.json").read_text())
+    try:
+        nt = nt_batch(WORKER, X, ";".join(keys))
+    except RuntimeError as exc:
+        sys.exit(str(exc))
     out = {}
     for (act, w, b), key in zip(CASES, keys):
         k = symndk.static_kernels(X, None, act, len(w) - 1, list(w), list(b))
