@@ -29,38 +29,32 @@ Volterra at T = 1e-6 3e-6..2e-5, at T = 1e-4 100x more: linear in T).
 """
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale import nt_python  # noqa: E402
+from scale import nt_batch  # noqa: E402
 
 WORKER = r"""
-import sys, types, json
-sys.modules['neural_tangents.experimental'] = types.ModuleType('neural_tangents.experimental')
-import jax; jax.config.update('jax_enable_x64', True)
-import numpy as np
-from neural_tangents import stax, predict
-X, Xt, y = (np.load(sys.argv[1] + n) for n in ('/X.npy', '/Xt.npy', '/y.npy'))
+from neural_tangents import predict
+Z = np.load(sys.argv[1])                      # [X; Xt] with y (then zeros) as the last column
+n_train, eta, keys = sys.argv[3].split('#')
+X, Xt, y = Z[:int(n_train), :-1], Z[int(n_train):, :-1], Z[:int(n_train), -1:]
 out = {}
-for key in sys.argv[3].split(','):
+for key in keys.split(','):
     act, L, w2, b2, times = key.split('|')
     b = float(b2) ** 0.5 if float(b2) > 0 else None
     layers = []
     for _ in range(int(L)):
         layers += [stax.Dense(512, W_std=float(w2) ** 0.5, b_std=b), {'relu': stax.Relu, 'erf': stax.Erf}[act]()]
     kfn = stax.serial(*layers, stax.Dense(1, W_std=float(w2) ** 0.5, b_std=b))[2]
-    fn = predict.gradient_descent_mse_ensemble(kfn, X, y, learning_rate=float(sys.argv[4]))
+    fn = predict.gradient_descent_mse_ensemble(kfn, X, y, learning_rate=float(eta))
     t = np.array([float(v) for v in times.split(';')])
     te, tr = fn(t, Xt, 'ntk', compute_cov=True), fn(t, None, 'ntk', compute_cov=True)
     out[key] = {k: np.asarray(v).tolist() for k, v in (('test', te.mean), ('test_cov', te.covariance),
                                                        ('train', tr.mean), ('train_cov', tr.covariance))}
-json.dump(out, open(sys.argv[2], 'w'))
 """
 #: (activation, depth, sigma0^2, sigma_b0^2); sigma_b0^2 = 0 (no bias) or sigma0^2 (Theta_NT = sigma0^2 Theta)
 CASES = [(a, L, w2, b2) for a in ("relu", "erf") for L in (1, 2) for w2, b2 in ((0.6, 0.0), (1.5, 1.5))]
@@ -94,17 +88,13 @@ def _dev(a, b):
 def main(volterra=False):
     import symndk
 
-    python = nt_python()
-    if python is None:
-        sys.exit("neural-tangents venv not found (../shared/tools/install_neural_tangents.sh, or $SYMNDK_NT_PYTHON)")
     X, y, Xt = _task()
     keys = [f"{a}|{L}|{w2}|{b2}|" + ";".join(repr(float(v)) for v in nt_time(TIMES, y.size, w2)) for a, L, w2, b2 in CASES]
-    with tempfile.TemporaryDirectory() as tmp:
-        for name, arr in (("X", X), ("Xt", Xt), ("y", y[:, None])):
-            np.save(Path(tmp) / f"{name}.npy", arr)
-        subprocess.run([python, "-c", WORKER, tmp, str(Path(tmp) / "nt.json"), ",".join(keys), repr(ETA)],
-                       check=True, cwd=tmp, capture_output=True)
-        nt = json.loads((Path(tmp) / "nt.json").read_text())
+    Z = np.hstack([np.vstack([X, Xt]), np.concatenate([y, np.zeros(len(Xt))])[:, None]])
+    try:
+        nt = nt_batch(WORKER, Z, f"{len(X)}#{ETA!r}#" + ",".join(keys))
+    except RuntimeError as exc:
+        sys.exit(str(exc))
     print(f"{'case':24s} {'mean':>9s} {'test cov':>9s} {'train cov':>9s} {'foil':>9s} " +
           " ".join(f"{'volterra T=' + format(T, 'g'):>16s}" for T in SMALL_T))
     for (act, L, w2, b2), key in zip(CASES, keys):
