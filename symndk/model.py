@@ -194,7 +194,8 @@ class Network:
         X1 = check.inputs("X1", X1)
         X2 = None if X2 is None else check.inputs("X2", X2, X1.shape[1])
         w, b = self.variances()
-        return ntk_kernel(X1, X2, self.activation, self.depth, w, 0.0 if b is None else b)
+        biased = None if b is None else [v > 0 for v in self.per_layer("bias_sigma_sq")]  # zero-initialised: trained
+        return ntk_kernel(X1, X2, self.activation, self.depth, w, 0.0 if b is None else b, biased=biased)
 
 
 def _digest(*arrays) -> str:

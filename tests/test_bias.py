@@ -99,3 +99,23 @@ def test_langevin_ensemble_with_biases_matches_predict(b):
     foil = symndk.NDK(symndk.Network("erf", 1, 0.8, 1.0), DS.X_train, DS.y_train, T=0.1).predict(times, DS.X_test)
     zf = np.concatenate([((sim.train - foil.train) / sim.train_se).ravel()])
     assert np.max(np.abs(zf)) > 4
+
+
+@pytest.mark.parametrize("act,L,layered", [("relu", 2, False), ("erf", 2, True)])
+def test_static_ntk_counts_zero_initialised_biases(act, L, layered):
+    """Regression (issue 13): with bias_sigma0^2 = 0 < bias_sigma^2 the biases start at 0 but d f / d b does
+    not vanish, so Network.ntk_kernel must count their gradients. Independent route: finite-width Monte Carlo
+    of E[grad f . grad f'] at t = s = 0 (biases sampled at variance 0, every parameter's gradient summed);
+    foil: the bias-free NTK (the old static result, off by ~1 per entry) must fail."""
+    from symndk.langevin.ntk import empirical_ntk
+
+    s0, b0, b2 = ([0.6, 1.1, 0.8], [0.0, 0.0, 0.0], [0.5, 0.0, 0.9]) if layered else (0.7, 0.0, 0.6)
+    net = symndk.Network(act, L, sigma0_sq=s0, sigma_sq=1.3, bias_sigma0_sq=b0, bias_sigma_sq=b2)
+    theta = net.ntk_kernel(X).train
+    ndk0 = symndk.NDK(net, X, np.ones(3), T=0.4).kernel().block(0.0, 0.0)   # NDK(0, 0) = NTK
+    assert np.max(np.abs(theta - ndk0)) < 1e-13 * np.max(np.abs(theta))
+    m, se = empirical_ntk(X, act, L, 256, list(s0) if layered else s0, [1.3] * (L + 1) if layered else 1.3, 0.4,
+                          [(0.0, 0.0)], 400, seed=2, bias=(b0, b2))
+    assert np.max(np.abs((m[0] - theta) / se[0])) < 4.5
+    foil = symndk.ntk_kernel(X, None, act, L, s0, 0.0).train
+    assert np.max(np.abs((m[0] - foil) / se[0])) > 10

@@ -109,10 +109,11 @@ def _recursion(K0, D0, qa0, qb0, chain_a, chain_b, same, duals, sigma_sq, depth,
     K_L + bias_sq / sigma^2.  ``qa0``, ``qb0`` and the chains broadcast against ``K0``.
 
     Per-layer variances: ``sigma_sq`` and ``bias_sq`` lists of depth + 1 (W_1..W_L, readout), the NNGP
-    then normalised by the readout's: K_L + sigma_b,L+1^2 / sigma_L+1^2."""
+    then normalised by the readout's: K_L + sigma_b,L+1^2 / sigma_L+1^2; a None entry: no bias in that
+    group (a 0 entry: a bias of initial variance 0, whose gradient still enters the NTK)."""
     if isinstance(sigma_sq, list):
-        bias = [Bias(b, b, b, 1.0, 1.0) if b else Bias(None, None, None, 1.0, None) for b in bias_sq] \
-            if any(bias_sq) else None
+        bias = [Bias(b, b, b, 1.0, 1.0) if b is not None else Bias(None, None, None, 1.0, None) for b in bias_sq] \
+            if any(b is not None for b in bias_sq) else None
         K, _, _, theta = layer_kernels(qa0, qb0, K0, sigma_sq, sigma_sq, sigma_sq, depth, duals,
                                        D_C=0.0, D_0=D0, same=same, chains=(chain_a, chain_b), bias=bias)
         return (K + bias_sq[-1] / sigma_sq[-1] if bias_sq[-1] else K), theta
@@ -301,14 +302,29 @@ class StaticKernels(NamedTuple):
     ntk: KernelPair
 
 
+def _bias_groups(biased, bias_sq):
+    """Which of the depth + 1 groups carry a bias: ``biased`` None (those with ``bias_sq`` > 0), one bool
+    for all, or one per group; a group with ``bias_sq`` > 0 always does."""
+    if biased is None or isinstance(biased, (bool, np.bool_)):
+        biased = [bool(biased)] * len(bias_sq)
+    if np.ndim(biased) != 1 or len(biased) != len(bias_sq) or not all(isinstance(v, (bool, np.bool_)) for v in biased):
+        raise SymndkError(f"biased must be True, False or {len(bias_sq)} booleans (one per group), got {biased!r}")
+    return [bool(on) or b != 0 for on, b in zip(biased, bias_sq)]
+
+
 def static_kernels(X1, X2=None, activation="relu", depth=2, sigma_sq=1.0, bias_sq=0.0, backend=None,
-                   dtype="float64") -> StaticKernels:
+                   dtype="float64", *, biased=None) -> StaticKernels:
     """NNGP K_L and NTK Theta_L together (one Gram product, one layer recursion: the cost of one of them);
     same arguments as :func:`nngp_kernel`.
 
     Inputs of another array-API namespace (PyTorch, CuPy, array_api_strict) run there, on their device,
     and the kernels come back there; ``backend`` (or $SYMNDK_BACKEND: ``torch``, ``cupy``,
     ``array_api_strict``) moves NumPy inputs to that namespace (:mod:`symndk.backend.select`).
+
+    ``biased`` (True, or depth + 1 booleans): biases in these groups even where ``bias_sq`` is 0 -- a
+    bias initialised at 0 and trained (bias_sigma0^2 = 0 < bias_sigma^2): the pre-activations get no
+    bias variance but the NTK still gets the bias gradients (d f / d b != 0 at b = 0). Default: biases
+    exactly where ``bias_sq`` > 0.
 
     ``dtype="float32"`` computes in single precision (inputs rounded to float32, BLAS sgemm). Measured
     (``benchmarks/scale.py float32``, P = 2000, N0 = 784, depth 2): error <= 3.4e-7 of the largest entry
@@ -332,8 +348,10 @@ def static_kernels(X1, X2=None, activation="relu", depth=2, sigma_sq=1.0, bias_s
         raise SymndkError(f"depth must be an integer in 1..100, got {depth}")
     sigma_sq = validation.layer_variances("sigma_sq", sigma_sq, int(depth))
     bias_sq = validation.layer_variances("bias_sq", bias_sq, int(depth), zero_ok=True)
-    if isinstance(sigma_sq, tuple) or isinstance(bias_sq, tuple):  # per layer: lists of depth + 1
+    if isinstance(sigma_sq, tuple) or isinstance(bias_sq, tuple) or biased is not None:  # lists of depth + 1
         sigma_sq, bias_sq = ([*v] if isinstance(v, tuple) else [v] * (int(depth) + 1) for v in (sigma_sq, bias_sq))
+        groups = _bias_groups(biased, bias_sq)
+        bias_sq = [b if on else None for b, on in zip(bias_sq, groups)]
     duals = load(activation) if isinstance(activation, str) else activation
     if xp is not np:
         return _static_xp(X1, X2, duals, int(depth), sigma_sq, bias_sq, xp, dtype)
@@ -362,7 +380,17 @@ def nngp_kernel(X1, X2=None, activation="relu", depth=2, sigma_sq=1.0, bias_sq=0
     return static_kernels(X1, X2, activation, depth, sigma_sq, bias_sq, backend).nngp
 
 
-def ntk_kernel(X1, X2=None, activation="relu", depth=2, sigma_sq=1.0, bias_sq=0.0, backend=None) -> KernelPair:
+def ntk_kernel(X1, X2=None, activation="relu", depth=2, sigma_sq=1.0, bias_sq=0.0, backend=None, *,
+               biased=None) -> KernelPair:
     """NTK Theta_L = E[grad f(x) . grad f(x')] (all weights of variance sigma^2, biases sigma_b^2 = ``bias_sq``,
-    their gradients included); same arguments as :func:`nngp_kernel`."""
-    return static_kernels(X1, X2, activation, depth, sigma_sq, bias_sq, backend).ntk
+    their gradients included); same arguments as :func:`nngp_kernel`, and ``biased`` as :func:`static_kernels`
+    (biases initialised at 0: their gradients still count).
+
+    Example (ReLU, L = 1, |x|^2 = N0: a zero-initialised bias adds 1 + C Kdot_1 = 1.5 on the diagonal):
+        >>> import numpy as np
+        >>> X = np.sqrt(2.0) * np.eye(2)
+        >>> with_b, without = (ntk_kernel(X, activation="relu", depth=1, biased=on).train for on in (True, False))
+        >>> round(float(with_b[0, 0] - without[0, 0]), 12)
+        1.5
+    """
+    return static_kernels(X1, X2, activation, depth, sigma_sq, bias_sq, backend, biased=biased).ntk
