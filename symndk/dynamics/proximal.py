@@ -50,7 +50,12 @@ from symndk.dynamics.twotime import input_kernels, load_duals
 from symndk.dynamics.volterra import StiffSolver
 from symndk.errors import SymndkError
 from symndk.runtime import proximal as rt
-from symndk.runtime.recursion import layer_kernels
+from symndk.runtime.recursion import Bias, layer_kernels
+
+
+def _each(v, n: int) -> list:
+    """A variance as a list of n per-group floats (a number repeated)."""
+    return [float(x) for x in v] if isinstance(v, (list, tuple)) else [float(v)] * n
 
 
 def gauss_legendre01(n: int):
@@ -198,19 +203,33 @@ class ProximalKernel:
         X_train, X_test, activation, depth, sigma0_sq, sigma_sq, T: as ``TwoTimeKernel``.
         lam: lambda (> 0), or the sequence lambda_1..lambda_N.
         n_gl: Gauss-Legendre nodes of the c-integral.
+        bias: None, or (sigma_b0_sq, sigma_b_sq) as ``TwoTimeKernel``.
+
+    **Parameter groups** (biases, or ``sigma0_sq``/``sigma_sq``/the bias pair as lists of depth + 1;
+    constant lambda): every group g (W_1..W_L, readout, and each bias) is its own AR(1) chain with
+    kappa_g = T / sigma_g^2 (:attr:`chains`); DeltaK is the line integral of
+    :func:`symndk.runtime.proximal.delta_kernel` over the group covariances, and the compression
+    runs on the slowest group's rate (``grouped`` is True).
     """
 
     channels = ("ndk",)
     on_compress = None
 
-    def __init__(self, X_train, X_test, activation, depth, sigma0_sq, sigma_sq, T, lam, n_gl: int = 10):
+    def __init__(self, X_train, X_test, activation, depth, sigma0_sq, sigma_sq, T, lam, n_gl: int = 10, bias=None):
         input_kernels(self, X_train, X_test)
         if not T > 0:
             raise SymndkError("MPL needs T > 0 (beta = 1/(2T)); T = 0 is the proximal-point closed form")
         self.activation, self.depth = activation, int(depth)
-        self.sigma0_sq, self.sigma_sq, self.T = float(sigma0_sq), float(sigma_sq), float(T)
-        self.kappa = self.T / self.sigma_sq
+        self.grouped = bias is not None or isinstance(sigma_sq, (list, tuple)) or isinstance(sigma0_sq, (list, tuple))
+        self.T = float(T)
         self.beta = 1.0 / (2.0 * self.T)
+        if self.grouped:
+            if np.ndim(lam) > 0:
+                raise SymndkError("a lambda schedule does not carry biases or per-layer variances yet; use a "
+                                  "constant lambda")
+        else:
+            self.sigma0_sq, self.sigma_sq = float(sigma0_sq), float(sigma_sq)
+            self.kappa = self.T / self.sigma_sq
         self.duals = load_duals(activation)
         self.nodes, self.weights = gauss_legendre01(n_gl)
         self.n_gl = n_gl
@@ -227,6 +246,8 @@ class ProximalKernel:
             self.stages = Stages(lam_arr, self.kappa, self.beta, self.sigma0_sq)
             self.rate = float(np.max(self.stages.rate))
             self.gamma, self.unit = 1.0, 1.0            # kernel time: the decay clock G(n); channel beta DeltaK
+        elif self.grouped:
+            self._groups(sigma0_sq, sigma_sq, bias, float(lam))
         else:
             self.lam = float(lam)
             self.a, self.v, self.rate = rt.chain(self.lam, self.kappa, self.beta, math.log1p)
@@ -235,27 +256,61 @@ class ProximalKernel:
             self.unit = self.lam                       # channel lambda beta DeltaK (-> K^d)
         self._compressed = {}
 
+    def _groups(self, sigma0_sq, sigma_sq, bias, lam):
+        """Per-group chains (s0, a, v, rate, c_inf): ``chains`` for the weights W_1..W_L, readout and
+        ``bias_chains`` (None where a group has no bias)."""
+        L1 = self.depth + 1
+        each = lambda v: _each(v, L1)  # noqa: E731
+
+        def chain(s0, s2):
+            kappa = self.T / s2
+            a, v, rate = rt.chain(lam, kappa, self.beta, math.log1p)
+            return s0, a, v, rate, rt.stationary_variance(s2, lam, kappa)
+
+        self.chains = [chain(s0, s2) for s0, s2 in zip(each(sigma0_sq), each(sigma_sq))]
+        b0, b2 = ([0.0] * L1, [0.0] * L1) if bias is None else (each(bias[0]), each(bias[1]))
+        self.bias_chains = [chain(x0, x2) if x2 > 0 else None for x0, x2 in zip(b0, b2)]
+        if all(b is None for b in self.bias_chains):
+            self.bias_chains = None
+        rates = [c[3] for c in self.chains + (self.bias_chains or []) if c is not None]
+        self.lam, self.schedule = lam, False
+        self.rate = float(min(rates))                  # the slowest group sets the compression's clock
+        self.gamma, self.unit = self.lam * self.rate, self.lam
+        self.layered = max(rates) > self.rate * (1 + 1e-12)   # other rates: extra table nodes (compress.tabulate)
+
     # ------------------------------------------------------------------ evaluation
 
-    def _eval(self, k_tt, k_ss, k_ts, D_0, C_n, C_m, c_hi, width, D_hi, scale):
+    def _eval(self, k_tt, k_ss, k_ts, D_0, C_n, C_m, c_hi, width, D_hi, bias, scale):
         dk = rt.delta_kernel(k_tt, k_ss, k_ts, C_n, C_m, c_hi, width, D_hi, self.depth, self.duals,
-                             self.nodes, self.weights, D_0)
+                             self.nodes, self.weights, D_0, bias)
         return scale * dk
 
+    @staticmethod
+    def _chain_stats(chain, n, m):
+        """(C_n, C_m, c_hi, width, D_hi) of one constant-lambda chain (s0, a, v, rate, c_inf)."""
+        s0, _, v, rate, cinf = chain
+        e, x = np.exp, np.expm1
+        C_n = rt.variance(n, s0, cinf, rate, e, x)
+        C_m = rt.variance(m, s0, cinf, rate, e, x)
+        c_hi = rt.covariance(n, m, C_m, rate, e)
+        width = np.exp(-rate * (n - m)) * v
+        D_hi = rt.gram(n, m, C_m, cinf, rate, x)
+        return C_n, C_m, c_hi, width, D_hi
+
     def _stats(self, n, m):
-        """(C_n, C_m, c_hi, width, D_hi) at real steps n >= m (a schedule: :class:`Stages`)."""
+        """(C_n, C_m, c_hi, width, D_hi, bias) at real steps n >= m (a schedule: :class:`Stages`;
+        parameter groups: lists of L + 1, ``bias`` as :func:`symndk.runtime.proximal.delta_kernel`)."""
         if self.schedule:
             st = self.stages
             A = np.exp(-(st.G(n) - st.G(m)))
             C_m = st.C(m)
-            return st.C(n), C_m, A * C_m, A * st.v_at(m), C_m * st.E(n, m)
-        e, x = np.exp, np.expm1
-        C_n = rt.variance(n, self.sigma0_sq, self.cinf, self.rate, e, x)
-        C_m = rt.variance(m, self.sigma0_sq, self.cinf, self.rate, e, x)
-        c_hi = rt.covariance(n, m, C_m, self.rate, e)
-        width = np.exp(-self.rate * (n - m)) * self.v
-        D_hi = rt.gram(n, m, C_m, self.cinf, self.rate, x)
-        return C_n, C_m, c_hi, width, D_hi
+            return st.C(n), C_m, A * C_m, A * st.v_at(m), C_m * st.E(n, m), None
+        if self.grouped:
+            w = [list(x) for x in zip(*(self._chain_stats(c, n, m) for c in self.chains))]
+            bias = None if self.bias_chains is None else [
+                None if c is None else self._chain_stats(c, n, m)[:4] for c in self.bias_chains]
+            return (*w, bias)
+        return (*self._chain_stats((self.sigma0_sq, self.a, self.v, self.rate, self.cinf), n, m), None)
 
     def blocks(self, n, m):
         """(len, R, P) blocks kh(n_i, m_i) at real steps n >= m (constant lambda)."""
@@ -280,7 +335,7 @@ class ProximalKernel:
             E[:k] = self.a_n[k] ** 2 * E[:k] + self.v_n[k]
         D_hi = C_m * E[ms].reshape(-1, 1, 1)
         return self._eval(self.norm_rows[None, :, None], self.norm_cols[None, None, :], self.gram[None],
-                          self.det0[None], C_n, C_m, c_hi, width, D_hi, self.beta)
+                          self.det0[None], C_n, C_m, c_hi, width, D_hi, None, self.beta)
 
     # the TwoTimeKernel interface for compression: kernel times t = n / lambda with the channel
     # lambda kh (-> K^d); for a schedule t = G(n), the decay clock, with the channel kh
@@ -600,14 +655,20 @@ def proximal_point(K, k_test, y, steps, lam):
 
 def equilibrium_kernels(kernel: ProximalKernel):
     """(S, beta): S = K0 + K1 on rows [X_train; X_test] x X_train, K0 = G(c_inf), K1 = G(a c_inf)
-    at variances c_inf (docs/theory.md §D)."""
-    c = kernel.cinf
+    at variances c_inf (docs/theory.md §D); with parameter groups every group at its own c_inf,g and
+    lag-one covariance a_g c_inf,g."""
     kt, ks, g, d0 = kernel.norm_rows[:, None], kernel.norm_cols[None, :], kernel.gram, kernel.det0
+    G = lambda C, c, D_C, b=None: rt.output_kernel(kt, ks, g, C, C, c, kernel.depth, kernel.duals, b, D_C, d0)  # noqa: E731
+    if not kernel.grouped:
+        c = kernel.cinf
+        return sum(G(c, cc, c * c - cc * cc) for cc in (c, kernel.a * c)), kernel.beta
     S = 0.0
-    for cc in (c, kernel.a * c):
-        D_C = c * c - cc * cc
-        K_L = layer_kernels(kt, ks, g, c, c, cc, kernel.depth, kernel.duals, D_C, d0)[0]
-        S = S + cc * K_L
+    for lag in (0, 1):
+        C = [ch[4] for ch in kernel.chains]
+        c = [ch[1] ** lag * ch[4] for ch in kernel.chains]
+        b = None if kernel.bias_chains is None else [
+            None if ch is None else (ch[4], ch[4], ch[1] ** lag * ch[4]) for ch in kernel.bias_chains]
+        S = S + G(C, c, [x * x - y * y for x, y in zip(C, c)], b)
     return S, kernel.beta
 
 
@@ -634,7 +695,8 @@ def _steps(steps):
     return si
 
 
-def _metadata(X_train, y_train, X_test, activation, depth, sigma0_sq, sigma_sq, T, lam, method, info, started):
+def _metadata(X_train, y_train, X_test, activation, depth, sigma0_sq, sigma_sq, T, lam, method, info, started,
+              bias=None):
     import hashlib
     import time
 
@@ -644,14 +706,18 @@ def _metadata(X_train, y_train, X_test, activation, depth, sigma0_sq, sigma_sq, 
         h.update(str(np.shape(arr)).encode())
     lam_meta = float(lam) if np.ndim(lam) == 0 else {"schedule": True, "steps": int(np.size(lam)),
                                                        "min": float(np.min(lam)), "max": float(np.max(lam))}
-    return {"network": {"activation": activation, "depth": int(depth), "sigma0_sq": float(sigma0_sq),
-                        "sigma_sq": float(sigma_sq)},
-            "T": float(T), "gamma": float(T) / float(sigma_sq), "beta": (np.inf if T == 0 else 1.0 / (2.0 * T)),
+    var = lambda v: list(map(float, v)) if isinstance(v, (list, tuple)) else float(v)  # noqa: E731
+    network = {"activation": activation, "depth": int(depth), "sigma0_sq": var(sigma0_sq), "sigma_sq": var(sigma_sq)}
+    if bias is not None:
+        network.update(bias_sigma0_sq=var(bias[0]), bias_sigma_sq=var(bias[1]))
+    readout = _each(sigma_sq, int(depth) + 1)[-1]
+    return {"network": network,
+            "T": float(T), "gamma": float(T) / readout, "beta": (np.inf if T == 0 else 1.0 / (2.0 * T)),
             "lam": lam_meta, "method": method,
             "data": {"P": int(X_train.shape[0]), "Q": int(X_test.shape[0]), "N0": int(X_train.shape[1]),
                      "outputs": 1 if np.ndim(y_train) == 1 else int(np.shape(y_train)[1]), "hash": h.hexdigest()[:16]},
             "solver": info, "seconds": round(time.perf_counter() - started, 6),
-            "convention": "beta = 1/(2T), kappa = T/sigma^2, t = n/lambda (docs/theory.md §D)"}
+            "convention": "beta = 1/(2T), kappa = T/sigma^2 (per group), t = n/lambda (docs/theory.md §D)"}
 
 
 def _clock(steps, lam):
@@ -664,7 +730,7 @@ def _clock(steps, lam):
 
 def predict_proximal(X_train, y_train, steps, lam, X_test=None, *, activation: str = "relu", depth: int = 2,
                      sigma0_sq: float = 0.5, sigma_sq: float = 1.0, T: float = 0.01, method: str = "auto",
-                     p: int = 12, n_g: int = 10, k0: int = 16, n_gl: int = 10, kernel=None):
+                     p: int = 12, n_g: int = 10, k0: int = 16, n_gl: int = 10, kernel=None, bias=None):
     """Mean train and test predictor of Markov proximal learning at integer ``steps`` (docs/theory.md §D).
 
     Args:
@@ -679,6 +745,9 @@ def predict_proximal(X_train, y_train, steps, lam, X_test=None, *, activation: s
         p, n_g, k0: collocation steps per panel, discrete Gauss nodes per piece, exact lags.
         n_gl: Gauss-Legendre nodes of the c-integral of DeltaK.
         kernel: a prebuilt :class:`ProximalKernel` of the same data (reused: its compression is cached).
+        bias: None, or (bias_sigma0_sq, bias_sigma_sq) (biases on every layer and the output). With
+            biases, or ``sigma0_sq``/``sigma_sq``/the bias pair as lists of depth + 1 (W_1..W_L, readout),
+            every parameter group has its own kappa_g = T / sigma_g^2 (constant lambda only).
 
     Returns:
         :class:`symndk.results.Result`: ``times`` = steps, ``train`` (n, P[, K]), ``test`` (n, Q[, K]),
@@ -703,6 +772,7 @@ def predict_proximal(X_train, y_train, steps, lam, X_test=None, *, activation: s
     y_train = check.targets(y_train, X_train.shape[0])
     X_test = check.optional_inputs(X_test, X_train.shape[1])
     T = check.temperature(T)
+    sigma0_sq, sigma_sq, bias = _variances(depth, sigma0_sq, sigma_sq, bias)
     st = _steps(steps)
     n_end = int(st[-1])
     lam_a = np.asarray(lam, float)
@@ -711,12 +781,12 @@ def predict_proximal(X_train, y_train, steps, lam, X_test=None, *, activation: s
     if method not in ("auto", "direct", "panels"):
         raise SymndkError(f"method must be 'auto', 'direct' or 'panels', got {method!r}")
     if T == 0:
-        rows_tr, rows_te = _proximal_point_rows(X_train, y_train, X_test, st, lam, activation, depth, sigma0_sq)
+        rows_tr, rows_te = _proximal_point_rows(X_train, y_train, X_test, st, lam, activation, depth, sigma0_sq, bias)
         meta = _metadata(X_train, y_train, X_test, activation, depth, sigma0_sq, sigma_sq, T, lam,
-                         "proximal-point closed form", {}, started)
+                         "proximal-point closed form", {}, started, bias)
         return Result(st.astype(float), rows_tr, rows_te, 0.0, meta, {"t": _clock(st, lam)})
     if kernel is None:
-        kernel = ProximalKernel(X_train, X_test, activation, depth, sigma0_sq, sigma_sq, T, lam, n_gl)
+        kernel = ProximalKernel(X_train, X_test, activation, depth, sigma0_sq, sigma_sq, T, lam, n_gl, bias)
     if method == "auto":
         method = "direct" if (n_end <= 400 or (kernel.schedule and kernel.stages.count > MAX_STAGES)) else "panels"
     if n_end == 0:
@@ -730,19 +800,48 @@ def predict_proximal(X_train, y_train, steps, lam, X_test=None, *, activation: s
         raise SymndkError("the MPL predictor overflowed (non-finite values)")
     P = kernel.P
     meta = _metadata(X_train, y_train, X_test, activation, depth, sigma0_sq, sigma_sq, T, lam, f"mpl {method}",
-                     sol.info, started)
+                     sol.info, started, bias)
     return Result(st.astype(float), rows[:, :P], rows[:, P:], float(sol.error_estimate), meta, {"t": _clock(st, lam)})
 
 
-def _proximal_point_rows(X_train, y_train, X_test, st, lam, activation, depth, sigma0_sq):
+def _variances(depth, sigma0_sq, sigma_sq, bias):
+    """Validated variances: numbers, or lists of depth + 1 per group; ``bias`` None or a pair (None
+    when every bias variance is 0)."""
+    from symndk import validation as check
+
+    if isinstance(depth, bool) or int(depth) != depth or not 1 <= depth <= check.MAX_DEPTH:
+        raise SymndkError(f"depth must be an integer in 1..{check.MAX_DEPTH}, got {depth!r}")
+    lst = lambda v: list(v) if isinstance(v, tuple) else v  # noqa: E731
+    s0, s2 = (lst(check.layer_variances(n, v, int(depth))) for n, v in (("sigma0_sq", sigma0_sq),
+                                                                         ("sigma_sq", sigma_sq)))
+    if bias is None:
+        return s0, s2, None
+    if not isinstance(bias, (list, tuple)) or len(bias) != 2:
+        raise SymndkError("bias must be None or a pair (bias_sigma0_sq, bias_sigma_sq)")
+    b0, b2 = (lst(check.layer_variances(n, v, int(depth), zero_ok=True))
+              for n, v in (("bias_sigma0_sq", bias[0]), ("bias_sigma_sq", bias[1])))
+    for x0, x2 in zip(_each(b0, int(depth) + 1), _each(b2, int(depth) + 1)):
+        if x2 == 0 and x0 != 0:
+            raise SymndkError(f"bias_sigma0_sq = {x0!r} needs bias_sigma_sq > 0 in the same group")
+    return s0, s2, (None if not np.any(b2) else (b0, b2))
+
+
+def _proximal_point_rows(X_train, y_train, X_test, st, lam, activation, depth, sigma0_sq, bias=None):
     rows = np.vstack([X_train, X_test])
     n0 = X_train.shape[1]
     nr = np.einsum("ij,ij->i", rows, rows) / n0
     g = rows @ X_train.T / n0
     d0 = np.maximum(np.outer(nr, nr[: X_train.shape[0]]) - g ** 2, 0.0)
-    s0 = float(sigma0_sq)
-    Theta = layer_kernels(nr[:, None], nr[None, : X_train.shape[0]], g, s0, s0, s0, int(depth), load_duals(activation),
-                          0.0, d0)[3]
+    duals, L1 = load_duals(activation), int(depth) + 1
+    if bias is None and not isinstance(sigma0_sq, (list, tuple)):
+        s0 = float(sigma0_sq)
+        Theta = layer_kernels(nr[:, None], nr[None, : X_train.shape[0]], g, s0, s0, s0, int(depth), duals, 0.0, d0)[3]
+    else:   # the NTK with biases / per-layer variances: the recursion at t = s = 0 (propagators 1)
+        s0 = _each(sigma0_sq, L1)
+        b0, b2 = ([0.0] * L1, [0.0] * L1) if bias is None else (_each(bias[0], L1), _each(bias[1], L1))
+        groups = [Bias(x0, x0, x0, 1.0, 1.0) if x2 > 0 else Bias(None, None, None, 1.0, None) for x0, x2 in zip(b0, b2)]
+        Theta = layer_kernels(nr[:, None], nr[None, : X_train.shape[0]], g, s0, s0, s0, int(depth), duals,
+                              [0.0] * L1, d0, bias=groups)[3]
     P = X_train.shape[0]
     if np.ndim(lam) > 0:
         raise SymndkError("T = 0 with a lambda schedule: use T > 0 (method 'direct')")
@@ -750,9 +849,10 @@ def _proximal_point_rows(X_train, y_train, X_test, st, lam, activation, depth, s
 
 
 def proximal_equilibrium(X_train, y_train, lam, X_test=None, *, activation: str = "relu", depth: int = 2,
-                         sigma0_sq: float = 0.5, sigma_sq: float = 1.0, T: float = 0.01):
+                         sigma0_sq: float = 0.5, sigma_sq: float = 1.0, T: float = 0.01, bias=None):
     """Finite-lambda MPL equilibrium (k0 + k1)^T (K0 + K1 + I/beta)^{-1} Y (docs/theory.md §D) as a
-    :class:`symndk.results.Result` with ``times = [inf]``; lambda -> inf gives the NNGP equilibrium."""
+    :class:`symndk.results.Result` with ``times = [inf]``; lambda -> inf gives the NNGP equilibrium.
+    ``bias`` and per-layer lists as :func:`predict_proximal` (each group at its own c_inf,g, a_g c_inf,g)."""
     import time
 
     from symndk import validation as check
@@ -763,11 +863,12 @@ def proximal_equilibrium(X_train, y_train, lam, X_test=None, *, activation: str 
     y_train = check.targets(y_train, X_train.shape[0])
     X_test = check.optional_inputs(X_test, X_train.shape[1])
     T = check.temperature(T)
+    sigma0_sq, sigma_sq, bias = _variances(depth, sigma0_sq, sigma_sq, bias)
     if T == 0 or np.ndim(lam) > 0:
         raise SymndkError("the finite-lambda equilibrium needs T > 0 and a constant lambda")
-    k = ProximalKernel(X_train, X_test, activation, depth, sigma0_sq, sigma_sq, T, lam)
+    k = ProximalKernel(X_train, X_test, activation, depth, sigma0_sq, sigma_sq, T, lam, bias=bias)
     rows = equilibrium(k, y_train)
     P = X_train.shape[0]
     meta = _metadata(X_train, y_train, X_test, activation, depth, sigma0_sq, sigma_sq, T, lam,
-                     "mpl finite-lambda equilibrium", {}, started)
+                     "mpl finite-lambda equilibrium", {}, started, bias)
     return Result(np.array([np.inf]), rows[None, :P], rows[None, P:], 0.0, meta)

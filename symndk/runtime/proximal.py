@@ -24,6 +24,8 @@ on float64 arrays.
 * :func:`tangent` -- Theta_L[c] = dG/dc (Price's theorem; the runtime tangent recursion at C_ts = c);
 * :func:`delta_kernel` -- the discrete NDK DeltaK(n, m) = G(c_hi) - G(c_hi - w) = int Theta_L[c] dc,
   c_hi = C(n, m), w = a^{n-m} v, evaluated as an integral (Gauss-Legendre in u, c = c_hi - w u^2);
+  with parameter groups (biases, per-layer variances) a line integral over the vector of group
+  covariances (:func:`segment`);
 * :func:`schedule` -- C_n, the products a_{m+1..n} and v_m for a time-dependent lambda_n.
 
 Example (linear activation, L = 1: G(c) = c^2 K_0, so DeltaK = c_hi^2 - (c_hi - w)^2 times K_0):
@@ -42,7 +44,7 @@ Example (linear activation, L = 1: G(c) = c^2 K_0, so DeltaK = c_hi^2 - (c_hi - 
 """
 from __future__ import annotations
 
-from symndk.runtime.recursion import layer_kernels
+from symndk.runtime.recursion import Bias, layer_kernels
 
 
 def chain(lam, kappa, beta, log1p):
@@ -96,10 +98,20 @@ def gram(n, m, C_m, c_inf, rate, expm1):
     return -C_m * c_inf * expm1(-2 * rate * (n - m))
 
 
-def output_kernel(k0_tt, k0_ss, k0_ts, C_n, C_m, c, depth, duals):
+def output_kernel(k0_tt, k0_ss, k0_ts, C_n, C_m, c, depth, duals, bias=None, D_C=None, D_0=None):
     """G_{n,m}(c) = c K_L[c]: E[f(x; theta_n) f(x'; theta')] when every weight pair (readout
-    included) has covariance c and the variances are C_n, C_m (docs/theory.md §3 with C(t,s) -> c)."""
-    return c * layer_kernels(k0_tt, k0_ss, k0_ts, C_n, C_m, c, depth, duals)[0]
+    included) has covariance c and the variances are C_n, C_m (docs/theory.md §3 with C(t,s) -> c).
+
+    Parameter groups (docs/theory.md §D): ``C_n``, ``C_m``, ``c`` (and ``D_C``) lists of L + 1 (W_1..W_L,
+    readout) and ``bias`` None or L + 1 entries (Cb_n, Cb_m, cb) or None (no bias there); then
+    G = c_{L+1} K_L + cb_{L+1}.
+    """
+    if not isinstance(c, list):
+        return c * layer_kernels(k0_tt, k0_ss, k0_ts, C_n, C_m, c, depth, duals, D_C, D_0)[0]
+    bias = [None] * len(c) if bias is None else bias
+    groups = [Bias(None, None, None, 1, None) if b is None else Bias(b[0], b[1], b[2], 1, 1) for b in bias]
+    K_L = layer_kernels(k0_tt, k0_ss, k0_ts, C_n, C_m, c, depth, duals, D_C, D_0, bias=groups)[0]
+    return c[-1] * K_L if bias[-1] is None else c[-1] * K_L + bias[-1][2]
 
 
 def tangent(k0_tt, k0_ss, k0_ts, C_n, C_m, c, depth, duals, D_C=None, D_0=None):
@@ -107,13 +119,47 @@ def tangent(k0_tt, k0_ss, k0_ts, C_n, C_m, c, depth, duals, D_C=None, D_0=None):
     return layer_kernels(k0_tt, k0_ss, k0_ts, C_n, C_m, c, depth, duals, D_C, D_0)[3]
 
 
-def delta_kernel(k0_tt, k0_ss, k0_ts, C_n, C_m, c_hi, width, D_hi, depth, duals, nodes, weights, D_0=None):
+def segment(c_hi, width, D_hi, bias, x):
+    """The point c_hi - width x of the straight segment in the vector of group covariances, in the
+    form :func:`symndk.runtime.recursion.layer_kernels` takes: (c, D_C, groups), lists of L + 1, with
+    each group's ``width`` as its propagator, so that the recursion's Theta_L is the directional
+    derivative sum_g width_g dG/dc_g at that point (docs/theory.md §D). ``bias`` as
+    :func:`delta_kernel`; D_C = D_hi + d (2 c_hi - d), d = width x, without cancellation.
+
+    Example (one weight group of each layer, no biases):
+        >>> c, D_C, g = segment([1.0, 2.0], [0.5, 0.25], [0.0, 0.0], None, 0.5)
+        >>> c, D_C, [b.prop_w for b in g]
+        ([0.75, 1.875], [0.4375, 0.484375], [0.5, 0.25])
+    """
+    c, D_C, groups = [], [], []
+    for l, (ch, w) in enumerate(zip(c_hi, width)):
+        d = w * x
+        c.append(ch - d)
+        D_C.append(None if D_hi is None else D_hi[l] + d * (2 * ch - d))
+        b = None if bias is None else bias[l]
+        groups.append(Bias(None, None, None, w, None) if b is None else Bias(b[0], b[1], b[2] - b[3] * x, w, b[3]))
+    return c, (None if D_hi is None else D_C), groups
+
+
+def delta_kernel(k0_tt, k0_ss, k0_ts, C_n, C_m, c_hi, width, D_hi, depth, duals, nodes, weights, D_0=None,
+                 bias=None):
     """The discrete NDK DeltaK = G(c_hi) - G(c_hi - width) = int_{c_hi - width}^{c_hi} Theta_L[c] dc.
 
     With c = c_hi - width u^2 the integral is int_0^1 2 width u Theta_L[c(u)] du; ``nodes``/``weights``
     are a Gauss-Legendre rule on [0, 1]. The substitution makes the same-input ReLU cusp at the top
     end (c_hi = sqrt(C_n C_m), the diagonal n = m) analytic in u, and nothing is subtracted, so the
     value keeps its relative precision as width -> 0 (the plain difference loses it).
+
+    **Parameter groups** (biases, per-layer variances; docs/theory.md §D): ``C_n``, ``C_m``, ``c_hi``,
+    ``width``, ``D_hi`` lists of L + 1 (W_1..W_L, readout) and ``bias`` None or L + 1 entries
+    (Cb_n, Cb_m, cb_hi, width_b) or None (no bias in that group). G is then a function of the vector
+    of group covariances and, by Price's theorem per group, DeltaK is the line integral along the
+    straight segment c(u) = c_hi - width u^2 (every group at once):
+
+        DeltaK = int_0^1 2 u sum_g width_g dG/dc_g [c(u)] du,
+
+    where sum_g width_g dG/dc_g is the recursion's Theta_L with each group's propagator replaced by
+    its width (:func:`segment`).
 
     Args:
         k0_tt, k0_ss, k0_ts: input kernels x.x/N0, x'.x'/N0, x.x'/N0 (broadcasting).
@@ -124,9 +170,15 @@ def delta_kernel(k0_tt, k0_ss, k0_ts, C_n, C_m, c_hi, width, D_hi, depth, duals,
         depth, duals: as :func:`symndk.runtime.recursion.layer_kernels`.
         nodes, weights: quadrature rule on [0, 1] (backend numbers).
         D_0: input Gram determinant k0_tt k0_ss - k0_ts^2 (optional).
+        bias: parameter groups' biases (above); only with lists.
     """
     total = 0
     for u, wq in zip(nodes, weights):
+        if isinstance(C_n, list):
+            c, D_C, groups = segment(c_hi, width, D_hi, bias, u * u)
+            th = layer_kernels(k0_tt, k0_ss, k0_ts, C_n, C_m, c, depth, duals, D_C, D_0, bias=groups)[3]
+            total = total + wq * 2 * u * th
+            continue
         d = width * u * u
         c = c_hi - d
         D_C = None if D_hi is None else D_hi + d * (2 * c_hi - d)
@@ -134,11 +186,16 @@ def delta_kernel(k0_tt, k0_ss, k0_ts, C_n, C_m, c_hi, width, D_hi, depth, duals,
     return total
 
 
-def delta_kernel_difference(k0_tt, k0_ss, k0_ts, C_n, C_m, c_hi, width, depth, duals):
+def delta_kernel_difference(k0_tt, k0_ss, k0_ts, C_n, C_m, c_hi, width, depth, duals, bias=None):
     """The plain difference G(c_hi) - G(c_hi - width) (for checks at high precision only: it
-    cancels catastrophically in float64 when width << c_hi)."""
-    G = lambda c: output_kernel(k0_tt, k0_ss, k0_ts, C_n, C_m, c, depth, duals)  # noqa: E731
-    return G(c_hi) - G(c_hi - width)
+    cancels catastrophically in float64 when width << c_hi); groups and ``bias`` as :func:`delta_kernel`."""
+    G = lambda c, b: output_kernel(k0_tt, k0_ss, k0_ts, C_n, C_m, c, depth, duals, b)  # noqa: E731
+    if not isinstance(c_hi, list):
+        return G(c_hi, None) - G(c_hi - width, None)
+    lo = [c - w for c, w in zip(c_hi, width)]
+    b_hi = None if bias is None else [None if b is None else b[:3] for b in bias]
+    b_lo = None if bias is None else [None if b is None else (b[0], b[1], b[2] - b[3]) for b in bias]
+    return G(c_hi, b_hi) - G(lo, b_lo)
 
 
 def schedule(lams, kappa, beta, sigma0_sq):
