@@ -540,21 +540,22 @@ class NDK:
     def predict_proximal(self, steps, lam, X_test=None, **options) -> Result:
         """Markov proximal learning (docs/theory.md §D): mean predictor at integer ``steps`` for the
         proximal strength ``lam`` (a number, or one value per step), beta = 1/(2T), kappa = gamma;
-        ``options`` as :func:`symndk.dynamics.proximal.predict_proximal` (method, p, n_g, k0, n_gl)."""
+        ``options`` as :func:`symndk.dynamics.proximal.predict_proximal` (method, p, n_g, k0, n_gl).
+        Biases and per-layer variances: each parameter group has its own kappa_g = T / sigma_g^2
+        (constant lambda)."""
         from symndk.dynamics.proximal import predict_proximal
 
-        self._no_bias("predict_proximal")
         net = self.network
         Xt, _ = self._test(X_test)
         return predict_proximal(self.X_train, self.y_train, steps, lam, Xt, activation=net.activation,
-                                depth=net.depth, sigma0_sq=net.sigma0_sq, sigma_sq=net.sigma_sq, T=self.T, **options)
+                                depth=net.depth, sigma0_sq=net.sigma0_sq, sigma_sq=net.sigma_sq, T=self.T,
+                                bias=net.bias, **options)
 
     def proximal_equilibrium(self, lam, X_test=None) -> Result:
         """Finite-lambda MPL equilibrium (k0 + k1)^T (K0 + K1 + I/beta)^{-1} Y (docs/theory.md §D)."""
         from symndk.dynamics.proximal import proximal_equilibrium
 
-        self._no_bias("proximal_equilibrium")
         net = self.network
         Xt, _ = self._test(X_test)
         return proximal_equilibrium(self.X_train, self.y_train, lam, Xt, activation=net.activation, depth=net.depth,
-                                    sigma0_sq=net.sigma0_sq, sigma_sq=net.sigma_sq, T=self.T)
+                                    sigma0_sq=net.sigma0_sq, sigma_sq=net.sigma_sq, T=self.T, bias=net.bias)

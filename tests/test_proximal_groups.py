@@ -113,3 +113,19 @@ def test_bad_input_and_unsupported_combinations():
         _mpl([1], 1.0, bias=(0.5, 0.0))
     with pytest.raises(SymndkError, match="lambda schedule"):
         _mpl([1, 2], [1.0, 2.0])
+
+
+def test_ndk_methods_carry_the_network_groups():
+    """NDK.predict_proximal / proximal_equilibrium pass the Network's lists and biases through (two
+    outputs share the kernel); the late predictor is the equilibrium."""
+    net = symndk.Network("erf", 2, S0, S2, B0, B2)
+    Y2 = np.stack([Y, -0.5 * Y], axis=1)
+    ndk = symndk.NDK(net, X, Y2, T=T)
+    r = ndk.predict_proximal([1, 10, 3000], 2.0, XT)
+    direct = px.predict_proximal(X, Y, [1, 10], 2.0, XT, activation="erf", depth=2, sigma0_sq=S0, sigma_sq=S2, T=T,
+                                 bias=(B0, B2), method="direct")
+    assert np.max(np.abs(r.test[:2, :, 0] - direct.test)) < 1e-12
+    assert np.max(np.abs(r.test[:2, :, 1] + 0.5 * direct.test)) < 1e-12
+    eq = ndk.proximal_equilibrium(2.0, XT)
+    assert np.max(np.abs(r.test[-1] - eq.test[0])) < 1e-9
+    assert r.metadata["network"]["bias_sigma_sq"] == B2 and r.metadata["network"]["sigma_sq"] == S2
