@@ -25,11 +25,15 @@ points on every panel.
 The covariance does not depend on the targets Y (it is the same for every output column).
 
 Accuracy contract as for the mean: everything is done with m and m - 2 collocation points on the
-same mesh, and the error estimate is their largest difference plus the compression and table
-errors times the scale of G; panels are bisected while the estimate exceeds atol + rtol max G.
+same mesh (the embedded pair of :func:`~symndk.dynamics.volterra.solve_pair`: the m - 2 adjoint is a
+cheap correction of the interpolated m one), and the error estimate is their largest difference plus
+the compression and table errors times the scale of G; panels are bisected while the estimate exceeds
+atol + rtol max G.
 
-Cost: one adjoint solve with R right-hand sides per requested time (plus the m - 2 solve), and
-the history sums of W, O(n^2 r P R) for n quadrature nodes and compression rank r.
+Cost, per requested time: one adjoint solve with one right-hand side per wanted row (R for all rows,
+Q with ``test_only``), and the history sums of W, O(n^2 r P c + n r P^2 c) for c wanted rows, n
+quadrature nodes and compression rank r (so all rows cost about R times the mean solve). The rows
+are independent and solved in chunks of bounded memory (:data:`CHUNK_BUDGET`).
 
 Example (erf, L = 1: at t = 0 the variance is the prior's; at late times the NNGP posterior's):
     >>> import numpy as np
@@ -51,7 +55,7 @@ import numpy as np
 from symndk.dynamics.compress import tabulate
 from symndk.dynamics.mesh import gauss, panel_mesh, radau_nodes
 from symndk.dynamics.solvers import _lag_options
-from symndk.dynamics.volterra import Solution, solve
+from symndk.dynamics.volterra import Solution, solve, solve_pair
 from symndk.kernels.static import nngp_kernel
 from symndk.runtime.recursion import prior_C
 
@@ -105,22 +109,37 @@ def _equal_time_prior(kernel, X_all, t):
 def _one_time(tk, tg, t, edges, m, lag, P, cols, block=False, parts=False):
     """The rows ``cols`` of Cov(t) - G(t, t) at time t > 0 with m collocation points: the diagonal
     (len(cols),) and, with ``block``, the whole (len(cols), len(cols)) block (else None).
-
-    Every row i needs only its own column of A^T, so rows are solved in independent chunks.
     ``parts``: return the diagonals of the two terms instead, (-C1 - C1^T, E + E^T)."""
-    cols = np.asarray(cols)
-    adj = _Adjoint(tk, t, P)
+    sol = solve(_Adjoint(tk, t, P), _rhs(tk, t, cols), edges, m=m, lag=lag)
+    return _terms(tg, t, sol, P, np.asarray(cols), block, parts)
+
+
+def _one_time_pair(tk, tg, t, edges, m, lag, P, cols, block=False):
+    """:func:`_one_time` with m and the embedded m - 2 points in one adjoint pass
+    (:func:`~symndk.dynamics.volterra.solve_pair`, the mean solve's estimate): two results."""
+    pair = solve_pair(_Adjoint(tk, t, P), _rhs(tk, t, cols), edges, m=m, lag=lag)
+    return [_terms(tg, t, sol, P, np.asarray(cols), block, False) for sol in pair]
+
+
+def _rhs(tk, t, cols):
+    """The adjoint right-hand side K^d(t, t - sigma; cols, X)^T, (n, P, len(cols))."""
     B = tk.basis[:, 0, cols]                                                    # (r, c, P)
 
-    def rhs(sig):                                                               # K^d(t, t - sigma; cols, X)^T
+    def rhs(sig):
         w = tk.weights(np.full(np.size(sig), t), t - np.asarray(sig, float))   # (n, r)
         return np.einsum("nk,kip->npi", w, B)
+    return rhs
 
-    sol = solve(adj, rhs, edges, m=m, lag=lag)                                  # U: A^T at nodes (N, m, P, c)
-    # the same piecewise polynomial in s = t - sigma, as a Solution of the prior kernel
+
+def _terms(tg, t, sol, P, cols, block, parts):
+    """The covariance terms -C1 - C1^T + E + E^T of the rows ``cols`` from one adjoint solution ``sol``
+    (A^T in the lag sigma; its own collocation order and far-field rule).
+
+    Every row i needs only its own column of A^T, so rows are solved in independent chunks."""
+    m, edges = sol.m, sol.edges
     N = edges.size - 1
-    e_s = t - edges[::-1]
-    h = np.diff(e_s)
+    e_s = t - edges[::-1]                   # the same piecewise polynomial in s = t - sigma, as a
+    h = np.diff(e_s)                        # Solution of the prior kernel
     nodes_s = e_s[:-1, None] + radau_nodes(m)[None, :] * h[:, None]            # (N, m)
     panel_sig = N - 1 - np.arange(N)
     U = sol.r_at((t - nodes_s).ravel(), np.repeat(panel_sig, m)).reshape(N, m, P, cols.size)
@@ -129,7 +148,7 @@ def _one_time(tk, tg, t, edges, m, lag, P, cols, block=False, parts=False):
     far_w = (wg[None, :] * h[:, None]).ravel()
     far_panel = np.repeat(np.arange(N), xg.size)
     A_far = sol.r_at(t - far_s, panel_sig[far_panel])                           # (n, P, c) = A(t, s)^T
-    hist = Solution(_Rows(tg, slice(0, P)), None, e_s, m, U, far_s, far_w, far_panel, A_far, lag,
+    hist = Solution(_Rows(tg, slice(0, P)), None, e_s, m, U, far_s, far_w, far_panel, A_far, sol.lag,
                     far_src=tg.source_table(far_s))
     W = hist.predict(far_s)                                                     # (n, P, c)
     hist.ck = _Rows(tg, cols)
@@ -144,16 +163,27 @@ def _one_time(tk, tg, t, edges, m, lag, P, cols, block=False, parts=False):
     return np.diag(cov).copy(), cov
 
 
-def _chunks(P, R, n_nodes, full, budget=4e7):
-    """Row chunks with about ``budget`` numbers per (nodes x P x rows) array; the test rows form
-    one chunk when their full covariance is wanted."""
-    size = max(8, int(budget // max(n_nodes * P, 1)))
-    rows = np.arange(P) if full else np.arange(R)
-    out = [rows[i:i + size] for i in range(0, rows.size, size)]
-    return out + ([np.arange(P, R)] if full and R > P else [])
+#: numbers per (quadrature nodes x P x rows) array of one row chunk (8 bytes each: 100 MB), so that the
+#: memory of a covariance solve is bounded whatever P. Measured at P = 1000 (56 panels, one time): 16-row
+#: chunks cost 12.5 CPU s a row at 1.5 GiB peak, 51-row chunks 14.6 s at 3.3 GiB (the temporaries of a
+#: big chunk page-fault); benchmarks/covariance.py.
+CHUNK_BUDGET = 1.25e7
 
 
-def trajectory_cov(kernel, X_all, tt, rtol, atol, m=12, max_refine=1, full=False):
+def _chunks(P, R, n_nodes, full, test_only=False, budget=CHUNK_BUDGET):
+    """Row chunks with about ``budget`` numbers per (nodes x P x rows) array; the test rows form one
+    chunk when their full covariance is wanted (``full``). ``test_only``: the test rows only."""
+    size = max(1, int(budget // max(n_nodes * P, 1)))
+
+    def split(rows):
+        return [rows[i:i + size] for i in range(0, rows.size, size)]
+    if full:
+        test = [np.arange(P, R)] if R > P else []
+        return test if test_only else split(np.arange(P)) + test
+    return split(np.arange(P, R) if test_only else np.arange(R))
+
+
+def trajectory_cov(kernel, X_all, tt, rtol, atol, m=12, max_refine=1, full=False, test_only=False):
     """Ensemble covariance of the predictor at times ``tt`` (T > 0) on the kernel's rows.
 
     Args:
@@ -164,9 +194,11 @@ def trajectory_cov(kernel, X_all, tt, rtol, atol, m=12, max_refine=1, full=False
         m: collocation points per panel (the estimate compares with m - 2).
         max_refine: bisections of all panels while the estimate exceeds the target.
         full: also return ``test_cov`` (n, Q, Q).
+        test_only: the test rows only (no ``train_var``): the cost is that of Q rows instead of
+            P + Q (each row is one right-hand side of the adjoint solve and of its history sums).
 
-    Returns dict: ``train_var`` (n, P), ``test_var`` (n, Q), optionally ``test_cov``; ``prior``
-    G(0, 0) (R, R); ``error_estimate``; ``info``.
+    Returns dict: ``train_var`` (n, P) (unless ``test_only``), ``test_var`` (n, Q), optionally
+    ``test_cov``; ``prior`` G(0, 0) (R, R); ``error_estimate`` (over the rows computed); ``info``.
     """
     P, R = kernel.P, kernel.R
     tt = np.asarray(tt, float)
@@ -196,10 +228,9 @@ def trajectory_cov(kernel, X_all, tt, rtol, atol, m=12, max_refine=1, full=False
         for it in range(max_refine + 1):
             lag = _lag_options(kernel, edges)
             d_var, d_cov, e = np.zeros(R), None, 0.0
-            for rows in _chunks(P, R, (edges.size - 1) * (m + 2), full):
+            for rows in _chunks(P, R, (edges.size - 1) * (m + 2), full, test_only):
                 block = full and rows[0] >= P
-                hi = _one_time(tk, tg, t, edges, m, lag, P, rows, block)
-                lo = _one_time(tk, tg, t, edges, m - 2, lag, P, rows, block)
+                hi, lo = _one_time_pair(tk, tg, t, edges, m, lag, P, rows, block)
                 d_var[rows] = hi[0]
                 e = max(e, float(np.max(np.abs(hi[0] - lo[0]))))
                 if block:
@@ -215,7 +246,9 @@ def trajectory_cov(kernel, X_all, tt, rtol, atol, m=12, max_refine=1, full=False
         info["panels"].append(int(edges.size - 1))
         info["tolerance"] = max(info.get("tolerance", 0.0), tol)
         info["met"] = info.get("met", True) and e + scale * comp <= tol
-    out = {"train_var": var[:, :P], "test_var": var[:, P:], "prior": G0, "error_estimate": est, "info": info}
+    out = {"test_var": var[:, P:], "prior": G0, "error_estimate": est, "info": info}
+    if not test_only:
+        out["train_var"] = var[:, :P]
     if full:
         out["test_cov"] = cov
     return out
