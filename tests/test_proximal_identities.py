@@ -70,3 +70,29 @@ def test_integral_form_keeps_digits_where_difference_cancels():
         want = rt.delta_kernel_difference(*[mp.mpf(a) for a in args[:6]], mp.mpf("1e-12"), 2, mpd)
     assert abs(got - want) / abs(want) < 1e-13
     assert abs(diff - want) / abs(want) > 1e-8
+
+
+@pytest.mark.parametrize("suffix", ["groups.integral_form", "groups.lambda_limit.ndk", "groups.sum_rule"])
+def test_sampled_groups_relu(suffix):
+    """Biases and per-layer variances (docs/theory.md §D): measured residuals 5e-61, 3e-31 (lambda = 1e30,
+    order 1.000), 2e-41; the sum rule carries its own one-rate foil."""
+    ident = next(i for i in cp.identities(["relu"]) if i.id == f"proximal.relu.{suffix}")
+    r = ident.verify()
+    assert r.tier == "sampled", r.detail
+
+
+def test_groups_integral_form_foil_one_width_fails():
+    """The line integral needs each group's own width: giving every group the readout's width w
+    (a scalar-network slip) misses G(c_hi) - G(c_hi - w) by far more than the 40 checked digits."""
+    duals = cp.MpDuals(cp.get_activation("erf"))
+    with mp.workdps(40):
+        g = cp._Groups(mp.mpf("2.5"), mp.mpf("0.3"))
+        k0 = (mp.mpf("0.8"), mp.mpf("1.1"), mp.mpf("0.3"))
+        w, b = g.stats(3, 1)
+        gl = cp.gauss_legendre01(30)
+        good = rt.delta_kernel(*k0, *w, 2, duals, *gl, bias=b)
+        same = [w[3][-1]] * 3
+        bad = rt.delta_kernel(*k0, w[0], w[1], w[2], same, w[4], 2, duals, *gl,
+                              bias=[None if x is None else (*x[:3], w[3][-1]) for x in b])
+        want = g.difference(duals, k0, 3, 1)
+        assert abs(good - want) < mp.mpf(10) ** -30 and abs(bad - want) > mp.mpf(10) ** -4

@@ -26,6 +26,17 @@ Sampled (mpmath, 60 digits; per activation among linear, relu, erf):
 * ``proximal.<act>.equilibrium`` -- the stationary implicit sums marched to convergence give
   (k0 + k1)^T (K0 + K1 + I/beta)^{-1} Y.
 
+Parameter groups (biases and per-layer variances, L = 2, four distinct kappa_g = T / sigma_g^2,
+biases on layer 1 and the output; docs/theory.md §D):
+
+* ``proximal.<act>.groups.integral_form`` -- the line integral over the group covariances, whose
+  integrand is the recursion with the widths w_g as propagators, equals G(c_hi) - G(c_hi - w)
+  computed from the output kernel alone;
+* ``proximal.<act>.groups.lambda_limit.ndk`` -- lambda beta DeltaK(lambda t, lambda s) -> the Langevin NDK
+  of the same network (per-layer OU priors with biases), order 1/lambda;
+* ``proximal.<act>.groups.sum_rule`` -- stationary sum_k DeltaK(lag k) = G(c_inf) + G(a c_inf) with every
+  group at its own c_inf,g and a_g c_inf,g (foil: one common a fails): the finite-lambda equilibrium.
+
 Example:
     >>> [i.verify().tier for i in identities([]) if i.id == "proximal.c_inf.stationary"]
     ['symbolic']
@@ -37,7 +48,7 @@ import sympy as sp
 
 from symndk.identities.engine import custom_identity, expr_identity, rng_for, sampled, symbolic_zero
 from symndk.runtime import proximal as rt
-from symndk.runtime.recursion import layer_kernels, ndk, prior_C
+from symndk.runtime.recursion import layer_kernels, layer_priors, ndk, prior_C
 from symndk.spec import proximal as sx
 from symndk.spec.activations import get_activation
 from symndk.spec.prior import T, sigma0_sq, sigma_sq
@@ -357,10 +368,142 @@ def _equilibrium(name, L=1):
                            r"\bar f(x,\infty) = (k_0+k_1)^T (K_0+K_1+I/\beta)^{-1} Y", check)
 
 
+# ----------------------------------------------------------------------------- parameter groups
+
+#: per-layer weight variances (W_1, W_2, readout) and biases on layer 1 and the output (L = 2)
+_GROUPS = {"s0": ("0.7", "0.4", "0.9"), "s2": ("1.1", "0.6", "1.5"), "b0": ("0.2", "0", "0.3"), "b2": ("0.6", "0", "0.8")}
+
+
+class _Groups:
+    """One :class:`_Chain` per parameter group (weights, and biases where sigma_b^2 > 0), shared T."""
+
+    def __init__(self, lam, T, stationary=False):
+        mk = lambda s0, s2: _Chain(lam, mp.mpf(T) / mp.mpf(s2), mp.mpf(s0), mp.mpf(s2))  # noqa: E731
+        self.w = [mk(a, b) for a, b in zip(_GROUPS["s0"], _GROUPS["s2"])]
+        self.b = [mk(a, b) if mp.mpf(b) > 0 else None for a, b in zip(_GROUPS["b0"], _GROUPS["b2"])]
+        if stationary:
+            for ch in self.w + [c for c in self.b if c is not None]:
+                ch.s0 = ch.cinf
+        self.beta = self.w[0].beta
+
+    def stats(self, nn, mm):
+        """Lists (C_n, C_m, c_hi, width, D_hi) of the weights and the bias entries of :func:`rt.delta_kernel`."""
+        def one(ch):
+            Cm = ch.C(mm)
+            return (ch.C(nn), Cm, rt.covariance(nn, mm, Cm, ch.rate, mp.exp), mp.exp(-ch.rate * (nn - mm)) * ch.v,
+                    rt.gram(nn, mm, Cm, ch.cinf, ch.rate, mp.expm1))
+        w = [list(x) for x in zip(*(one(ch) for ch in self.w))]
+        return w, [None if ch is None else one(ch)[:4] for ch in self.b]
+
+    def delta(self, duals, k0, nn, mm, gl):
+        w, b = self.stats(nn, mm)
+        return rt.delta_kernel(*k0, *w, 2, duals, *gl, bias=b)
+
+    def difference(self, duals, k0, nn, mm):
+        w, b = self.stats(nn, mm)
+        return rt.delta_kernel_difference(*k0, *w[:4], 2, duals, bias=b)
+
+    def output(self, duals, k0, lag_factor):
+        """G at the stationary variances with cross covariances a_g^lag c_inf,g (lag_factor(ch))."""
+        C = [ch.cinf for ch in self.w]
+        c = [lag_factor(ch) * ch.cinf for ch in self.w]
+        b = [None if ch is None else (ch.cinf, ch.cinf, lag_factor(ch) * ch.cinf) for ch in self.b]
+        return rt.output_kernel(*k0, C, C, c, 2, duals, b)
+
+
+def _groups_integral_form(name):
+    duals = MpDuals(get_activation(name))
+    ident = f"proximal.{name}.groups.integral_form"
+
+    def evaluate(p):
+        g = p["groups"]
+        return g.delta(duals, p["k0"], p["n"], p["m"], gauss_legendre01(48)), g.difference(duals, p["k0"], p["n"], p["m"])
+
+    def check():
+        rng = rng_for(ident)
+        with mp.workdps(70):
+            g = _Groups(mp.mpf(2) + rng.random(), mp.mpf("0.3"))
+            pts = [{"groups": g, "k0": _inputs(rng), "n": 3, "m": 1}, {"groups": g, "k0": _inputs(rng, True), "n": 2, "m": 2},
+                   {"groups": g, "k0": _inputs(rng), "n": 4, "m": 4}]
+        return sampled(evaluate, pts, digits=40)
+    return custom_identity(ident, f"{name}: groups: int_0^1 2u sum_g w_g dG/dc_g [c_hi - w u^2] du (the recursion with the widths as "
+                           "propagators) = G(c_hi) - G(c_hi - w), L=2",
+                           r"\int_0^1 2u\sum_g w_g\,\partial_{c_g}G\,du = G(c_{hi}) - G(c_{hi}-w)", check)
+
+
+def _groups_lambda_limit(name):
+    duals = MpDuals(get_activation(name))
+    ident = f"proximal.{name}.groups.lambda_limit.ndk"
+    T_ = mp.mpf("0.3")
+
+    def pair(lam, k0, tt, ss, gl):
+        g = _Groups(lam, T_)
+        lhs = lam * g.beta * g.delta(duals, k0, lam * tt, lam * ss, gl)
+        s0, s2 = [ch.s0 for ch in g.w], [ch.s2 for ch in g.w]
+        bias = ([ch.s0 if ch else 0 for ch in g.b], [ch.s2 if ch else 0 for ch in g.b])
+        C_tt, C_ss, C_ts, D_C, groups = layer_priors(tt, ss, s0, s2, T_, mp.exp, mp.expm1, bias=bias)
+        rhs = layer_kernels(*k0, C_tt, C_ss, C_ts, 2, duals, bias=groups)[3]
+        return lhs, rhs
+
+    def check():
+        rng = rng_for(ident)
+        with mp.workdps(100):
+            gl = gauss_legendre01(12)
+            k0 = _inputs(rng)
+            tt, ss = mp.mpf("1.3"), mp.mpf("0.4")
+            lhs, rhs = pair(mp.mpf(10) ** 30, k0, tt, ss, gl)
+            res = abs(lhs - rhs) / abs(rhs)
+            e1 = abs(mp.fsub(*pair(mp.mpf(1000), k0, tt, ss, gl)))
+            e2 = abs(mp.fsub(*pair(mp.mpf(2000), k0, tt, ss, gl)))
+        order = float(mp.log(e1 / e2, 2))
+        if not (res < mp.mpf(10) ** -25 and abs(order - 1) < 0.05):
+            return "failed", float(res), f"residual {mp.nstr(res, 3)} at lambda = 1e30, order {order:.3f}"
+        return "sampled", float(res), f"lambda = 1e30; measured order {order:.3f} (lambda 1000 -> 2000)"
+    return custom_identity(ident, f"{name}: groups: lambda beta DeltaK(lambda t, lambda s) -> K^d(t, s) with biases and per-layer "
+                           "variances, order 1/lambda, L=2",
+                           r"\lambdaeta\,\Delta K(\lambda t,\lambda s)	o K^d(t,s)", check)
+
+
+def _groups_sum_rule(name):
+    duals = MpDuals(get_activation(name))
+    ident = f"proximal.{name}.groups.sum_rule"
+
+    def lags(g, k0, gl, tol):
+        out, k = [], 0
+        slow = max(ch.a for ch in g.w + [c for c in g.b if c is not None])
+        while True:
+            out.append(g.delta(duals, k0, k, 0, gl))
+            k += 1
+            if slow ** k < mp.mpf(10) ** -tol:
+                return out
+
+    def evaluate(p):
+        g, k0 = p["groups"], p["k0"]
+        total = mp.fsum(lags(g, k0, gauss_legendre01(56), 48))
+        return total, g.output(duals, k0, lambda ch: 1) + g.output(duals, k0, lambda ch: ch.a)
+
+    def check():
+        rng = rng_for(ident)
+        with mp.workdps(60):
+            g = _Groups(mp.mpf("0.5"), mp.mpf(2), stationary=True)    # kappa_g >= 1.3: a_g <= 0.28
+            pts = [{"groups": g, "k0": _inputs(rng)}, {"groups": g, "k0": _inputs(rng, True)}]
+            tier = sampled(evaluate, pts, digits=40)
+            # foil: one common lag-one factor (the readout's) for every group
+            k0 = pts[0]["k0"]
+            foil = g.output(duals, k0, lambda ch: 1) + g.output(duals, k0, lambda ch: g.w[-1].a)
+            miss = abs(mp.fsum(lags(g, k0, gauss_legendre01(56), 48)) - foil)
+        if miss < mp.mpf(10) ** -6:
+            return "failed", float(miss), "the one-rate foil passes"
+        return tier
+    return custom_identity(ident, f"{name}: groups: stationary sum_k DeltaK(lag k) = G(c_inf) + G(a c_inf), each group at its own "
+                           "c_inf,g and a_g c_inf,g, L=2",
+                           r"\sum_{k\ge0}\Delta K(k) = G(c_\infty) + G(a\circ c_\infty)", check)
+
+
 def identities(names):
     """MPL identities: the symbolic ones, and the sampled ones for ``names`` among linear, relu, erf."""
     out = _symbolic_identities()
     for name in [n for n in SAMPLED_ACTIVATIONS if n in names]:
         out += [_integral_form(name), _lambda_limit(name), _beta_limit(name), _sum_rule(name), _psd(name),
-                _equilibrium(name)]
+                _equilibrium(name), _groups_integral_form(name), _groups_lambda_limit(name), _groups_sum_rule(name)]
     return out
