@@ -333,16 +333,17 @@ class NDK:
         res = self._result(tt, np.hstack([train, test]), Xt, "volterra, radau iia", started, est, info,
                            rtol=rtol, atol=atol)
         if cov:
-            self._trajectory_cov(res, tt, X_test, Xt, rtol, atol, int(m), cov == "full")
+            self._trajectory_cov(res, tt, X_test, Xt, rtol, atol, int(m), cov)
         return res
 
-    def _trajectory_cov(self, res, tt, X_test, Xt, rtol, atol, m, full):
+    def _trajectory_cov(self, res, tt, X_test, Xt, rtol, atol, m, cov):
         """Add the ensemble variance along the trajectory (THEORY_NEXT §A; symndk.dynamics.covariance) to
-        ``res``: extras ``train_var``, ``test_var`` (``test_cov`` when full) and ``var_error_estimate``;
-        ``error_estimate`` becomes the larger of the two estimates."""
+        ``res``: extras ``train_var`` (not for ``cov="test"``), ``test_var`` (``test_cov`` for "full") and
+        ``var_error_estimate``; ``error_estimate`` becomes the larger of the two estimates."""
         from symndk.dynamics.covariance import trajectory_cov
 
-        out = trajectory_cov(self.kernel(X_test), np.vstack([self.X_train, Xt]), tt, rtol, atol, max(m, 6), full=full)
+        out = trajectory_cov(self.kernel(X_test), np.vstack([self.X_train, Xt]), tt, rtol, atol, max(m, 6),
+                             full=cov == "full", test_only=cov == "test")
         res.extras.update({k: out[k] for k in ("train_var", "test_var", "test_cov") if k in out})
         res.extras["var_error_estimate"] = out["error_estimate"]
         res.error_estimate = max(res.error_estimate, out["error_estimate"])
@@ -399,8 +400,11 @@ class NDK:
 
     @staticmethod
     def _cov_mode(cov):
-        if cov not in (False, True, "full"):
-            raise SymndkError(f"cov must be False, True or 'full', got {cov!r}")
+        """``cov``: False; True (train_var, test_var); "full" (and test_cov); "test" (test_var only: along a
+        T > 0 trajectory it costs Q rows instead of P + Q, each about one mean solve; the closed forms give
+        train_var too, at no cost)."""
+        if cov not in (False, True, "full", "test"):
+            raise SymndkError(f"cov must be False, True, 'full' or 'test', got {cov!r}")
         return cov
 
     def ntk_dynamics(self, times, X_test=None, cov=False) -> Result:

@@ -3,7 +3,9 @@
 Also writes the NTK and NNGP equilibria, so one file has the whole story. ``--cov`` adds the ensemble
 spread of one network's output (``NDK.predict(cov=True)``): ``train_var`` (n, P), ``test_var`` (n, Q),
 ``var_error_estimate`` and the end points' ``{nngp,ntk}_equilibrium_{train,test}_var``; ``--cov full``
-also ``test_cov`` (n, Q, Q). The covariance is the same for every output column of a (P, K) ``y``.
+also ``test_cov`` (n, Q, Q); ``--cov test`` only ``test_var`` along the trajectory (Q adjoint rows instead
+of P + Q: at P = 1000, Q = 2 about 500 times cheaper). The covariance is the same for every output column
+of a (P, K) ``y``.
 
 Example:
     >>> import argparse
@@ -11,8 +13,8 @@ Example:
     >>> a = p.parse_args(["--task", "synthetic:4,0.5", "--times", "0:100:5", "--out", "run"])
     >>> a.data, a.times, a.depth, a.rtol, a.cov
     ('synthetic:4,0.5', '0:100:5', 2, 1e-10, None)
-    >>> p.parse_args(["--cov"]).cov, p.parse_args(["--cov", "full"]).cov
-    ('var', 'full')
+    >>> p.parse_args(["--cov"]).cov, p.parse_args(["--cov", "full"]).cov, p.parse_args(["--cov", "test"]).cov
+    ('var', 'full', 'test')
 """
 from __future__ import annotations
 
@@ -27,9 +29,10 @@ def add_arguments(parser):
                         help="start:stop:num (evenly spaced) or a comma list, sorted, >= 0")
     parser.add_argument("--rtol", type=float, default=1e-10)
     parser.add_argument("--atol", type=float, default=1e-12)
-    parser.add_argument("--cov", nargs="?", const="var", choices=("var", "full"),
-                        help="also the variance of one network's output across the ensemble (train_var, test_var); "
-                             "'full': the (Q, Q) test covariance too (costs one adjoint solve per time)")
+    parser.add_argument("--cov", nargs="?", const="var", choices=("var", "full", "test"),
+                        help="also the variance of one network's output across the ensemble (train_var, test_var; "
+                             "each row costs about one mean solve); 'full': the (Q, Q) test covariance too; "
+                             "'test': test_var only (Q rows instead of P + Q)")
     parser.add_argument("--out", default="symndk-solution", metavar="PREFIX",
                         help="writes PREFIX.npz and PREFIX.json (default: ./symndk-solution)")
 
@@ -75,7 +78,7 @@ def run(args) -> int:
 
     net = symndk.Network(**{o.field: getattr(args, o.field) for o in OPTIONS})
     ndk = symndk.NDK(net, X, y, T=args.T)
-    cov = {None: False, "var": True, "full": "full"}[args.cov]
+    cov = {None: False, "var": True, "full": "full", "test": "test"}[args.cov]
     res = ndk.predict(times, Xt, rtol=args.rtol, atol=args.atol, cov=cov)
     for kind in ("nngp", "ntk"):  # the two ends, in the same files
         eq = ndk.equilibrium(kind, Xt, cov=bool(cov))
