@@ -4,6 +4,7 @@
     python benchmarks/scale.py predict  [--P 2000 5000]              # time and peak memory of predict
     python benchmarks/scale.py sweep    [--workers 2]                # Dask LocalCluster vs serial
     python benchmarks/scale.py float32  [--P 2000]                   # float32 vs float64 static kernels
+    python benchmarks/scale.py panel    [--P 2000] [--r 12]           # Volterra panel solve vs K and threads
 
 ``static``: P random inputs in N0 = 784 dimensions, depth 2, ReLU and erf, float64, sigma^2 = 1, both
 kernels (NNGP and NTK) from one call on each side. The baseline is neural-tangents 0.6.5 (jitted
@@ -19,6 +20,12 @@ ratio, error relative to the largest entry and elementwise, and at rho = 1 - 1e-
 ``predict``: random inputs (N0 = 784), ReLU L = 3, gamma = 1e-3 (T = 1e-3, sigma^2 = 1), times up to
 20 / gamma, rtol 1e-8; each P in a fresh process, its wall time and peak resident memory (ru_maxrss).
 The baseline is P = 500 in the same run (the scaling exponent is printed).
+
+``panel``: one Radau panel solve of the Volterra solver (:class:`symndk.dynamics.volterra.StiffSolver`,
+m = 12, GMRES with the block-diagonal preconditioner) on a stand-in basis of r P x P matrices (powers of
+a random Gram matrix, decaying), for K = 1, 4, 16 right-hand sides on 1 and 2 threads
+(``volterra.WORKERS``), interleaved; the baseline is K = 1 on one thread. Wall and CPU seconds per
+panel and per right-hand side, and the 1 -> 2 thread wall ratio.
 
 ``sweep``: the early-stopping style map (a grid of Network x T, ``symndk.sweep``) on a 2-worker
 ``LocalCluster`` against the serial run of the same grid: identical results and the speed-up.
@@ -249,6 +256,37 @@ def float32(args):
                   f"rel. error at rho = 1-1e-8 {e_near:.1e}")
 
 
+def panel(args):
+    from threadpoolctl import threadpool_limits
+
+    from symndk.dynamics import volterra
+    rng = np.random.default_rng(0)
+    m, P, r = 12, args.P, args.r
+    X = rng.standard_normal((P, 50))
+    gram = X @ X.T / 50 + 0.1 * np.eye(P)
+    B = np.stack([np.exp(-0.3 * k) * np.linalg.matrix_power(gram / P, k % 3 + 1) for k in range(r)])
+    G = 0.01 * rng.standard_normal((r, m, m)) + 0.05 * np.eye(m)
+    print(f"panel solve: P = {P}, r = {r}, m = {m} (m P = {m * P} unknowns per right-hand side), "
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, best and median of {args.repeat}")
+    runs = {}
+    with threadpool_limits(1, "blas"):
+        solver = volterra.StiffSolver(B)
+        solver.solve(G, rng.standard_normal((m * P, 2)))            # eigenbasis of the preconditioner, once
+        for _ in range(args.repeat):
+            for K in (1, 4, 16):
+                rhs = rng.standard_normal((m * P, K))
+                for workers in (1, 2):
+                    volterra.WORKERS = workers
+                    runs.setdefault((K, workers), []).append(_timed(lambda: solver.solve(G, rhs)))
+    base = min(w for w, _ in runs[1, 1])
+    for (K, workers), v in sorted(runs.items()):
+        wall, cpu = (np.array(x) for x in zip(*v))
+        print(f"K = {K:2d}, {workers} thread(s): {wall.min() * 1e3:7.1f} ms wall (median {np.median(wall) * 1e3:7.1f}), "
+              f"{cpu.min() * 1e3:7.1f} ms CPU; per right-hand side {wall.min() / K * 1e3:6.1f} ms = "
+              f"{wall.min() / K / base:.2f} x (K = 1, 1 thread)" +
+              (f"; 2 / 1 threads {wall.min() / min(w for w, _ in runs[K, 1]):.2f}" if workers == 2 else ""))
+
+
 def _warm():
     """One tiny trajectory per activation (imports, generated kernels, solver set-up), untimed."""
     import symndk
@@ -308,11 +346,15 @@ def main(argv=None):
     f.add_argument("--P", type=int, default=2000)
     f.add_argument("--N0", type=int, default=784)
     f.add_argument("--repeat", type=int, default=3)
+    n = sub.add_parser("panel")
+    n.add_argument("--P", type=int, default=2000)
+    n.add_argument("--r", type=int, default=12)
+    n.add_argument("--repeat", type=int, default=3)
     w = sub.add_parser("sweep")
     w.add_argument("--workers", type=int, default=2)
     w.add_argument("--n", type=int, default=15, help="training examples per class (digits 0 vs 1)")
     args = ap.parse_args(argv)
-    {"static": static, "predict": predict, "sweep": sweep, "float32": float32}[args.what](args)
+    {"static": static, "predict": predict, "sweep": sweep, "float32": float32, "panel": panel}[args.what](args)
 
 
 if __name__ == "__main__":

@@ -178,3 +178,33 @@ def test_coefficient_scale_cholesky_route_matches_the_explicit_solve():
     got = _coefficient_scale(k, y, t_end, ntk_eigh(k))
     assert got == pytest.approx(max(plateau, equilibrium), rel=1e-10)
     assert equilibrium > plateau
+
+
+def test_panel_products_split_among_threads_are_the_plain_sums(monkeypatch):
+    """The history/operator product and the preconditioner, their columns split among threads, against
+    einsum and against the exact inverse: with B_k = V diag(d_k) V^T the block-diagonal preconditioner
+    inverts the panel operator, whose dense form is I + sum_k G^k (x) B_k."""
+    from symndk.dynamics import volterra
+    from symndk.dynamics.volterra import StiffSolver, _apply
+
+    monkeypatch.setattr(volterra, "PARALLEL_MIN", 1)                # split even these small products
+    rng = np.random.default_rng(3)
+    r, m, P, K = 3, 4, 60, 5
+    V = np.linalg.qr(rng.standard_normal((P, P)))[0]
+    B = np.stack([V @ np.diag(rng.uniform(0.1, 2.0, P)) @ V.T for _ in range(r)])
+    Z = rng.standard_normal((m, r, P, K))
+    G = 0.3 * rng.standard_normal((r, m, m))
+    x = rng.standard_normal((m * P, K))
+    expected = np.einsum("kqp,ikpc->iqc", B, Z)
+    dense = np.einsum("kab,kpq->apbq", G, B).reshape(m * P, m * P) + np.eye(m * P)
+    for workers in (1, 2, 3):
+        monkeypatch.setattr(volterra, "WORKERS", workers)
+        np.testing.assert_allclose(_apply(B, Z), expected, rtol=0, atol=1e-12)
+        solver = StiffSolver(B, basis=V)
+        solver.basis = solver._basis(G)
+        Ax = solver._matmat(G, x)
+        np.testing.assert_allclose(Ax, dense @ x, rtol=0, atol=1e-12)
+        pre = solver._blockdiag(G)
+        np.testing.assert_allclose(pre(Ax), x, rtol=0, atol=1e-10)
+        np.testing.assert_allclose(pre(Ax[:, 1]), x[:, 1], rtol=0, atol=1e-10)   # one column: same map
+    assert np.abs(_apply(B[:, ::-1], Z) - expected).max() > 1e-3                  # foil: the rows reversed

@@ -32,6 +32,10 @@ Example (scalar kernel K = lam: r = exp(-lam t) Y):
 """
 from __future__ import annotations
 
+import functools
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -96,18 +100,61 @@ class Solution:
         return out[..., 0] if self.vector else out
 
 
+#: threads of the panel products (the cores this process may use); BLAS itself stays on one thread
+WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+#: multiply-adds below which a product stays on the calling thread (a hand-off costs ~50 us)
+PARALLEL_MIN = 1 << 22
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(WORKERS, thread_name_prefix="symndk-panel")
+
+
+def _by_columns(part, columns: int, work: int) -> None:
+    """Run ``part(j0, j1)`` over ``WORKERS`` contiguous column ranges of ``range(columns)`` in threads
+    (numpy and BLAS release the GIL; each part writes its own columns), or once on this thread when
+    ``work`` (multiply-adds) is small, one thread is available, or this already is a pool thread."""
+    n = min(WORKERS, columns, max(1, work // PARALLEL_MIN))
+    if n <= 1 or threading.current_thread().name.startswith("symndk-panel"):
+        part(0, columns)
+        return
+    edges = np.linspace(0, columns, n + 1).astype(int)
+    for f in [_pool().submit(part, a, b) for a, b in zip(edges[:-1], edges[1:])]:
+        f.result()
+
+
 def _apply(B, Z):
     """sum_k B[k] @ Z[i, k] for every i: (n, rows, K) from the basis B (r, rows, P) (any strides: the
     solver's training block is a strided view, never copied) and Z (n, r, P, K).
 
     Computed as sum_k Z_k^T B_k^T: one GEMM per k with the long side of B_k contiguous (measured
-    1.5x faster than B_k @ Z_k at P = 2000), accumulated into one (n K, rows) array."""
+    1.5x faster than B_k @ Z_k at P = 2000), accumulated into one (n K, rows) array; the rows of B
+    are split among the cores (:func:`_by_columns`), so the cost is linear in n K and divided by the
+    cores."""
     n, r, P, K = Z.shape
     Zt = Z.transpose(1, 0, 3, 2).reshape(r, n * K, P)
-    out = Zt[0] @ B[0].T
-    for k in range(1, r):
-        out += Zt[k] @ B[k].T
+    out = np.empty((n * K, B.shape[1]))
+
+    def part(j0, j1):
+        acc = Zt[0] @ B[0, j0:j1].T
+        for k in range(1, r):
+            acc += Zt[k] @ B[k, j0:j1].T
+        out[:, j0:j1] = acc
+
+    _by_columns(part, B.shape[1], r * n * K * P * B.shape[1])
     return out.reshape(n, K, -1).transpose(0, 2, 1)
+
+
+def _times(Y, V):
+    """Y @ V for Y (n, P) and V (P, Q), its columns split among the cores (:func:`_by_columns`)."""
+    out = np.empty((Y.shape[0], V.shape[1]))
+
+    def part(j0, j1):
+        out[:, j0:j1] = Y @ V[:, j0:j1]
+
+    _by_columns(part, V.shape[1], Y.shape[0] * V.size)
+    return out
 
 
 def _near(sol, targets, p):
@@ -148,17 +195,17 @@ def _far(sol, targets, p):
     """Far-field part (panels <= p - 2) of the history sums Z[i, k] for targets in panel p."""
     ck, n_t = sol.ck, len(targets)
     r = ck.basis.shape[0]
-    far = sol.far_panel <= p - 2
+    far = slice(np.searchsorted(sol.far_panel, p - 2, side="right"))   # panels are stored in order: a prefix
     P, K = sol.U.shape[2:]
-    if not np.any(far):
+    if far.stop == 0:
         return np.zeros((n_t, r, P, K))
     s, w, u = sol.far_s[far], sol.far_w[far], sol.far_u[far]
     if sol.far_src is not None:                          # tabulated kernel: b-contraction cached
         beta = ck.weights_grid(targets, s, sol.far_src[far])
     else:
         beta = ck.weights(np.repeat(targets, s.size), np.tile(s, n_t)).reshape(n_t, s.size, r)
-    return ((beta * w[None, :, None]).transpose(0, 2, 1).reshape(n_t * r, s.size) @ u.reshape(s.size, P * K)
-            ).reshape(n_t, r, P, K)
+    return _times((beta * w[None, :, None]).transpose(0, 2, 1).reshape(n_t * r, s.size), u.reshape(s.size, P * K)
+                  ).reshape(n_t, r, P, K)
 
 
 def _history(sol, targets, p):
@@ -246,12 +293,11 @@ class StiffSolver:
         M = np.einsum("kab,ki->iab", G, D)
         M += np.eye(m)
         Minv = np.linalg.inv(M)
-        def apply(y):
-            if y.ndim == 2:                              # K columns
-                Yv = np.matmul(V.T, y.reshape(m, self.P, -1))                          # (m, P, K)
-                Z = np.matmul(Minv, Yv.transpose(1, 0, 2))                             # (P, m, K)
-                return np.matmul(V, Z.transpose(1, 0, 2)).reshape(y.shape)
-            return (np.einsum("iab,bi->ai", Minv, y.reshape(m, self.P) @ V) @ V.T).ravel()
+        def apply(y):                                    # y (m P,) or (m P, K): two products with V for all
+            K = 1 if y.ndim == 1 else y.shape[1]         # m K columns (each reads V once)
+            Yv = _times(y.reshape(m, self.P, K).transpose(0, 2, 1).reshape(m * K, self.P), V)  # (m K, P)
+            Z = np.einsum("iab,bki->aki", Minv, Yv.reshape(m, K, self.P))
+            return _times(Z.reshape(m * K, self.P), V.T).reshape(m, K, self.P).transpose(0, 2, 1).reshape(y.shape)
         return apply
 
     def _block_gmres(self, G, rhs, precond, max_iter):
