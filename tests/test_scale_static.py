@@ -97,3 +97,31 @@ def test_float32_path_within_its_stated_accuracy(small_tasks):
             assert 1e-9 < err < 2e-6, err  # single precision: not float64 (foil), within the stated 1e-6 scale
     with pytest.raises(SymndkError, match="dtype must be"):
         static_kernels(X, dtype="float16")
+
+
+@pytest.mark.parametrize("activation", ["relu", "erf"])
+def test_out_of_core_results_equal_the_in_memory_ones(small_tasks, monkeypatch, tmp_path, activation):
+    """Over the memory cap the results are written band by band to memory-mapped .npy files: the same
+    values as in memory, both within the textbook closed forms (an independent route)."""
+    rng = np.random.default_rng(13)
+    X1, X2 = rng.standard_normal((150, 30)), rng.standard_normal((40, 30))
+    ref = static_kernels(X1, X2, activation=activation, depth=2)
+    monkeypatch.setattr(static, "BAND", 64)                      # several Gram bands per task
+    got = static_kernels(X1, X2, activation=activation, depth=2, memory=1e5, folder=tmp_path)
+    for part, X2_ in (("train", None), ("test", X2)):
+        textbook = dict(zip(("nngp", "ntk"), _textbook(X1, X2_, activation, 2, 1.0)))
+        off = ~np.eye(*textbook["ntk"].shape, dtype=bool) if X2_ is None else slice(None)
+        for k in ("nngp", "ntk"):
+            a, b = getattr(getattr(got, k), part), getattr(getattr(ref, k), part)
+            assert isinstance(a, np.memmap) and not isinstance(b, np.memmap)
+            assert np.abs(a - b).max() <= 1e-15 * np.abs(b).max()
+            assert np.abs(a - textbook[k])[off].max() < 1e-13 * np.abs(textbook[k]).max()
+            assert np.array_equal(np.load(tmp_path / f"{k}_{part}.npy", mmap_mode="r"), a)
+    assert not isinstance(static_kernels(X1, activation=activation, memory=1e9).ntk.train, np.memmap)  # under the cap
+    private = static_kernels(X1, activation=activation, memory=0).ntk.train     # no folder: unlinked temporary file
+    assert isinstance(private, np.memmap) and np.array_equal(private, ref.ntk.train)
+    for bad in (-1, "1GB", True):
+        with pytest.raises(SymndkError, match="memory must be"):
+            static_kernels(X1, memory=bad)
+    with pytest.raises(SymndkError, match="give memory"):
+        static_kernels(X1, folder=tmp_path)
