@@ -99,9 +99,10 @@ class KernelPair(NamedTuple):
 def _gram0(A, B, qa, qb, k0):
     """D_0 = qa qb - k0^2 for rows A and columns B; nearly collinear pairs recomputed from B - A
     (identical inputs are set to 0 by the caller: see :func:`_block`)."""
-    D = qa[:, None] * qb[None, :]
-    D -= k0 * k0
-    near = D < (NEAR * qa)[:, None] * qb[None, :]
+    prod = qa[:, None] * qb[None, :]   # one broadcast product (4x a plain one's cost)
+    D = k0 * k0
+    np.subtract(prod, D, out=D)
+    near = D < NEAR * prod
     i, j = np.nonzero(near) if near.any() else ((), ())
     if len(i):
         n0 = A.shape[1]
@@ -220,6 +221,7 @@ def _block(A, B, duals, depth, sigma_sq, same, bias_sq=0.0, folder=None, names=(
     outs = tuple(_result(P, Q, A.dtype, folder, name) for name in names)
     rows_per_task = max(8, min(ROWS, P // (4 * WORKERS)))
     overflow = []
+    diagonal = np.arange(rows_per_task)
 
     def task(r0):
         r1 = min(r0 + rows_per_task, P)
@@ -234,6 +236,8 @@ def _block(A, B, duals, depth, sigma_sq, same, bias_sq=0.0, folder=None, names=(
                 K0 = A[rows] @ B[c0 + j0: c0 + min(j0 + band, Q - c0)].T
                 K0 /= n0
             k0 = K0[:, j0 % band: j0 % band + j1 - j0]
+            if same and j0 == 0:  # the diagonal is pinned afterwards: zeroed here, it takes no near-collinear path
+                k0[diagonal[: r1 - r0], diagonal[: r1 - r0]] = 0.0
             D0 = _gram0(A[rows], B[cols], qa0[rows], qb0[cols], k0)
             res = _recursion(k0, D0, qa0[rows, None], qb0[None, cols], [c[rows, None] for c in ca],
                              [c[None, cols] for c in cb], None, duals, sigma_sq, depth, bias_sq)
