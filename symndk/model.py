@@ -313,9 +313,6 @@ class NDK:
                                        cov=cov)
         if self.T == 0 and T_schedule is None:
             return self.ntk_dynamics(tt, X_test, cov=cov)
-        if T_schedule is not None and self.network.layered:
-            raise SymndkError("a T_schedule does not carry per-layer variances yet (one clock needs one "
-                              "rate T / sigma^2); give each variance as one number")
         if self._cov_mode(cov) and T_schedule is not None:
             raise SymndkError("cov=True with a T_schedule is not implemented (constant T, T = 0 and the end points "
                               "carry it)")
@@ -364,20 +361,25 @@ class NDK:
 
     def _schedule(self, tt, X_test, Xt, T_schedule, eta_schedule, rtol, atol, m, max_refine, started) -> Result:
         """The Volterra solve under a T(t) (and eta(t)) schedule: the reference kernel of gamma = 1
-        (T = sigma^2) read at the decay clock G(t) = int eta T / sigma^2 (docs/theory.md §E)."""
+        (T = sigma^2) read at the decay clock G(t) = int eta T / sigma^2 (docs/theory.md §E); per-layer
+        variances: T = the largest prior variance, each group at its rate ratio (the clocks are proportional)."""
         from symndk.dynamics import solvers
         from symndk.dynamics.schedule import Clock
         from symndk.dynamics.twotime import TwoTimeKernel
 
         net = self.network
-        clock = Clock(T_schedule, eta_schedule, net.sigma_sq, float(tt[-1]))
+        # per-layer variances: every group's clock is G_g = (ref / sigma_g^2) G with G = int eta T / ref, so the
+        # reference kernel is the network at T = ref = the largest prior variance (slowest group: rate 1)
+        ref = max(net.per_layer("sigma_sq") + net.per_layer("bias_sigma_sq")) if net.layered else net.sigma_sq
+        clock = Clock(T_schedule, eta_schedule, ref, float(tt[-1]))
         if tt[-1] > 0 and not clock.G_end > 0:
             raise SymndkError("T_schedule is 0 throughout: that is gradient flow, use T=0 (ntk_dynamics)")
         _, key = self._test(X_test)
         key = (key, "clock")
         if key not in self._kernels:
-            k = TwoTimeKernel(self.X_train, Xt, net.activation, net.depth, net.sigma0_sq, net.sigma_sq, net.sigma_sq,
-                              net.bias)
+            (w0, b0), (w2, b2) = net.variances(), net.variances(True)
+            k = TwoTimeKernel(self.X_train, Xt, net.activation, net.depth, w0, w2, ref,
+                              None if b2 is None else (b0, b2))
             k.on_compress = self._count_compression
             self._kernels[key] = k
             self.builds["kernels"] += 1
@@ -512,14 +514,17 @@ class NDK:
 
         ``extras``: ``digits`` (certified significant digits per time), ``train_str``/``test_str``
         (decimal strings with that many digits). Floats are taken as the binary numbers they are.
+        Biases and per-layer variances are carried (the same runtime recursion, one prior and one
+        propagator per group; docs/theory.md §B).
         """
         from symndk.certified.general import reference_predict
 
-        self._no_bias("reference")
         net = self.network
         Xt, _ = self._test(X_test)
-        run = lambda y: reference_predict(self.X_train, y, Xt, net.activation, net.depth, net.sigma0_sq,  # noqa: E731
-                                          net.sigma_sq, self.T, times, dps=dps, **options)
+        lists = lambda v: list(v) if isinstance(v, tuple) else v  # noqa: E731
+        bias = None if net.bias is None else tuple(map(lists, net.bias))
+        run = lambda y: reference_predict(self.X_train, y, Xt, net.activation, net.depth, lists(net.sigma0_sq),  # noqa: E731
+                                          lists(net.sigma_sq), self.T, times, dps=dps, bias=bias, **options)
         if self.y_train.ndim == 1:
             return run(self.y_train)
         cols = [run(self.y_train[:, k]) for k in range(self.y_train.shape[1])]   # one certified solve per column

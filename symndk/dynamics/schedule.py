@@ -24,6 +24,14 @@ Cost: one compression over [0, G(t_end)] as for a constant T, plus clock evaluat
 
 With eta alone (constant T) this is a change of time, tau(t) = int_0^t eta: fbar_eta(t) = fbar(tau(t)).
 
+Biases and per-layer variances (docs/theory.md §B, §E): every group g decays at gamma_g(t) = T(t) / sigma_g^2,
+so C_g(t, s) = e^{-int_s^t eta gamma_g} C_g(s, s), d/dt C_g(t, t) = -2 eta gamma_g C_g + 2 eta T. Since T(t) is
+shared, the clocks are proportional: G_g(t) = (sigma_ref^2 / sigma_g^2) G(t) with G = int eta T / sigma_ref^2.
+So the whole network is the constant-T network at T = sigma_ref^2 (every group at its own rate
+sigma_ref^2 / sigma_g^2) read at the one clock G: :meth:`symndk.model.NDK.predict` takes sigma_ref^2 = the
+largest prior variance (the slowest group has rate 1, the compression's clock) for a per-layer network,
+sigma^2 for a scalar one (biases then ride on the weights' clock at the rate ratio sigma^2 / sigma_b^2).
+
 * :class:`Schedule` -- a function of time >= 0 from a callable or a (times, values) table, as
   piecewise Chebyshev polynomials with their exact antiderivative (tables: linear between knots,
   constant after the last one).
