@@ -70,6 +70,18 @@ class _Adjoint:
     def weights(self, sig, sig_src):
         return self.tk.weights(self.t - np.asarray(sig_src, float), self.t - np.asarray(sig, float))
 
+    def source_table(self, sig_src):
+        """What the far field keeps per source point: only its lag. The table's slow variable
+        b = e^{-gamma s} belongs here to the *target* (s = t - sigma), so :meth:`weights_grid`
+        contracts it once per target instead of once per pair."""
+        return np.asarray(sig_src, float)
+
+    def weights_grid(self, sig, sig_src, src=None):
+        """(n_t, n_s, r) weights at all pairs (sigma_i, sigma'_q): the table's own grid evaluation with
+        the roles of target and source exchanged (lag sigma_i - sigma'_q, b at the target)."""
+        sig, sig_src = np.asarray(sig, float), np.asarray(sig_src, float)
+        return self.tk.weights_grid(-sig_src, -sig, self.tk.source_table(self.t - sig)).transpose(1, 0, 2)
+
 
 class _Rows:
     """A view of a tabulated kernel restricted to some rows (same weights)."""
