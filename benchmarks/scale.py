@@ -25,7 +25,8 @@ The baseline is P = 500 in the same run (the scaling exponent is printed).
 m = 12, GMRES with the block-diagonal preconditioner) on a stand-in basis of r P x P matrices (powers of
 a random Gram matrix, decaying), for K = 1, 4, 16 right-hand sides on 1 and 2 threads
 (``volterra.WORKERS``), interleaved; the baseline is K = 1 on one thread. Wall and CPU seconds per
-panel and per right-hand side, and the 1 -> 2 thread wall ratio.
+panel and per right-hand side, and the 1 -> 2 thread wall ratio. ``--predict P`` (0: skip) then runs the
+``predict`` problem above (ReLU L = 3, K = 1) at that P on 1 and 2 panel threads, twice each, interleaved.
 
 ``sweep``: the early-stopping style map (a grid of Network x T, ``symndk.sweep``) on a 2-worker
 ``LocalCluster`` against the serial run of the same grid: identical results and the speed-up.
@@ -285,6 +286,18 @@ def panel(args):
               f"{cpu.min() * 1e3:7.1f} ms CPU; per right-hand side {wall.min() / K * 1e3:6.1f} ms = "
               f"{wall.min() / K / base:.2f} x (K = 1, 1 thread)" +
               (f"; 2 / 1 threads {wall.min() / min(w for w, _ in runs[K, 1]):.2f}" if workers == 2 else ""))
+    if args.predict:
+        import symndk
+        X, y = rng.standard_normal((args.predict, 784)), rng.standard_normal(args.predict)
+        ndk = symndk.NDK(symndk.Network("relu", 3, 1.0, 1.0), X, y, T=1e-3)
+        times = {1: [], 2: []}
+        for _ in range(2):
+            for workers in (1, 2):
+                volterra.WORKERS = workers
+                times[workers].append(_timed(lambda: ndk.predict(np.linspace(0.0, 20 / 1e-3, 11), rtol=1e-8)))
+        for workers, v in times.items():
+            print(f"predict P = {args.predict}, {workers} panel thread(s): wall {', '.join(f'{w:.1f}' for w, _ in v)} s, "
+                  f"CPU {', '.join(f'{c:.1f}' for _, c in v)} s (load average {os.getloadavg()[0]:.1f})")
 
 
 def _warm():
@@ -350,6 +363,7 @@ def main(argv=None):
     n.add_argument("--P", type=int, default=2000)
     n.add_argument("--r", type=int, default=12)
     n.add_argument("--repeat", type=int, default=3)
+    n.add_argument("--predict", type=int, default=1000)
     w = sub.add_parser("sweep")
     w.add_argument("--workers", type=int, default=2)
     w.add_argument("--n", type=int, default=15, help="training examples per class (digits 0 vs 1)")

@@ -208,3 +208,21 @@ def test_panel_products_split_among_threads_are_the_plain_sums(monkeypatch):
         np.testing.assert_allclose(pre(Ax), x, rtol=0, atol=1e-10)
         np.testing.assert_allclose(pre(Ax[:, 1]), x[:, 1], rtol=0, atol=1e-10)   # one column: same map
     assert np.abs(_apply(B[:, ::-1], Z) - expected).max() > 1e-3                  # foil: the rows reversed
+
+
+def test_panel_threads_work_in_a_forked_child(monkeypatch):
+    """A child forked after the parent started its panel threads starts its own (the parent's executor
+    would wait forever on threads that the child does not have)."""
+    import multiprocessing
+
+    from symndk.dynamics import volterra
+
+    monkeypatch.setattr(volterra, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(volterra, "WORKERS", 2)
+    rng = np.random.default_rng(4)
+    B, Z = rng.standard_normal((2, 30, 20)), rng.standard_normal((3, 2, 20, 1))
+    expected = np.einsum("kqp,ikpc->iqc", B, Z)
+    np.testing.assert_allclose(volterra._apply(B, Z), expected, rtol=0, atol=1e-12)   # the parent's threads
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        got = pool.apply_async(volterra._apply, (B, Z)).get(timeout=60)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)

@@ -32,7 +32,6 @@ Example (scalar kernel K = lam: r = exp(-lam t) Y):
 """
 from __future__ import annotations
 
-import functools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -106,9 +105,16 @@ WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 
 PARALLEL_MIN = 1 << 22
 
 
-@functools.cache
+_POOL: tuple[int, ThreadPoolExecutor] | None = None
+
+
 def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(WORKERS, thread_name_prefix="symndk-panel")
+    """This process's panel threads, started on first use (a forked child starts its own: the parent's
+    threads do not exist in it, and their executor would wait on them forever)."""
+    global _POOL
+    if _POOL is None or _POOL[0] != os.getpid():
+        _POOL = os.getpid(), ThreadPoolExecutor(WORKERS, thread_name_prefix="symndk-panel")
+    return _POOL[1]
 
 
 def _by_columns(part, columns: int, work: int) -> None:
