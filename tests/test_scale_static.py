@@ -75,6 +75,16 @@ def test_duplicates_between_test_and_train_rows_are_pinned(small_tasks):
     assert both.ntk.test[3, 3] != both.ntk.train[3, 3]  # foil: distinct inputs are not pinned
 
 
+def test_static_kernels_set_no_allocator_option(monkeypatch):
+    """No process-wide mallopt on a call (glibc's own adaptive thresholds, raised by one allocate/free)."""
+    def refuse():
+        raise AssertionError("static_kernels called mallopt")
+
+    monkeypatch.setattr(static, "reuse_heap", refuse)
+    X = np.random.default_rng(8).standard_normal((40, 10))
+    assert np.isfinite(static_kernels(X, X[:5], activation="erf").ntk.test).all()
+
+
 def test_heap_setting_can_be_switched_off(monkeypatch):
     monkeypatch.setenv("SYMNDK_MALLOPT", "0")
     static.reuse_heap.cache_clear()

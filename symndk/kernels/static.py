@@ -72,7 +72,10 @@ def warm_heap() -> None:
 
 @functools.cache
 def reuse_heap() -> bool:
-    """Let glibc reuse freed heap memory for the chunks' temporaries (once per process).
+    """Let glibc reuse freed heap memory for the chunks' temporaries (once per process), by a process-wide
+    ``mallopt``: for processes whose thresholds were fixed by $MALLOC_* variables, where glibc does not
+    adapt them (the Dask workers of :mod:`symndk.sweep.scheduler`); :func:`static_kernels` itself only
+    calls :func:`warm_heap`.
 
     By default glibc serves blocks >= 128 KiB by mmap and returns free heap above 128 KiB to the
     system, so every temporary of a chunk is page-faulted in afresh: the layer recursion ran 3x
@@ -174,7 +177,7 @@ def _twins(la, lb, same):
 
 #: entries per elementwise chunk: its temporaries (240 KiB) stay under NumPy's 256 KiB threshold for eliding
 #: temporaries (whose backtrace check made chained expressions 4-5x slower) and in L2, and are reused from
-#: the heap (:func:`reuse_heap`; with glibc's default 128 KiB mmap threshold each was page-faulted in afresh)
+#: the heap (:func:`warm_heap`; with glibc's initial 128 KiB mmap threshold each was page-faulted in afresh)
 CHUNK = 30000
 #: columns per Gram product of a task (a whole number of chunks): the working memory of a thread stays
 #: ROWS x BAND entries (1 MiB) whatever Q; measured (P = 2000, one thread) 0.072 s vs 0.071 s in one product
