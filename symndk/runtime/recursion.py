@@ -182,6 +182,12 @@ def _is_zero(v) -> bool:
     return isinstance(v, (int, float)) and v == 0
 
 
+def _times(v, x):
+    """v x, skipping the product for a plain number v equal to 1 (the static kernels at sigma^2 = 1: x is
+    then returned exactly, as IEEE 1 * x is; a whole pass over the block saved)."""
+    return x if isinstance(v, (int, float)) and v == 1 else v * x
+
+
 class Layer(NamedTuple):
     """Kernels of layer l for the pair (x at time t, x' at time s)."""
 
@@ -221,13 +227,13 @@ def step(p: Layer, C_tt, C_ss, C_ts, duals, D_C=None, same=None, last=False, K_t
     """
     C_next = C_ts if C_next is None else C_next
     bias_next = bias if bias_next is None else bias_next
-    q1, q2, c = C_tt * p.K_tt, C_ss * p.K_ss, C_ts * p.K_ts
+    q1, q2, c = C_tt * p.K_tt, C_ss * p.K_ss, _times(C_ts, p.K_ts)
     if bias is not None and bias.C_ts is not None:
         q1, q2, c = q1 + bias.C_tt, q2 + bias.C_ss, c + bias.C_ts
         D_C = None
     D = None
     if D_C is not None and p.D is not None and hasattr(duals, "layer"):
-        gram = C_ts * C_ts * p.D if _is_zero(D_C) else D_C * p.K_tt * p.K_ss + C_ts * C_ts * p.D
+        gram = _times(C_ts * C_ts, p.D) if _is_zero(D_C) else D_C * p.K_tt * p.K_ss + C_ts * C_ts * p.D
         if last and hasattr(duals, "kernels"):
             K, Kdot = duals.kernels(q1, q2, c, gram)
         else:
@@ -243,7 +249,7 @@ def step(p: Layer, C_tt, C_ss, C_ts, duals, D_C=None, same=None, last=False, K_t
     if bias_next is not None:
         head = bias_next.prop_w * K if bias_next.prop_b is None else bias_next.prop_w * K + bias_next.prop_b
         return Layer(K_tt, K_ss, K, Kdot, head + C_next * Kdot * p.Theta_ts, D)
-    return Layer(K_tt, K_ss, K, Kdot, K + C_next * Kdot * p.Theta_ts, D)
+    return Layer(K_tt, K_ss, K, Kdot, K + _times(C_next, Kdot) * p.Theta_ts, D)
 
 
 def layers(k0_tt, k0_ss, k0_ts, C_tt, C_ss, C_ts, depth, duals, D_C=None, D_0=None, same=None, chains=None,
