@@ -101,7 +101,7 @@ class Solution:
 
 #: threads of the panel products (the cores this process may use); BLAS itself stays on one thread
 WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-#: multiply-adds below which a product stays on the calling thread (a hand-off costs ~50 us)
+#: multiply-adds below which a product stays on the calling thread (not worth a hand-off to the pool)
 PARALLEL_MIN = 1 << 22
 
 
