@@ -47,39 +47,61 @@ def _activation(name):
 
 
 class _Nets:
-    """B networks: hidden weights W[l] (B, N_{l-1}, N_l) and readout a (B, N_L), flattened views."""
+    """B networks as flat parameter rows (B, n_params): hidden weights W_l (N_{l-1}, N_l), the readout
+    a (N_L,), then the biases b_l (N_l,) and the output bias (1,) of the groups that have one
+    (``biased``, depth + 1 booleans)."""
 
-    def __init__(self, shapes, theta):
+    def __init__(self, shapes, biased):
         self.shapes = shapes
-        self.theta = theta                                     # (B, n_params)
+        self.biased = list(biased)
+        depth = len(shapes) - 1
+        self.bias_shapes = [(shapes[l][1],) if l < depth else (1,) for l in range(depth + 1) if self.biased[l]]
 
     @staticmethod
     def sizes(n0, width, depth):
         dims = [n0] + [width] * depth
         return [(dims[i], dims[i + 1]) for i in range(depth)] + [(width,)]
 
+    def group_sizes(self):
+        """Parameter counts per group, in the order of the flat rows (weights, then biases present)."""
+        return [int(np.prod(s)) for s in self.shapes + self.bias_shapes]
+
     def forward(self, theta, X, phi):
         B = theta.shape[0]
+        depth = len(self.shapes) - 1
+        off = sum(int(np.prod(s)) for s in self.shapes)
+        b = {}
+        for l in range(depth + 1):
+            if self.biased[l]:
+                size = self.shapes[l][1] if l < depth else 1
+                b[l], off = theta[:, off:off + size], off + size
         h, off = np.broadcast_to(X, (B,) + X.shape), 0
         for k, shp in enumerate(self.shapes[:-1]):
             size = shp[0] * shp[1]
             W = theta[:, off:off + size].reshape(B, *shp)
             off += size
             h = np.matmul(h if k == 0 else phi(h), W) / math.sqrt(shp[0])
-        a = theta[:, off:]
-        return np.einsum("bnw,bw->bn", phi(h), a) / math.sqrt(a.shape[1])
+            if k in b:
+                h = h + b[k][:, None, :]
+        a = theta[:, off:off + self.shapes[-1][0]]
+        out = np.einsum("bnw,bw->bn", phi(h), a) / math.sqrt(a.shape[1])
+        return out + b[depth] if depth in b else out
 
 
 def simulate_proximal(X_train, y_train, X_test, activation, depth, width, sigma0_sq, sigma_sq, T, lam, n_steps,
                       n_networks, inner: int = 400, seed: int = 0, batch: int = 200, accept_target: float = 0.4,
-                      sensitivity: bool = False):
+                      sensitivity: bool = False, bias=None):
     """Ensemble mean of the MPL predictor at steps 0..n_steps (see the module docstring).
 
     Args:
         X_train (P, N0), y_train (P,), X_test (Q, N0) or None.
         activation, depth, width: the network (every hidden layer ``width`` wide).
         sigma0_sq, sigma_sq, T, lam: initial and prior variances, temperature, proximal strength
-            (beta = 1/(2T), kappa = T/sigma^2).
+            (beta = 1/(2T), kappa = T/sigma^2); the variances may be lists of depth + 1 (W_1..W_L, readout).
+        bias: None, or (bias_sigma0_sq, bias_sigma_sq) (numbers or lists of depth + 1; 0: no bias in
+            that group): h_l = W_l phi(h_{l-1}) / sqrt(N_{l-1}) + b_l, f = a . phi(h_L) / sqrt(N_L) + b_out.
+            Every group g has its own a_g, v_g (kappa_g = T / sigma_g^2); the pCN proposal uses the
+            per-coordinate sqrt(v_g), so it still leaves the Gaussian factor invariant.
         n_steps, n_networks: MPL steps and ensemble size.
         inner: Metropolis iterations per step (first half adapts rho per network).
         sensitivity: also run ``2 inner`` iterations on the same seeds and report
@@ -96,27 +118,43 @@ def simulate_proximal(X_train, y_train, X_test, activation, depth, width, sigma0
     y_train = np.asarray(y_train, float)
     X_test = np.zeros((0, X_train.shape[1])) if X_test is None else np.asarray(X_test, float)
     out = _run(X_train, y_train, X_test, activation, depth, width, sigma0_sq, sigma_sq, T, lam, n_steps, n_networks,
-               inner, seed, batch, accept_target)
+               inner, seed, batch, accept_target, bias)
     if sensitivity:
         twice = _run(X_train, y_train, X_test, activation, depth, width, sigma0_sq, sigma_sq, T, lam, n_steps,
-                     n_networks, 2 * inner, seed, batch, accept_target)
+                     n_networks, 2 * inner, seed, batch, accept_target, bias)
         se = np.sqrt(out["train_se"] ** 2 + twice["train_se"] ** 2)[1:]
         out["inner_shift"] = float(np.max(np.abs(out["train"] - twice["train"])[1:] / np.maximum(se, 1e-300)))
         out["inner_twice"] = twice
     return out
 
 
+def _group_vectors(nets, depth, sigma0_sq, sigma_sq, T, lam, bias):
+    """Per-parameter (a, sqrt(v), sqrt(sigma0^2)) rows of the flat layout of ``nets``."""
+    each = lambda v: [float(x) for x in v] if isinstance(v, (list, tuple)) else [float(v)] * (depth + 1)  # noqa: E731
+    groups = list(zip(each(sigma0_sq), each(sigma_sq)))
+    if bias is not None:
+        groups += [g for g, on in zip(zip(each(bias[0]), each(bias[1])), nets.biased) if on]
+    beta = 1.0 / (2.0 * T)
+    cols = []
+    for s0, s2 in groups:
+        a, v, _ = rt.chain(lam, T / s2, beta, math.log1p)
+        cols.append((a, math.sqrt(v), math.sqrt(s0)))
+    sizes = nets.group_sizes()
+    return tuple(np.repeat([c[i] for c in cols], sizes) for i in range(3))
+
+
 def _run(X_train, y_train, X_test, activation, depth, width, sigma0_sq, sigma_sq, T, lam, n_steps, n_networks,
-         inner, seed, batch, accept_target):
+         inner, seed, batch, accept_target, bias=None):
     phi = _activation(activation)
-    kappa, beta = T / sigma_sq, 1.0 / (2.0 * T)
-    a, v, _ = rt.chain(lam, kappa, beta, math.log1p)
-    sv = math.sqrt(v)
+    beta = 1.0 / (2.0 * T)
     P = X_train.shape[0]
     X_all = np.vstack([X_train, X_test])
     shapes = _Nets.sizes(X_train.shape[1], width, depth)
-    n_par = sum(int(np.prod(s)) for s in shapes)
-    nets = _Nets(shapes, None)
+    biased = [False] * (depth + 1) if bias is None else \
+        [x > 0 for x in (list(bias[1]) if isinstance(bias[1], (list, tuple)) else [bias[1]] * (depth + 1))]
+    nets = _Nets(shapes, biased)
+    a, sv, s0 = _group_vectors(nets, depth, sigma0_sq, sigma_sq, T, lam, bias)
+    n_par = a.size
     sums = {k: np.zeros((n_steps + 1, X_all.shape[0])) for k in ("pl", "pl2")}
     acc_sum, acc_n, rho_sum = 0.0, 0, 0.0
     rng_master = np.random.default_rng(seed)
@@ -126,7 +164,7 @@ def _run(X_train, y_train, X_test, activation, depth, width, sigma0_sq, sigma_sq
         B = min(batch, n_networks - done)
         done += B
         rng = np.random.default_rng(s)
-        theta = rng.normal(0.0, math.sqrt(sigma0_sq), size=(B, n_par))
+        theta = s0 * rng.standard_normal((B, n_par))
         rho = np.full(B, 0.3)
         f = nets.forward(theta, X_all, phi)
         sums["pl"][0] += f.sum(0)
@@ -139,7 +177,7 @@ def _run(X_train, y_train, X_test, activation, depth, width, sigma0_sq, sigma_sq
             L_cur = 0.5 * np.sum((f_cur - y_train) ** 2, axis=1)
             for it in range(inner):
                 c = np.sqrt(1.0 - rho ** 2)[:, None]
-                prop = mu + c * (cur - mu) + (rho * sv)[:, None] * rng.standard_normal((B, n_par))
+                prop = mu + c * (cur - mu) + rho[:, None] * sv * rng.standard_normal((B, n_par))
                 f_prop = nets.forward(prop, X_train, phi)
                 L_prop = 0.5 * np.sum((f_prop - y_train) ** 2, axis=1)
                 log_u = np.log(rng.uniform(size=B))
