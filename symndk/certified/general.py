@@ -33,7 +33,7 @@ import mpmath
 from symndk.errors import SymndkError
 from symndk.certified.numbers import mpfr, to_mpf
 from symndk import validation
-from symndk.certified.synthetic import _check, _Problem, certified, to_result
+from symndk.certified.synthetic import _check, _Problem, certified, exact_str, to_result
 
 #: largest training set the reference accepts (the panel systems are mP x mP, solved in pure Python)
 MAX_P = 8
@@ -43,7 +43,7 @@ class _Dataset(_Problem):
     """The vector system for inputs X (P rows), labels y, test inputs Xt (Q rows), given as
     float lists; the input Gram matrix x.x'/N0 is formed at the working precision."""
 
-    def __init__(self, activation, depth, sigma0_sq, sigma_sq, T, X, y, Xt, times):
+    def __init__(self, activation, depth, sigma0_sq, sigma_sq, T, X, y, Xt, bias, times):
         import numpy as np
 
         rows = [[gmpy2.mpq(v) for v in x] for x in list(X) + list(Xt)]  # exact; one rounding per entry
@@ -57,7 +57,10 @@ class _Dataset(_Problem):
         P, Q = len(X), len(Xt)
         rho2 = [gram[a][b] ** 2 / (gram[a][a] * gram[b][b]) for a in range(P + Q) for b in range(min(a, P))]
         rho = gmpy2.sqrt(max((r for r in rho2 if r < 1), default=mpfr(0)))
-        super().__init__(activation, depth, sigma0_sq, sigma_sq, T, times, norms, rho)
+        layered = bias is not None or isinstance(sigma_sq, list)
+        per = lambda v: v if isinstance(v, list) else [v] * (depth + 1)  # noqa: E731
+        groups = (per(sigma0_sq), per(sigma_sq), T, None if bias is None else (per(bias[0]), per(bias[1])))
+        super().__init__(activation, depth, sigma0_sq, sigma_sq, T, times, norms, rho, groups if layered else None)
         self.sizes, self.y = (P, Q), list(y)
         self.kernel = self.kern.matrix([[(index[a], index[b], gram[a][b]) for b in range(P)] for a in range(P)])
         self.test = self.kern.matrix([[(index[q], index[b], gram[q][b]) for b in range(P)]
@@ -74,8 +77,29 @@ class _Dataset(_Problem):
         return out
 
 
+def _groups(depth, sigma0_sq, sigma_sq, bias):
+    """Per-layer lists as lists of depth + 1 (scalars kept), and the bias pair (None: no biases)."""
+    def group(name, v, zero_ok=False):
+        if not isinstance(v, (list, tuple)):
+            if zero_ok and not (mpmath.isfinite(mpmath.mpf(v)) and mpmath.mpf(v) >= 0):
+                raise SymndkError(f"{name} must be a finite number >= 0, got {v!r}")
+            return v
+        if len(v) != depth + 1:
+            raise SymndkError(f"{name} must be one number or depth + 1 = {depth + 1} numbers, got {len(v)}")
+        return [group(f"{name}[{i}]", x, True) for i, x in enumerate(v)] if zero_ok else list(v)
+
+    sigma0_sq, sigma_sq = group("sigma0_sq", sigma0_sq), group("sigma_sq", sigma_sq)
+    if bias is None:
+        return sigma0_sq, sigma_sq, None
+    b0, b2 = group("bias_sigma0_sq", bias[0], True), group("bias_sigma_sq", bias[1], True)
+    pairs = list(zip(*(v if isinstance(v, list) else [v] * (depth + 1) for v in (b0, b2))))
+    if any(mpmath.mpf(b) == 0 and mpmath.mpf(a) != 0 for a, b in pairs):
+        raise SymndkError("a bias with bias_sigma0_sq > 0 needs bias_sigma_sq > 0 in the same group")
+    return sigma0_sq, sigma_sq, None if all(mpmath.mpf(b) == 0 for _, b in pairs) else (b0, b2)
+
+
 def reference_predict(X_train, y_train, X_test=None, activation="relu", depth=2, sigma0_sq=0.5, sigma_sq=1.0,
-                      T=0.01, times=(1.0, 10.0, 100.0), dps=20, order=None, jobs=None, progress=False):
+                      T=0.01, times=(1.0, 10.0, 100.0), dps=20, order=None, jobs=None, progress=False, bias=None):
     """Certified high-precision mean predictor on a small data set (docs/theory.md §5).
 
     Args:
@@ -84,7 +108,11 @@ def reference_predict(X_train, y_train, X_test=None, activation="relu", depth=2,
         activation, depth: registered activation (numeric kernels as in :func:`symndk.certified.synthetic.reference`),
             hidden layers L (1..6).
         sigma0_sq, sigma_sq, T: initial variance, prior variance, temperature (all > 0, gamma = T / sigma_sq);
-            numbers or decimal strings.
+            numbers or decimal strings; or per-layer lists of depth + 1 (W_1..W_L, readout; docs/theory.md §B).
+        bias: None, or (sigma_b0_sq, sigma_b_sq): biases on every hidden layer and the output (gamma_b =
+            T / sigma_b_sq), each a number or a list of depth + 1 (0: no bias in that group). With biases or
+            lists the kernel entries are the runtime recursion on one prior and one propagator per group
+            (:class:`symndk.certified.kernel.NDKernel` ``groups``), as the float64 solvers run it.
         times: strictly increasing times >= 0.
         dps: requested significant digits (working precision dps + GUARD).
         order: collocation order p (default from dps); the certificate run uses p + 6.
@@ -103,7 +131,11 @@ def reference_predict(X_train, y_train, X_test=None, activation="relu", depth=2,
     if X.shape[0] > MAX_P:
         raise SymndkError(f"reference_predict takes at most {MAX_P} training points (mP x mP panel systems "
                           f"in pure Python), got P = {X.shape[0]}")
-    args = (activation, int(depth), sigma0_sq, sigma_sq, T, X.tolist(), y.tolist(), Xt.tolist(), list(times))
+    sigma0_sq, sigma_sq, bias = _groups(int(depth), sigma0_sq, sigma_sq, bias)
+    args = (activation, int(depth), sigma0_sq, sigma_sq, T, X.tolist(), y.tolist(), Xt.tolist(), bias, list(times))
+    extra = {} if bias is None else {"bias": [[exact_str(x) for x in v] if isinstance(v, list) else exact_str(v)
+                                              for v in bias]}
     ts, values, digits, meta = certified(_Dataset, args, dps, order, jobs, progress, P=X.shape[0], Q=Xt.shape[0],
-                                         N0=X.shape[1], lambda_max=lambda prob: mpmath.nstr(to_mpf(prob.lam), 17))
+                                         N0=X.shape[1], lambda_max=lambda prob: mpmath.nstr(to_mpf(prob.lam), 17),
+                                         **extra)
     return to_result(ts, [v[0] for v in values], [v[1] for v in values], digits, meta)

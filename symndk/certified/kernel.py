@@ -38,7 +38,7 @@ import math
 import gmpy2
 
 from symndk.certified.numbers import mpfr
-from symndk.runtime.recursion import layer_kernels, prior_C, prior_gram
+from symndk.runtime.recursion import layer_kernels, layer_priors, prior_C, prior_gram
 
 
 class NDKernel:
@@ -51,14 +51,22 @@ class NDKernel:
             string or mpmath/gmpy2 number.
         norms: the distinct squared input norms |x|^2/N0 (one same-input variance chain each);
             the default (1,) is the unit-norm synthetic task.
+        groups: None, or per-group variances (docs/theory.md §B) ``(sigma0_sq, sigma_sq, T, bias)``:
+            lists of depth + 1 (W_1..W_L, readout), the temperature, and None or the bias lists
+            (sigma_b0_sq, sigma_b_sq) (0: no bias in that group). The entries are then the runtime
+            recursion on :func:`symndk.runtime.recursion.layer_priors` (one prior and one propagator
+            per group, biases included; K^d = Theta_L, the propagators inside), as the float64 solvers
+            run it; ``sigma0_sq``, ``sigma_sq``, ``gamma`` only size the mesh.
     """
 
-    def __init__(self, duals, depth, sigma0_sq, sigma_sq, gamma, norms=(1,)):
+    def __init__(self, duals, depth, sigma0_sq, sigma_sq, gamma, norms=(1,), groups=None):
         self.duals, self.depth = duals, int(depth)
         self.s0, self.s2 = mpfr(sigma0_sq), mpfr(sigma_sq)
-        self.delta = self.s0 - self.s2
         self.gamma = mpfr(gamma)
         self.norms = [mpfr(n) for n in norms]
+        self.groups = None if groups is None else (
+            [mpfr(v) for v in groups[0]], [mpfr(v) for v in groups[1]], mpfr(groups[2]),
+            None if groups[3] is None else tuple([mpfr(v) for v in b] for b in groups[3]))
         self.evaluations = 0
         self._cache = {}
 
@@ -95,6 +103,11 @@ class NDKernel:
         """e^{-gamma d} Theta_L(t, s) at each :meth:`entry`, d = t - s: the runtime recursion
         (:func:`symndk.runtime.recursion.layer_kernels`) on MPFR numbers, Gram determinant carried."""
         self.evaluations += 1
+        if self.groups is not None:
+            s0, s2, T, bias = self.groups
+            C_tt, C_ss, C_ts, D_C, groups = layer_priors(t, s, s0, s2, T, gmpy2.exp, gmpy2.expm1, d, bias)
+            return [layer_kernels(self.norms[i], self.norms[j], c0, C_tt, C_ss, C_ts, self.depth, self.duals,
+                                  D_C=D_C, D_0=det0, bias=groups)[3] for i, j, c0, nn, det0 in entries]
         ctt, chains_t = self._single(t)
         css, chains_s = self._single(s)
         cts = self._prior(t, s, d)
@@ -141,8 +154,22 @@ class NDKernel:
         The kernels are analytic in s away from s = t and from these points; the solver keeps its
         far-field interpolation blocks clear of them. Returned as a Python complex (it only sizes
         the interpolation blocks).
+
+        With ``groups``: the nearest over the groups' C_l(s, s) and over the biases' C_bl(s, s) with
+        sigma_b0^2 > 0 (a bias starting at 0 adds b^2 (1 - e^{-2 gamma_b s}) >= 0 to a positive
+        pre-activation variance, which stays away from 0 near the real axis).
         """
-        if self.delta == 0:
-            return None
-        ratio = float(self.s2 / abs(self.delta))
-        return complex(-math.log(ratio), 0 if self.delta < 0 else math.pi) / (2 * float(self.gamma))
+        if self.groups is None:
+            return _nearest_zero(self.s0, self.s2, self.gamma)
+        s0, s2, T, bias = self.groups
+        pairs = list(zip(s0, s2)) + ([] if bias is None else [(a, b) for a, b in zip(*bias) if a > 0])
+        zeros = [z for z in (_nearest_zero(a, b, T / b) for a, b in pairs) if z is not None]
+        return min(zeros, key=abs, default=None)
+
+
+def _nearest_zero(s0, s2, gamma):
+    """Nearest complex zero of sigma^2 + (sigma0^2 - sigma^2) e^{-2 gamma s} (None if sigma0^2 = sigma^2)."""
+    if s0 == s2:
+        return None
+    ratio = float(s2 / abs(s0 - s2))
+    return complex(-math.log(ratio), 0 if s0 < s2 else math.pi) / (2 * float(gamma))

@@ -108,8 +108,9 @@ def _check(activation, depth, sigma0_sq, sigma_sq, T, r, times, dps):
     if isinstance(depth, bool) or int(depth) != depth or not 1 <= depth <= 6:
         raise SymndkError(f"depth must be an integer in 1..6, got {depth!r}")
     for name, v in (("sigma0_sq", sigma0_sq), ("sigma_sq", sigma_sq), ("T", T)):
-        if not mpmath.isfinite(mpmath.mpf(v)) or mpmath.mpf(v) <= 0:
-            raise SymndkError(f"{name} must be a positive finite number, got {v!r}")
+        for x in (v if isinstance(v, (list, tuple)) and name != "T" else [v]):   # per-layer lists: each entry
+            if not mpmath.isfinite(mpmath.mpf(x)) or mpmath.mpf(x) <= 0:
+                raise SymndkError(f"{name} must be a positive finite number, got {v!r}")
     if not -1 <= mpmath.mpf(r) <= 1:
         raise SymndkError(f"r must lie in [-1, 1], got {r!r}")
     ts = [mpmath.mpf(t) for t in times]
@@ -148,13 +149,18 @@ class _Problem:
     the mesh, and (in subclasses) ``kernel``/``y`` of the Volterra system, the output ``sizes``
     (train, test) and ``read(solver)`` (per probe: train values, test values)."""
 
-    def __init__(self, activation, depth, sigma0_sq, sigma_sq, T, times, norms, rho):
+    def __init__(self, activation, depth, sigma0_sq, sigma_sq, T, times, norms, rho, groups=None):
         """``norms``: the distinct squared input norms; ``rho``: the largest |cosine| between distinct
-        input directions (sets the near-field grading, :class:`PanelSolver` ``branch``)."""
+        input directions (sets the near-field grading, :class:`PanelSolver` ``branch``); ``groups``:
+        per-group variances and biases as :class:`NDKernel` takes them (``sigma0_sq``, ``sigma_sq`` then
+        unused), ``gamma`` the fastest rate T / sigma^2 over every group (it sizes the mesh)."""
         from symndk.kernels import loader as duals
 
+        if groups is not None:
+            sigma0_sq, sigma_sq = groups[0][-1], min([*groups[1], *(() if groups[3] is None else
+                                                                  (b for b in groups[3][1] if b))], key=mpfr)
         self.gamma = mpfr(T) / mpfr(sigma_sq)
-        self.kern = NDKernel(duals.load(activation, "mpfr"), depth, sigma0_sq, sigma_sq, self.gamma, norms)
+        self.kern = NDKernel(duals.load(activation, "mpfr"), depth, sigma0_sq, sigma_sq, self.gamma, norms, groups)
         self.probes = [mpfr(t) for t in times if mpfr(t) > 0]
         self.singularity = self.kern.origin_singularity()
         # first-layer correlation rho e^{-gamma (t-s)} (stationary) reaches 1 at lag ln(rho) / gamma
@@ -260,10 +266,12 @@ def certified(problem, args, dps, order=None, jobs=None, progress=False, **task)
             digits.append(min(min(_agreement(a, b) for a, b in zip(lo[k], hi[k])), kernel_digits))
             k += 1
         times = [to_mpf(mpfr(t)) for t in args[-1]]
-        meta = dict(activation=activation, depth=int(depth), sigma0_sq=exact_str(sigma0_sq),
-                    sigma_sq=exact_str(sigma_sq), T=exact_str(T), gamma=format(prob.gamma, f".{min(working, 25)}g"),
-                    parameters=("exact binary values of the floats given" if any(isinstance(v, float) for v in
-                                (sigma0_sq, sigma_sq, T)) else "the decimal numbers given"),
+        exact = lambda v: [exact_str(x) for x in v] if isinstance(v, (list, tuple)) else exact_str(v)  # noqa: E731
+        given = [x for v in (sigma0_sq, sigma_sq, T) for x in (v if isinstance(v, (list, tuple)) else [v])]
+        meta = dict(activation=activation, depth=int(depth), sigma0_sq=exact(sigma0_sq),
+                    sigma_sq=exact(sigma_sq), T=exact_str(T), gamma=format(prob.gamma, f".{min(working, 25)}g"),
+                    parameters=("exact binary values of the floats given" if any(isinstance(v, float) for v in given)
+                                else "the decimal numbers given"),
                     **{key: v(prob) if callable(v) else v for key, v in task.items()},
                     dps=int(dps), working_dps=working, order=p, certificate_order=p + 6, panels=len(prob.mesh),
                     kernel_evaluations=sum(res[1] for res in results),
