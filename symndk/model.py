@@ -551,7 +551,7 @@ class NDK:
         proximal strength ``lam`` (a number, or one value per step), beta = 1/(2T), kappa = gamma;
         ``options`` as :func:`symndk.dynamics.proximal.predict_proximal` (method, p, n_g, k0, n_gl).
         Biases and per-layer variances: each parameter group has its own kappa_g = T / sigma_g^2
-        (constant lambda)."""
+        (a lambda schedule: the direct sums)."""
         from symndk.dynamics.proximal import predict_proximal
 
         net = self.network

@@ -182,6 +182,26 @@ class Stages:
         return out
 
 
+class _StepChain:
+    """One parameter group's AR(1) chain under a lambda_n schedule at integer steps
+    (:func:`symndk.runtime.proximal.schedule`)."""
+
+    def __init__(self, lams, kappa, beta, sigma0_sq):
+        a, v, C = rt.schedule(list(lams), kappa, beta, sigma0_sq)
+        self.a_n, self.v_n, self.C_n = np.array(a), np.array(v), np.array(C)
+        self.log_a = np.concatenate([[0.0], np.cumsum(np.log(self.a_n[1:]))])      # sum_{k<=n} log a_k
+
+    def stats(self, n: int, ms):
+        """(C_n, C_m, c_hi, width, D_hi) of the pairs (n, m), m in ``ms`` (shaped (len, 1, 1))."""
+        C_n, C_m = self.C_n[n], self.C_n[ms].reshape(-1, 1, 1)
+        A = np.exp(self.log_a[n] - self.log_a[ms]).reshape(-1, 1, 1)
+        # C_n - A^2 C_m = sum_{k=m+1..n} (prod_{j>k} a_j^2) v_k >= 0, summed without cancellation
+        E = np.zeros(n + 1)
+        for k in range(1, n + 1):
+            E[:k] = self.a_n[k] ** 2 * E[:k] + self.v_n[k]
+        return C_n, C_m, A * C_m, A * self.v_n[ms].reshape(-1, 1, 1), C_m * E[ms].reshape(-1, 1, 1)
+
+
 class _Exact:
     """The compressed kernel with weights fitted from exact entries (no table): the schedule's
     chain statistics kink at stage changes, which a Chebyshev table would interpolate badly."""
@@ -206,7 +226,7 @@ class ProximalKernel:
         bias: None, or (sigma_b0_sq, sigma_b_sq) as ``TwoTimeKernel``.
 
     **Parameter groups** (biases, or ``sigma0_sq``/``sigma_sq``/the bias pair as lists of depth + 1;
-    constant lambda): every group g (W_1..W_L, readout, and each bias) is its own AR(1) chain with
+    a lambda schedule: :meth:`blocks_at` only, per-group :class:`_StepChain`): every group g (W_1..W_L, readout, and each bias) is its own AR(1) chain with
     kappa_g = T / sigma_g^2 (:attr:`chains`); DeltaK is the line integral of
     :func:`symndk.runtime.proximal.delta_kernel` over the group covariances, and the compression
     runs on the slowest group's rate (``grouped`` is True).
@@ -223,11 +243,7 @@ class ProximalKernel:
         self.grouped = bias is not None or isinstance(sigma_sq, (list, tuple)) or isinstance(sigma0_sq, (list, tuple))
         self.T = float(T)
         self.beta = 1.0 / (2.0 * self.T)
-        if self.grouped:
-            if np.ndim(lam) > 0:
-                raise SymndkError("a lambda schedule does not carry biases or per-layer variances yet; use a "
-                                  "constant lambda")
-        else:
+        if not self.grouped:
             self.sigma0_sq, self.sigma_sq = float(sigma0_sq), float(sigma_sq)
             self.kappa = self.T / self.sigma_sq
         self.duals = load_duals(activation)
@@ -237,11 +253,15 @@ class ProximalKernel:
         if lam_arr.size == 0 or not np.all(np.isfinite(lam_arr)) or np.any(lam_arr <= 0):
             raise SymndkError(f"lam must be > 0 (a number or one value per step), got {lam!r}")
         self.schedule = np.ndim(lam) > 0
-        if self.schedule:
+        if self.schedule and self.grouped:    # per-group chains at integer steps: the direct sums only
+            self._groups(sigma0_sq, sigma_sq, bias, float(lam_arr[0]))
+            self.lams, self.schedule, self.stages = lam_arr, True, None
+            per = lambda ch: None if ch is None else _StepChain(lam_arr, self.T / ch[5], self.beta, ch[0])  # noqa: E731
+            self.step_chains = [per(ch) for ch in self.chains]
+            self.step_bias = None if self.bias_chains is None else [per(ch) for ch in self.bias_chains]
+        elif self.schedule:
             self.lams = lam_arr
-            a, v, C = rt.schedule(list(lam_arr), self.kappa, self.beta, self.sigma0_sq)
-            self.a_n, self.v_n, self.C_n = np.array(a), np.array(v), np.array(C)
-            self.log_a = np.concatenate([[0.0], np.cumsum(np.log(self.a_n[1:]))])      # sum_{k<=n} log a_k
+            self.steps_chain = _StepChain(lam_arr, self.kappa, self.beta, self.sigma0_sq)
             self.lam = float(lam_arr[0])
             self.stages = Stages(lam_arr, self.kappa, self.beta, self.sigma0_sq)
             self.rate = float(np.max(self.stages.rate))
@@ -265,7 +285,7 @@ class ProximalKernel:
         def chain(s0, s2):
             kappa = self.T / s2
             a, v, rate = rt.chain(lam, kappa, self.beta, math.log1p)
-            return s0, a, v, rate, rt.stationary_variance(s2, lam, kappa)
+            return s0, a, v, rate, rt.stationary_variance(s2, lam, kappa), s2
 
         self.chains = [chain(s0, s2) for s0, s2 in zip(each(sigma0_sq), each(sigma_sq))]
         b0, b2 = ([0.0] * L1, [0.0] * L1) if bias is None else (each(bias[0]), each(bias[1]))
@@ -288,7 +308,7 @@ class ProximalKernel:
     @staticmethod
     def _chain_stats(chain, n, m):
         """(C_n, C_m, c_hi, width, D_hi) of one constant-lambda chain (s0, a, v, rate, c_inf)."""
-        s0, _, v, rate, cinf = chain
+        s0, _, v, rate, cinf = chain[:5]
         e, x = np.exp, np.expm1
         C_n = rt.variance(n, s0, cinf, rate, e, x)
         C_m = rt.variance(m, s0, cinf, rate, e, x)
@@ -325,17 +345,14 @@ class ProximalKernel:
         if not self.schedule:
             return self.blocks(np.full(len(ms), float(n)), np.asarray(ms, float))
         ms = np.asarray(ms, int)
-        C_n, C_m = self.C_n[n], self.C_n[ms].reshape(-1, 1, 1)
-        A = np.exp(self.log_a[n] - self.log_a[ms]).reshape(-1, 1, 1)
-        c_hi = A * C_m
-        width = A * self.v_n[ms].reshape(-1, 1, 1)
-        # C_n - A^2 C_m = sum_{k=m+1..n} (prod_{j>k} a_j^2) v_k >= 0, summed without cancellation
-        E = np.zeros(n + 1)
-        for k in range(1, n + 1):
-            E[:k] = self.a_n[k] ** 2 * E[:k] + self.v_n[k]
-        D_hi = C_m * E[ms].reshape(-1, 1, 1)
+        if self.grouped:
+            st = [list(x) for x in zip(*(ch.stats(n, ms) for ch in self.step_chains))]
+            bias = None if self.step_bias is None else [None if ch is None else ch.stats(n, ms)[:4]
+                                                        for ch in self.step_bias]
+        else:
+            st, bias = self.steps_chain.stats(n, ms), None
         return self._eval(self.norm_rows[None, :, None], self.norm_cols[None, None, :], self.gram[None],
-                          self.det0[None], C_n, C_m, c_hi, width, D_hi, None, self.beta)
+                          self.det0[None], *st, bias, self.beta)
 
     # the TwoTimeKernel interface for compression: kernel times t = n / lambda with the channel
     # lambda kh (-> K^d); for a schedule t = G(n), the decay clock, with the channel kh
@@ -527,6 +544,8 @@ def panels(kernel: ProximalKernel, y, n_end: int, steps=None, p: int = 12, n_g: 
     d2 = max |f_{p-1} - f_{p-2}|, estimate d1 min(1, 2 d1/d2) (geometric convergence), plus the
     compression error x max|Y| x (1 + the largest history mass of kh). Parts in ``info``.
     """
+    if kernel.schedule and kernel.stages is None:
+        raise SymndkError("a lambda schedule with biases or per-layer variances is solved by method='direct'")
     if kernel.schedule and kernel.stages.count > MAX_STAGES:
         raise SymndkError(f"the panel solver takes a lambda schedule of at most {MAX_STAGES} stages (runs of equal "
                           f"lambda), got {kernel.stages.count}; use method='direct'")
@@ -747,7 +766,7 @@ def predict_proximal(X_train, y_train, steps, lam, X_test=None, *, activation: s
         kernel: a prebuilt :class:`ProximalKernel` of the same data (reused: its compression is cached).
         bias: None, or (bias_sigma0_sq, bias_sigma_sq) (biases on every layer and the output). With
             biases, or ``sigma0_sq``/``sigma_sq``/the bias pair as lists of depth + 1 (W_1..W_L, readout),
-            every parameter group has its own kappa_g = T / sigma_g^2 (constant lambda only).
+            every parameter group has its own kappa_g = T / sigma_g^2 (a lambda schedule: method "direct").
 
     Returns:
         :class:`symndk.results.Result`: ``times`` = steps, ``train`` (n, P[, K]), ``test`` (n, Q[, K]),
@@ -788,7 +807,8 @@ def predict_proximal(X_train, y_train, steps, lam, X_test=None, *, activation: s
     if kernel is None:
         kernel = ProximalKernel(X_train, X_test, activation, depth, sigma0_sq, sigma_sq, T, lam, n_gl, bias)
     if method == "auto":
-        method = "direct" if (n_end <= 400 or (kernel.schedule and kernel.stages.count > MAX_STAGES)) else "panels"
+        method = "direct" if (n_end <= 400 or (kernel.schedule and (kernel.stages is None or kernel.stages.count
+                                                                     > MAX_STAGES))) else "panels"
     if n_end == 0:
         sol = Solution(st, np.zeros((st.size, kernel.R) + y_train.shape[1:]), 0.0, {"method": method})
     elif method == "direct":
