@@ -259,15 +259,22 @@ def tabulate(ck: CompressedKernel, t_end: float, n_b: int = 24, n_w: int = 16, l
     if levels is None:
         w_c = np.sqrt(collinearity(ck.kernel))
         levels = int(np.clip(np.ceil(np.log2(1.0 / w_c)) + 2, 4, 30))
+    bias, layered = getattr(ck.kernel, "bias", None), getattr(ck.kernel, "layered", False)
+    if bias is not None and not layered:   # a scalar bias, rate gamma_b = r gamma: tabulate in the slower rate
+        r = ck.kernel.sigma_sq / bias[1]
+        gamma, r = gamma * min(r, 1.0), max(r, 1.0 / r)
+        layered = abs(r - round(r)) > 1e-12 * r
     gt = gamma * t_end
-    layered = getattr(ck.kernel, "layered", False)   # per-layer rates (docs/theory.md §B): e^{-gamma_l s} = b^r and
-    # e^{-gamma_l tau} = (1 - w^2)^r, r = gamma_l / gamma, are not analytic at b = 0 and w = 1 for non-integer r:
-    # twice the b-nodes and w-panels at gamma tau = 1, 2, .., 16 (measured: table error 2e-7 -> 5e-12)
+    # per-layer rates (docs/theory.md §B), or a scalar bias whose rate ratio r is not an integer: the faster
+    # e^{-gamma_l s} = b^r and e^{-gamma_l tau} = (1 - w^2)^r are not analytic at b = 0 and w = 1: twice the
+    # b-nodes and w-panels at gamma tau = 1, 2, 3, 4, 6, 8, 12, 16 (measured: per-layer table error 2e-7 ->
+    # 5e-12; scalar bias, digits P = 100, relu L = 2: gamma_b = 5/3 gamma 5.6e-6 -> 1.4e-11, gamma_b = 0.4 gamma
+    # 9.3e-3 -> 1.3e-11, the first from the extra nodes, the second from tabulating in the slower rate)
     b_nodes = chebyshev_lobatto(max(n_b, 48) if layered else n_b, np.exp(-min(gt, 40.0)), 1.0)
     w_max = np.sqrt(-np.expm1(-min(gt, 30.0)))       # beyond gamma tau = 30, e^{-gamma tau} < 1e-13
     w_edges = np.concatenate([[0.0], w_max * 2.0 ** -np.arange(levels, -1, -1)])
     if layered:
-        top = np.sqrt(-np.expm1(-np.array([1.0, 2.0, 4.0, 8.0, 16.0])))
+        top = np.sqrt(-np.expm1(-np.array([1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0])))
         w_edges = np.unique(np.concatenate([w_edges, top[(top > w_edges[-2]) & (top < w_max)]]))
     w_nodes = np.stack([chebyshev_lobatto(n_w, lo, hi) for lo, hi in zip(w_edges[:-1], w_edges[1:])])
     B, W = np.meshgrid(b_nodes, w_nodes.ravel(), indexing="ij")
