@@ -462,10 +462,9 @@ class NDK:
         return res
 
     def drift(self, t0, times, X_test=None, *, m: int = 12) -> Result:
-        """Representational drift with the readout frozen at ``t0`` (docs/theory.md §7), times >= t0."""
+        """Representational drift, readout (a, output bias) frozen at ``t0`` (docs/theory.md §7), times >= t0."""
         from symndk.dynamics import solvers
 
-        self._no_bias("drift")
         started = time.perf_counter()
         tt = check.times(times)
         if self.T == 0:
@@ -481,7 +480,6 @@ class NDK:
         """Readout frozen at equilibrium, as a function of the lag (inf: the decorrelated limit)."""
         from symndk.dynamics import solvers
 
-        self._no_bias("drift_equilibrium")
         started = time.perf_counter()
         try:
             lags = np.atleast_1d(np.asarray(lags, float))
@@ -499,7 +497,6 @@ class NDK:
         """Readout/hidden temporal correlation g(x; t_a, t_w) (docs/theory.md §8); one row at times [t_a]."""
         from symndk.dynamics import solvers
 
-        self._no_bias("temporal_correlation")
         started = time.perf_counter()
         check.times(sorted([t_a, t_w]), "t_a, t_w")
         if self.T == 0:

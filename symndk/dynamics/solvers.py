@@ -9,7 +9,7 @@ targets, and returns arrays over all rows.
 * :func:`ntk_flow`, :func:`equilibrium` -- the closed forms of §5/§6; :func:`psd_solve` refuses
   singular kernel matrices with one clear error.
 * :func:`drift` -- §7, general t0; :func:`drift_equilibrium` -- the equilibrium-lag formula and
-  (lag = inf) the decorrelated limit with :func:`kbar`.
+  (lag = inf) the decorrelated limit, the same recursion at a lag where every prior correlation is 0.
 * :func:`temporal_correlation` -- §8, g(x; t_a, t_w).
 
 Example (ReLU, L = 2: the trajectory approaches the NNGP equilibrium):
@@ -33,7 +33,7 @@ import scipy.linalg
 from symndk.errors import SymndkError, check_finite
 from symndk.dynamics.compress import collinearity, tabulate
 from symndk.dynamics.mesh import graded_rule, panel_mesh
-from symndk.runtime.recursion import prior_C
+from symndk.runtime.recursion import layer_priors
 from symndk.dynamics.twotime import TwoTimeKernel
 from symndk.dynamics.volterra import LagOptions, solve_pair
 
@@ -233,11 +233,38 @@ def _parts(kernel, t_max):
     return kernel.with_channels("nngp", "cross").compressed(t_max)
 
 
-def _rows_integral(parts, sol, t, upper, sing, w_nngp, w_cross):
-    """int_0^upper [w_nngp(s) K_L(t, s) + w_cross(s) Kdot_L Theta_{L-1}(t, s)] r(s) ds, every row.
+def _readout(kernel, t, s):
+    """The readout group's prior at (t, s) (either order), from the runtime prior
+    (:func:`~symndk.runtime.recursion.layer_priors` on the last group, W_{L+1} = a and the output bias):
+    ``(C_{L+1}(t, s), Bias)``, the Bias holding C_b,L+1 and the propagators e^{-gamma_{L+1} |t - s|},
+    e^{-gamma_b,L+1 |t - s|} (its bias fields None without an output bias)."""
+    last = lambda v: [v[-1] if isinstance(v, list) else v]  # noqa: E731
+    bias = None if kernel.bias is None else (last(kernel.bias[0]), last(kernel.bias[1]))
+    hi, lo = np.maximum(t, s), np.minimum(t, s)
+    _, _, C_ts, _, groups = layer_priors(hi, lo, last(kernel.sigma0_sq), last(kernel.sigma_sq), kernel.T, np.exp,
+                                         np.expm1, hi - lo, bias)
+    return C_ts[0], groups[0]
+
+
+def _frozen(kernel, t_a, t_w):
+    """Weights (functions of s) of the integrand pairing the readout of time t_a with the hidden layers
+    of time t_w (docs/theory.md §7, §8): K_L(t_w, s) takes e^{-gamma_{L+1} (t_a - s)}, the output bias
+    e^{-gamma_b,L+1 (t_a - s)} (None without one), Kdot_L Theta_{L-1}(t_w, s) takes C_{L+1}(t_a, s)
+    times the hidden propagator e^{-gamma (t_w - s)} where the channel does not carry it (the scalar
+    bias-free recursion; with biases or per-layer variances Theta_{L-1} carries each group's own)."""
+    hidden = kernel.bias is None and not kernel.layered
+    w_nngp = lambda s: _readout(kernel, t_a, s)[1].prop_w  # noqa: E731
+    w_bias = None if _readout(kernel, t_a, t_a)[1].prop_b is None else (lambda s: _readout(kernel, t_a, s)[1].prop_b)
+    w_cross = lambda s: _readout(kernel, t_a, s)[0] * (np.exp(-kernel.gamma * (t_w - s)) if hidden else 1.0)  # noqa: E731
+    return w_nngp, w_bias, w_cross
+
+
+def _rows_integral(parts, sol, t, upper, sing, w_nngp, w_cross, w_bias=None):
+    """int_0^upper [w_nngp(s) K_L(t, s) + w_cross(s) Kdot_L Theta_{L-1}(t, s) + w_bias(s) 1] r(s) ds, every row.
 
     Quadrature follows the solution's panels, graded towards ``sing`` (the same-input cusp);
     the kernels come from the compression ``parts`` where s <= t, from full blocks otherwise.
+    ``w_bias``: the output bias, the same for every row (its kernel is 1).
     """
     kernel = parts.kernel
     s, w, panel = graded_rule(sol.edges, upper, sing, n=sol.m + 4, levels=sol.lag.levels)
@@ -247,6 +274,8 @@ def _rows_integral(parts, sol, t, upper, sing, w_nngp, w_cross):
     r = sol.r_at(s, np.minimum(panel, sol.edges.size - 2))                       # (q, P, K)
     wn = np.zeros(s.size) if w_nngp is None else w_nngp(s)
     wx = np.zeros(s.size) if w_cross is None else w_cross(s)
+    if w_bias is not None:
+        out += np.tensordot(w * w_bias(s), r.sum(axis=1), 1)[None, :]
     low = s <= t
     if np.any(low):
         beta = parts.weights(np.full(low.sum(), t), s[low])                      # (n, r)
@@ -260,67 +289,82 @@ def _rows_integral(parts, sol, t, upper, sing, w_nngp, w_cross):
 
 
 def drift(kernel, y, t0, tt, m=12):
-    """Representational drift with the readout frozen at t0 (docs/theory.md §7), t >= t0:
+    """Representational drift with the readout (a and the output bias) frozen at t0 (docs/theory.md §7),
+    t >= t0:
 
-    fbar_drift(x; t, t0) = int_0^{t0} [e^{-gamma (t0-s)} K_L(t,s) + e^{-gamma (t-s)} C(t0,s)
-    Kdot_L Theta_{L-1}(t,s)] (Y - fbar_train(s)) ds, for every row (train and test): (n, R), info.
+    fbar_drift(x; t, t0) = int_0^{t0} [p_{L+1}(t0, s) K_L(t,s) + p_b,L+1(t0, s) + C_{L+1}(t0,s)
+    Kdot_L Theta_{L-1}(t,s)] (Y - fbar_train(s)) ds, for every row (train and test): (n, R), info;
+    p the readout group's propagators, Theta_{L-1} with the hidden groups' propagators over (s, t)
+    (without biases and per-layer variances: p = e^{-gamma (t0-s)}, and Theta_{L-1} takes e^{-gamma (t-s)}).
     """
-    g = kernel.gamma
     sol, lo, info, _ = solve_trajectory(kernel, y, t0, 1e-10, 1e-12, m, 1)
-    parts = _parts(kernel, float(tt[-1]))
-    C = lambda s: prior_C(t0, s, kernel.sigma0_sq, kernel.sigma_sq, g, np.exp, expm1=np.expm1)  # noqa: E731
-    out, est = _estimated(lambda sl: np.array([_rows_integral(parts, sl, t, t0, t, lambda s: np.exp(-g * (t0 - s)),
-                                                                lambda s, t=t: np.exp(-g * (t - s)) * C(s))
-                                                for t in tt]), sol, lo, parts, info, y)
+    t_max = float(tt[-1])
+    parts = _parts(kernel, t_max)
+
+    def rows_of(sl):
+        rows = []
+        for t in tt:
+            w_nngp, w_bias, w_cross = _frozen(kernel, t0, t)
+            rows.append(_rows_integral(parts, sl, t, t0, t, w_nngp, w_cross, w_bias))
+        return np.array(rows)
+
+    out, est = _estimated(rows_of, sol, lo, parts, info, y, _numeric(kernel, parts, t_max))
     return out, dict(info, t0=t0, method="drift, general t0", estimate=est)
 
 
-def _estimated(rows_of, sol, lo, parts, info, y):
+def _numeric(kernel, parts, t_max):
+    """Relative error of the numerically evaluated dual kernels (0 for closed forms) in the NDK (the
+    residual) and in the drift channels: :meth:`~symndk.dynamics.twotime.TwoTimeKernel.numeric_error`."""
+    return max(kernel.numeric_error(t_max), parts.kernel.numeric_error(t_max))
+
+
+def _estimated(rows_of, sol, lo, parts, info, y, numeric=0.0):
     """``rows_of(sol)`` and its error estimate: the difference from the m - 2 solution ``lo`` (same
-    mesh and quadrature) plus the compressions' relative errors times max(|y|, |rows|)."""
+    mesh and quadrature) plus the compressions' and the numeric dual kernels' relative errors times
+    max(|y|, |rows|)."""
     out, out_lo = rows_of(sol), rows_of(lo)
     scale = max(float(np.max(np.abs(y))), float(np.max(np.abs(out))))
-    kernel_error = max(parts.error, info["compression_error"], info["table_error"])
+    kernel_error = max(parts.error, info["compression_error"], info["table_error"]) + numeric
     return out, float(np.max(np.abs(out - out_lo)) + scale * kernel_error)
 
 
+#: gamma * lag at which every prior correlation e^{-gamma lag} has underflowed to exactly 0 in float64
+DECORRELATED = 800.0
+
+
 def drift_equilibrium(stationary, y, lags, T):
-    """Readout frozen at equilibrium, lag tau = t - t0: k_L(tau)^T (K_GP + gamma I)^{-1} Y; tau = inf
-    gives the decorrelated limit with Kbar = E[phi(u)] E[phi(v)] (docs/theory.md §7). ``stationary`` is
-    the two-time kernel with sigma0 = sigma. Returns (n, R)."""
-    P, g = stationary.P, T / stationary.sigma_sq
+    """Readout (a and the output bias) frozen at equilibrium, lag tau = t - t0 (docs/theory.md §7):
+    [sigma_{L+1}^2 k_L(tau) + sigma_b,L+1^2]^T (G + T I)^{-1} Y with G = sigma_{L+1}^2 K_L + sigma_b,L+1^2
+    the stationary prior output covariance; without biases k_L(tau)^T (K_GP + gamma I)^{-1} Y. tau = inf
+    gives the decorrelated limit Kbar = E[phi(u)] E[phi(v)]: the same recursion at a lag where every
+    prior correlation is 0. ``stationary`` is the two-time kernel with sigma0 = sigma. Returns (n, R)."""
+    P = stationary.P
+    alpha = psd_solve(stationary.with_channels("prior").block(0.0, 0.0)[:P], y, "NNGP kernel", T)
     nngp = stationary.with_channels("nngp")
-    K_GP = nngp.block(0.0, 0.0)
-    alpha = psd_solve(K_GP[:P], y, "NNGP kernel", g)
-    return np.array([(kbar(stationary) if np.isinf(tau) else nngp.block(tau, 0.0)) @ alpha for tau in lags])
-
-
-def kbar(kernel):
-    """Kbar(x, x') = Fbar(q(x), q(x')), q = sigma^2 K_{L-1}(x, x) at the stationary variances."""
-    s2 = kernel.sigma_sq
-    q_rows, q_cols = kernel.norm_rows.copy(), kernel.norm_cols.copy()
-    for _ in range(kernel.depth - 1):
-        q_rows, q_cols = kernel.duals.V(s2 * q_rows), kernel.duals.V(s2 * q_cols)
-    return np.broadcast_to(kernel.duals.Fbar(s2 * q_rows[:, None], s2 * q_cols[None, :]), kernel.gram.shape)
+    C, group = _readout(stationary, 0.0, 0.0)
+    Cb = 0.0 if group.C_ts is None else group.C_ts
+    rates = [T / v for v in np.ravel([stationary.sigma_sq, *(() if stationary.bias is None else [stationary.bias[1]])])
+             if v > 0]
+    far = DECORRELATED / min(rates)
+    return np.array([(C * nngp.block(far if np.isinf(tau) else tau, 0.0) + Cb) @ alpha for tau in lags])
 
 
 def temporal_correlation(kernel, y, t_a, t_w, m=12):
-    """Readout/hidden temporal correlation g(x; t_a, t_w) of docs/theory.md §8 (g(x; t, t) = fbar(x, t)),
+    """Readout/hidden temporal correlation g(x; t_a, t_w) of docs/theory.md §8 (g(x; t, t) = fbar(x, t)):
+    the readout group (a and the output bias) of time t_a with the hidden layers of time t_w,
     for every row: (R,), info."""
-    g = kernel.gamma
     t_max = max(t_a, t_w)
     if t_max == 0:
         return np.zeros((kernel.R,) + y.shape[1:]), {}
     sol, lo, info, _ = solve_trajectory(kernel, y, t_max, 1e-10, 1e-12, m, 1, extra_times=(t_a, t_w))
     parts = _parts(kernel, t_max)
-    C_a = lambda s: prior_C(np.maximum(t_a, s), np.minimum(t_a, s), kernel.sigma0_sq, kernel.sigma_sq, g,  # noqa: E731
-                            np.exp, expm1=np.expm1)
+    w_nngp, w_bias, w_cross = _frozen(kernel, t_a, t_w)
 
     def rows_of(sl):
-        return (_rows_integral(parts, sl, t_w, t_a, t_w, lambda s: np.exp(-g * (t_a - s)), None)
-                + _rows_integral(parts, sl, t_w, t_w, t_w, None, lambda s: np.exp(-g * (t_w - s)) * C_a(s)))
+        return (_rows_integral(parts, sl, t_w, t_a, t_w, w_nngp, None, w_bias)
+                + _rows_integral(parts, sl, t_w, t_w, t_w, None, w_cross))
 
-    out, est = _estimated(rows_of, sol, lo, parts, info, y)
+    out, est = _estimated(rows_of, sol, lo, parts, info, y, _numeric(kernel, parts, t_max))
     return out, dict(info, t_w=t_w, estimate=est)
 
 
