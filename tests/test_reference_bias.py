@@ -89,15 +89,15 @@ def test_bad_bias_input_is_one_line():
         reference_predict(DS.X_train, DS.y_train, None, "erf", 1, bias=(0.1, 0.0), times=[1.0], dps=8)
 
 
-@pytest.mark.slow                                                    # ~19 s CPU (the Mehler tables)
 @pytest.mark.filterwarnings("ignore::symndk.errors.SymndkWarning")
 def test_numeric_activation_reference_with_biases_and_layers_matches_predict(silu):
     """SiLU (no closed form: Mehler series of symndk.kernels.hermite_mpfr, digits capped by its bound) with
-    per-layer weights and a scalar bias: the certified reference against the float64 predictor."""
+    per-layer weights and a scalar bias: the certified reference against the float64 predictor (measured: 13
+    certified digits, kernel bound 2.1e-16, float64 within 6.7e-16; ~9 s CPU)."""
     net = symndk.Network(silu, 1, sigma0_sq=[0.5, 0.7], sigma_sq=[1.0, 0.8], bias_sigma0_sq=0.1, bias_sigma_sq=0.5)
     ndk = symndk.NDK(net, DS.X_train, DS.y_train, T=0.1)
     ref = ndk.reference([1.0, 3.0], DS.X_test, dps=8, jobs=1)
     assert min(ref.digits) >= 8 and "kernel_error_bound" in ref.metadata, (ref.digits, ref.metadata)
     fast = ndk.predict([1.0, 3.0], DS.X_test, rtol=1e-10)
     err = max(np.abs(ref.train - fast.train).max(), np.abs(ref.test - fast.test).max())
-    assert err < max(fast.error_estimate, ref.error_estimate, 1e-10), (err, fast.error_estimate, ref.error_estimate)
+    assert err < max(fast.error_estimate, ref.error_estimate), (err, fast.error_estimate, ref.error_estimate)
