@@ -122,3 +122,37 @@ def test_test_train_block_matches_the_joint_matrix():
 def test_bad_input_is_one_clear_error(kwargs, message):
     with pytest.raises(SymndkError, match=message):
         nngp_kernel(**kwargs)
+
+
+def test_the_callers_floating_point_error_state_reaches_the_kernel_threads():
+    """np.errstate is per thread: the static path's worker threads run under the caller's state, so a
+    caller that silences an expected 1/0 (as the kernel checks do for distributional phi') sees no
+    RuntimeWarning leak from the pool, and one that does not silence it still gets it."""
+    import warnings
+
+    from symndk.kernels import loader
+    from symndk.kernels.static import nngp_kernel
+
+    class Noisy:
+        """relu's dual kernels, plus a discarded 1/0 in every block."""
+
+        def __init__(self):
+            self._duals = loader.load("relu", "numpy")
+
+        def __getattr__(self, name):
+            return getattr(self._duals, name)
+
+        def layer(self, *args):
+            np.ones(1) / np.zeros(1)
+            return self._duals.layer(*args)
+
+    X = np.random.default_rng(0).standard_normal((300, 6))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(divide="ignore"):
+            K = nngp_kernel(X, activation=Noisy(), depth=2).train
+    assert np.array_equal(K, nngp_kernel(X, activation="relu", depth=2).train)
+    with warnings.catch_warnings(record=True) as caught, np.errstate(divide="warn"):
+        warnings.simplefilter("always")
+        nngp_kernel(X, activation=Noisy(), depth=2)
+    assert any(issubclass(w.category, RuntimeWarning) for w in caught)

@@ -257,8 +257,14 @@ def _block(A, B, duals, depth, sigma_sq, same, bias_sq=0.0, folder=None, names=(
                 if same:
                     out[cols, rows] = r.T
 
+    err = np.geterr()                    # the caller's floating-point error state, which threads do not inherit
+
+    def in_state(r0):
+        with np.errstate(**err):
+            task(r0)
+
     with threadpool_limits(1, "blas"), ThreadPoolExecutor(WORKERS) as pool:
-        list(pool.map(task, range(0, P, rows_per_task)))
+        list(pool.map(in_state, range(0, P, rows_per_task)))
     la, lb = _labels(A, B, same, qa0, qb0)
     i, j = _twins(la, lb, same)
     if not i.size:
