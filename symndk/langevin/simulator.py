@@ -98,8 +98,6 @@ def simulate(X_train, y_train, X_test=None, activation="relu", depth=2, width=25
     Xtr, ytr, Xte = check_inputs(X_train, y_train, X_test)
     layered = any(isinstance(v, (list, tuple)) for v in (sigma0_sq, sigma_sq, *(() if bias is None else bias)))
     if layered:
-        if T_schedule is not None or eta_schedule is not None:
-            raise SymndkError("schedules do not carry per-layer variances yet; give each variance as one number")
         sigma0_sq, sigma_sq, bias, gamma, gamma_b = _layered(depth, sigma0_sq, sigma_sq, bias, T, dt)
         widths = _check_config(depth, width, min(sigma0_sq), max(sigma_sq), T, dt, n_networks, antithetic)
     else:
@@ -198,15 +196,37 @@ class _Schedule:
 class _ScheduledSteps:
     """Per-step (dt_n, gamma_n, T_n, gamma_b_n) of a T(t) / eta(t) schedule, at the step midpoints:
     the step of dTheta = -eta [grad L + gamma Theta] dt + sqrt(2 eta T) dB is the constant-rate step
-    with dt -> eta dt."""
+    with dt -> eta dt. Per-layer variances (lists) give per-group rates T(t) / sigma_l^2 (None: no bias
+    in that group)."""
 
     def __init__(self, dt, T, eta, sigma_sq, sigma_b_sq, record):
-        self.dt, self.T, self.gamma = eta * dt, T, T / sigma_sq
-        self.gamma_b = None if sigma_b_sq is None else T / sigma_b_sq
+        self.dt, self.T, self.gamma = eta * dt, T, _rates(T, sigma_sq)
+        self.gamma_b = None if sigma_b_sq is None else _rates(T, sigma_b_sq)
         self.record = record
 
     def __call__(self, n):
-        return self.dt[n], self.gamma[n], self.T[n], None if self.gamma_b is None else self.gamma_b[n]
+        return self.dt[n], _at(self.gamma, n), self.T[n], _at(self.gamma_b, n)
+
+    def fastest(self):
+        """The largest per-step rate times step over every group."""
+        rates = list(self.gamma) if isinstance(self.gamma, list) else [self.gamma]
+        if self.gamma_b is not None:
+            rates += [g for g in (self.gamma_b if isinstance(self.gamma_b, list) else [self.gamma_b]) if g is not None]
+        return max(float(np.max(g * self.dt, initial=0.0)) for g in rates)
+
+
+def _rates(T, variance):
+    """T(t_n) / sigma^2 per step, or a list of them per group (None where sigma^2 = 0: no bias there)."""
+    if isinstance(variance, list):
+        return [T / v if v else None for v in variance]
+    return T / variance
+
+
+def _at(rates, n):
+    """Step n of :func:`_rates`."""
+    if isinstance(rates, list):
+        return [None if g is None else g[n] for g in rates]
+    return None if rates is None else rates[n]
 
 
 def _scheduled_steps(n_steps, dt, T_schedule, eta_schedule, sigma_sq, bias):
@@ -218,8 +238,7 @@ def _scheduled_steps(n_steps, dt, T_schedule, eta_schedule, sigma_sq, bias):
     mid = (np.arange(n_steps) + 0.5) * dt
     st = _ScheduledSteps(dt, Ts(mid), eta(mid), sigma_sq, None if bias is None else bias[1],
                          {"T_schedule": Ts.record, "eta_schedule": eta.record})
-    worst = max(float(np.max(st.gamma * st.dt, initial=0.0)),
-                0.0 if st.gamma_b is None else float(np.max(st.gamma_b * st.dt, initial=0.0)))
+    worst = st.fastest()
     if worst >= 1:
         raise SymndkError(f"dt = {dt} is too large for the schedule (need eta(t) gamma(t) dt < 1, got {worst:.3g})")
     return st
