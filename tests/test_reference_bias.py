@@ -101,3 +101,27 @@ def test_numeric_activation_reference_with_biases_and_layers_matches_predict(sil
     fast = ndk.predict([1.0, 3.0], DS.X_test, rtol=1e-10)
     err = max(np.abs(ref.train - fast.train).max(), np.abs(ref.test - fast.test).max())
     assert err < max(fast.error_estimate, ref.error_estimate), (err, fast.error_estimate, ref.error_estimate)
+
+
+def test_reference_cli_passes_biases_and_per_layer_lists(tmp_path):
+    """`symndk reference --task` with --bias-* and comma lists solves that network (it used to drop them):
+    against float64 NDK.predict; foil: the bias-free network misses. Without --task: one error line."""
+    import argparse
+    import json
+
+    from symndk.cli import main
+    from symndk.commands import reference as cmd
+
+    flags = ["--activation", "erf", "--depth", "1", "--sigma0-sq", "0.5", "--sigma-sq", "1,0.5",
+             "--bias-sigma0-sq", "0.2", "--bias-sigma-sq", "0.5", "--T", "0.1", "--times", "1,3", "--dps", "12"]
+    out = tmp_path / "ref.json"
+    assert main(["reference", "--task", "synthetic:2,0.5", "--n-test", "1", *flags, "-o", str(out)]) == 0
+    got = json.loads(out.read_text())
+    X, y, Xt, _ = cmd._load(argparse.Namespace(task="synthetic:2,0.5", n_per_class=2, n_test=1))
+    net = symndk.Network("erf", 1, 0.5, [1.0, 0.5], 0.2, 0.5)
+    want = symndk.NDK(net, X, y, T=0.1).predict([1.0, 3.0], Xt, rtol=1e-12, atol=1e-14)
+    train, test = np.array(got["train"], dtype=float), np.array(got["test"], dtype=float)
+    assert np.max(np.abs(train - want.train)) < 1e-10 and np.max(np.abs(test - want.test)) < 1e-10
+    plain = symndk.NDK(symndk.Network("erf", 1, 0.5, [1.0, 0.5]), X, y, T=0.1).predict([1.0, 3.0], Xt, rtol=1e-12)
+    assert np.max(np.abs(test - plain.test)) > 1e-3
+    assert main(["reference", *flags]) == 2

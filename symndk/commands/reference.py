@@ -68,19 +68,48 @@ def _times(text):
     return times
 
 
-def _check_scales(args, times) -> None:
-    """Caps of the certified solver: variances and T in (0, MAX_SCALE], gamma t_max <= MAX_GAMMA_T."""
+def _variances(args) -> dict:
+    """The four variances as decimal strings: one string, or a list of depth + 1 (a comma list, per layer).
+
+    >>> import argparse
+    >>> _variances(argparse.Namespace(sigma0_sq="0.5", sigma_sq="1,2,0.5", bias_sigma0_sq="0", bias_sigma_sq="0"))
+    {'sigma0_sq': '0.5', 'sigma_sq': ['1', '2', '0.5'], 'bias_sigma0_sq': '0', 'bias_sigma_sq': '0'}
+    """
+    from symndk.errors import SymndkError
+    from symndk.model import VARIANCES
+
+    out = {}
+    for name in VARIANCES:
+        parts = [v.strip() for v in str(getattr(args, name)).split(",")]
+        for v in parts:
+            try:
+                float(v)
+            except ValueError:
+                raise SymndkError(f"--{name.replace('_', '-')} must be a number or a comma list of numbers, "
+                                  f"got {getattr(args, name)!r}") from None
+        out[name] = parts[0] if len(parts) == 1 else parts
+    return out
+
+
+def _check_scales(args, variances, times) -> None:
+    """Caps of the certified solver: variances and T in (0, MAX_SCALE] (bias variances may be 0), gamma t_max <=
+    MAX_GAMMA_T for the fastest group; biases and per-layer lists only with ``--task``."""
     from symndk.errors import SymndkError
 
-    for name in ("sigma0_sq", "sigma_sq", "T"):
-        v = float(getattr(args, name))
-        if not 0 < v <= MAX_SCALE:
-            raise SymndkError(f"--{name.replace('_', '-')} must be in (0, {MAX_SCALE:g}] for the certified reference, "
-                              f"got {getattr(args, name)}")
-    gamma_t = float(args.T) / float(args.sigma_sq) * max(times)
+    entries = {k: v if isinstance(v, list) else [v] for k, v in variances.items()}
+    for name, values in [*entries.items(), ("T", [args.T])]:
+        low = 0 if name.startswith("bias") else None
+        if not all((float(v) >= 0 if low == 0 else float(v) > 0) and float(v) <= MAX_SCALE for v in values):
+            raise SymndkError(f"--{name.replace('_', '-')} must be in {'[' if low == 0 else '('}0, {MAX_SCALE:g}] "
+                              f"for the certified reference, got {getattr(args, name)}")
+    biased = any(float(v) for v in entries["bias_sigma_sq"])
+    if args.task is None and (biased or any(isinstance(v, list) for v in variances.values())):
+        raise SymndkError("biases and per-layer variances need --task (the scalar synthetic reduction has neither)")
+    slowest = min(float(v) for v in entries["sigma_sq"] + [b for b in entries["bias_sigma_sq"] if float(b)])
+    gamma_t = float(args.T) / slowest * max(times)
     if gamma_t > MAX_GAMMA_T:
         raise SymndkError(f"gamma t = {gamma_t:.3g} at the last time exceeds the certified solver's cap {MAX_GAMMA_T:g} "
-                          f"(gamma = T / sigma^2)")
+                          f"(gamma = T / sigma^2, fastest group)")
 
 
 def _load(args):
@@ -142,14 +171,15 @@ def run(args) -> int:
         raise SymndkError(f"--jobs must be >= 1, got {args.jobs}")
     if args.output != "-":
         _writable(args.output)
-    for name in ("sigma0_sq", "sigma_sq", "T", "r"):
+    for name in ("T", "r"):
         try:
             float(getattr(args, name))
         except ValueError:
             raise SymndkError(f"--{name.replace('_', '-')} must be a number, got {getattr(args, name)!r}") from None
     times = _times(args.times)
-    _check_scales(args, times)
-    common = dict(activation=args.activation, depth=args.depth, sigma0_sq=args.sigma0_sq, sigma_sq=args.sigma_sq,
+    var = _variances(args)
+    _check_scales(args, var, times)
+    common = dict(activation=args.activation, depth=args.depth, sigma0_sq=var["sigma0_sq"], sigma_sq=var["sigma_sq"],
                   T=args.T, times=times, dps=args.dps, order=args.order, progress=args.progress,
                   jobs=args.jobs)
     if args.task is None:
@@ -161,7 +191,9 @@ def run(args) -> int:
         from symndk.certified.synthetic import as_dict
 
         X, y, Xt, name = _load(args)
-        out = as_dict(reference_predict(X, y, Xt, **common))
+        b0, b2 = var["bias_sigma0_sq"], var["bias_sigma_sq"]
+        biased = any(float(v) for v in (b2 if isinstance(b2, list) else [b2]))
+        out = as_dict(reference_predict(X, y, Xt, bias=(b0, b2) if biased else None, **common))
         out["meta"]["task"] = name
     text = json.dumps(out, indent=2)
     if args.output == "-":
