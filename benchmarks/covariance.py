@@ -25,7 +25,14 @@ P = 100: mean-only 0.8 s, covariance 59.1 s (72x), peak RSS 559 MiB, var estimat
 P = 1000: mean-only 27.7 s; one chunk of 51 of the 1002 rows at one time (56 panels, m = 12 and 10)
 745 s (a fifth of it system time: page faults of the ~3 GB of chunk temporaries), extrapolating to
 29,300 s = 8.1 h (1,060x), peak RSS 3.3 GiB; a 16-row chunk 12.5 s a row, 1.5 GiB.
-After (this version), see the numbers quoted in the commit that last changed this file.
+After (this version, 2026-12-05, the same machine under a load of ~8, CPU s of each fresh process):
+P = 100: mean-only 1.4 s (214 MiB); covariance part of cov="test" 11.1 s (7.7x, 256 MiB), of cov=True
+99.1 s (69x, 646 MiB), estimates 1.5e-13 and 1.6e-13, the same test_var.
+P = 1000: mean-only 18.6 s (450 MiB); cov="test" 155 s (8.3x, 961 MiB), measured in full, estimate
+2.0e-13; cov=True EXTRAPOLATED from one 15-row chunk at the last time (229.7 s, 15.3 s a row):
+30,700 s = 8.5 h (1,650x; the mean solve itself got faster), peak RSS 1.6 GiB (was 3.3 GiB).
+cov="test" / cov=True: 9x at P = 100, 198x at P = 1000 (a row-independent part, the kernel
+weights of the history sums, keeps it from the row ratio (P + Q) / Q).
 """
 import json
 import resource
