@@ -304,6 +304,9 @@ class NDK:
         T by T(t) >= 0 (weight decay T(t) / sigma^2); ``eta_schedule`` is a learning rate eta(t) > 0
         (dTheta = -eta grad E dt + sqrt(2 eta T) dB). A learning rate alone is the change of time
         tau = int eta: the constant-rate predictor at tau(times).
+
+        ``cov``: the ensemble variance along the trajectory (docs/theory.md §A, see :meth:`_cov_mode`):
+        True costs about one mean solve per row (P + Q rows), "test" only the Q test rows.
         """
         from symndk.dynamics import solvers
 
