@@ -256,14 +256,6 @@ class NDK:
             self.builds["kernels"] += 1
         return self._kernels[key]
 
-    def _no_bias(self, method):
-        if self.network.bias is not None:
-            raise SymndkError(f"{method} does not carry biases yet (predict, ntk_dynamics, equilibrium and simulate "
-                              f"do); use bias_sigma_sq=0")
-        if self.network.layered:
-            raise SymndkError(f"{method} does not carry per-layer variances yet (predict, ntk_dynamics, equilibrium "
-                              f"and simulate do); give each variance as one number")
-
     def _count_compression(self):
         self.builds["compressions"] += 1
 
