@@ -461,7 +461,7 @@ def _groups_lambda_limit(name):
         return "sampled", float(res), f"lambda = 1e30; measured order {order:.3f} (lambda 1000 -> 2000)"
     return custom_identity(ident, f"{name}: groups: lambda beta DeltaK(lambda t, lambda s) -> K^d(t, s) with biases and per-layer "
                            "variances, order 1/lambda, L=2",
-                           r"\lambdaeta\,\Delta K(\lambda t,\lambda s)	o K^d(t,s)", check)
+                           r"\lambda\beta\,\Delta K(\lambda t,\lambda s)\to K^d(t,s)", check)
 
 
 def _groups_sum_rule(name):
