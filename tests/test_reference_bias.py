@@ -125,3 +125,20 @@ def test_reference_cli_passes_biases_and_per_layer_lists(tmp_path):
     plain = symndk.NDK(symndk.Network("erf", 1, 0.5, [1.0, 0.5]), X, y, T=0.1).predict([1.0, 3.0], Xt, rtol=1e-12)
     assert np.max(np.abs(test - plain.test)) > 1e-3
     assert main(["reference", *flags]) == 2
+
+
+@pytest.mark.filterwarnings("ignore::symndk.errors.SymndkWarning")
+def test_reference_with_per_layer_initial_variances_only():
+    """A network whose only list is sigma0_sq (scalar sigma_sq, no biases) is layered: the reference must run
+    the per-group recursion (it raised TypeError: mpfr() of the list). Against the float64 predictor (measured
+    2.2e-16); foil: the scalar network at the mean initial variance misses by 2.8e-2."""
+    s0 = [0.3, 1.2, 0.6]
+    ndk = symndk.NDK(symndk.Network("erf", 2, sigma0_sq=s0, sigma_sq=1.0), DS.X_train, DS.y_train, T=0.1)
+    ref = ndk.reference([1.0, 4.0], DS.X_test, dps=13, jobs=1)
+    assert min(ref.digits) >= 13, ref.digits
+    fast = ndk.predict([1.0, 4.0], DS.X_test, rtol=1e-12, atol=1e-14)
+    err = max(np.abs(ref.train - fast.train).max(), np.abs(ref.test - fast.test).max())
+    assert err < 1e-12, err
+    foil = symndk.NDK(symndk.Network("erf", 2, sigma0_sq=float(np.mean(s0)), sigma_sq=1.0), DS.X_train, DS.y_train,
+                      T=0.1).predict([1.0, 4.0], DS.X_test, rtol=1e-12, atol=1e-14)
+    assert np.abs(ref.test - foil.test).max() > 1e-3, np.abs(ref.test - foil.test).max()

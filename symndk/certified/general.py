@@ -57,7 +57,7 @@ class _Dataset(_Problem):
         P, Q = len(X), len(Xt)
         rho2 = [gram[a][b] ** 2 / (gram[a][a] * gram[b][b]) for a in range(P + Q) for b in range(min(a, P))]
         rho = gmpy2.sqrt(max((r for r in rho2 if r < 1), default=mpfr(0)))
-        layered = bias is not None or isinstance(sigma_sq, list)
+        layered = bias is not None or isinstance(sigma_sq, list) or isinstance(sigma0_sq, list)
         per = lambda v: v if isinstance(v, list) else [v] * (depth + 1)  # noqa: E731
         groups = (per(sigma0_sq), per(sigma_sq), T, None if bias is None else (per(bias[0]), per(bias[1])))
         super().__init__(activation, depth, sigma0_sq, sigma_sq, T, times, norms, rho, groups if layered else None)
