@@ -145,3 +145,22 @@ def test_ndk_methods_carry_the_network_groups():
     eq = ndk.proximal_equilibrium(2.0, XT)
     assert np.max(np.abs(r.test[-1] - eq.test[0])) < 1e-9
     assert r.metadata["network"]["bias_sigma_sq"] == B2 and r.metadata["network"]["sigma_sq"] == S2
+
+
+def test_simulate_proximal_refuses_bad_variances_in_one_line():
+    """The finite-width MPL ensemble validates its variances as predict_proximal does. Before: a negative
+    bias variance was silently read as 'no bias' (results returned), a bias with sigma_b0^2 > 0 but
+    sigma_b^2 = 0 was silently dropped, a short list gave a numpy broadcast ValueError and sigma_sq = 0 a
+    ZeroDivisionError."""
+    from symndk.langevin.proximal import simulate_proximal
+
+    run = lambda s0=0.5, s2=1.0, bias=None: simulate_proximal(X, Y, None, "erf", 2, 4, s0, s2, T, 1.0, 1, 2,  # noqa: E731
+                                                               inner=2, bias=bias)
+    for kw, msg in ((dict(bias=(0.1, -1.0)), "bias_sigma_sq must be finite and >= 0"),
+                    (dict(bias=([0.1, 0.0, 0.2], [0.1, 0.0, 0.0])), "needs bias_sigma_sq > 0"),
+                    (dict(s0=[0.5, 0.6]), "sigma0_sq must be one number or depth \\+ 1"),
+                    (dict(s2=0.0), "sigma_sq must be finite and > 0")):
+        with pytest.raises(SymndkError, match=msg):
+            run(**kw)
+    ok = run(s0=[0.5, 0.6, 0.7], bias=([0.1, 0.0, 0.2], [0.3, 0.0, 0.4]))        # valid groups still run
+    assert ok["train"].shape == (2, 3) and np.all(np.isfinite(ok["train"]))

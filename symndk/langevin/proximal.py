@@ -114,6 +114,9 @@ def simulate_proximal(X_train, y_train, X_test, activation, depth, width, sigma0
     """
     if T <= 0 or lam <= 0 or n_networks < 2 or inner < 2 or width < 1:
         raise SymndkError("simulate_proximal needs T > 0, lam > 0, n_networks >= 2, inner >= 2, width >= 1")
+    from symndk.dynamics.proximal import _variances
+
+    sigma0_sq, sigma_sq, bias = _variances(depth, sigma0_sq, sigma_sq, bias)   # as predict_proximal: one line each
     X_train = np.asarray(X_train, float)
     y_train = np.asarray(y_train, float)
     X_test = np.zeros((0, X_train.shape[1])) if X_test is None else np.asarray(X_test, float)
