@@ -45,8 +45,8 @@ def test_drift_with_biases_matches_the_frozen_readout_ensemble(name):
 
 @pytest.mark.parametrize("name, out_bias", [("scalar", True), ("layers", True), ("layers", False)])
 def test_temporal_correlation_with_biases_matches_the_ensemble(name, out_bias):
-    """Full learning, readout of t_a with hidden layers of t_w. The simulator adds the output bias of its last
-    step, so with an output bias every pair has t_a = the last time; without one, t_a < t_w is checked too.
+    """Full learning, readout of t_a with hidden layers of t_w; without an output bias, t_a < t_w is checked too
+    (with one, t_a before the last time: tests/test_langevin_pairs.py).
     Measured (width 256, 200 networks): max |z| <= 2.0 on the standard error alone, bias-free foil >= 7.4."""
     s0, s2, b = NETS[name]
     if not out_bias:

@@ -92,15 +92,16 @@ class Ensemble:
             acts.append(self.phi(h))
         return pres, acts
 
-    def readout(self, act_L, a=None):
-        """f = a . phi(h_L) / sqrt(N_L) for activations (B, n, N_L); shape (B, n)."""
-        a = self.a if a is None else a
+    def readout(self, act_L, a=None, c=None):
+        """f = a . phi(h_L) / sqrt(N_L) + c for activations (B, n, N_L); shape (B, n). ``a``, ``c``: a readout
+        group recorded earlier (default: the current one)."""
+        a, c = (self.a, self.c) if a is None else (a, c)
         if a.ndim == 3:                                            # K readouts: (B, n, K)
             f = np.matmul(act_L, a) * self.readout_scale
         else:
             f = np.matmul(act_L, a[:, :, None])[:, :, 0] * self.readout_scale
-        if self.c is not None:
-            f += self.c[:, None]
+        if c is not None:
+            f += c[:, None]
         return f
 
     def forward(self, X):

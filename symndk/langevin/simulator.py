@@ -10,7 +10,7 @@ Scenarios:
     * ``freeze_readout_at=t0`` -- representational drift (section 7): after t0 the readout is
       fixed and the hidden weights follow the prior-only (Ornstein-Uhlenbeck) dynamics.
     * ``pairs=[(t_a, t_w), ...]`` -- temporal correlation (section 8):
-      g(x; t_a, t_w) = a(t_a) . phi(h_L(x; Theta_{t_w})) / sqrt(N_L).
+      g(x; t_a, t_w) = a(t_a) . phi(h_L(x; Theta_{t_w})) / sqrt(N_L) (+ the output bias of t_a).
     * ``T_schedule``, ``eta_schedule`` -- an annealed temperature T(t) (weight decay T(t)/sigma^2)
       and a learning rate eta(t) (docs/theory.md §E): step n (from t_n = n dt) integrates
       dTheta = -eta [grad L + gamma Theta] dt + sqrt(2 eta T) dB with eta, T at the step's midpoint.
@@ -88,7 +88,7 @@ def simulate(X_train, y_train, X_test=None, activation="relu", depth=2, width=25
         ``test_se`` (standard errors), ``train_var``/``test_var`` (the variance of one network's output
         across the ensemble, :class:`~symndk.langevin.stats.Variance`) with ``train_var_se``/``test_var_se``,
         and, with ``pairs``, ``pairs``, ``pair_train[_se]``, ``pair_test[_se]``
-        (mean and standard error of a(t_a) . phi(h_L(x; t_w)) / sqrt(N_L)); ``error_estimate`` is the
+        (mean and standard error of a(t_a) . phi(h_L(x; t_w)) / sqrt(N_L) + b_out(t_a)); ``error_estimate`` is the
         largest standard error.
     """
     from tqdm import tqdm
@@ -260,8 +260,8 @@ def _run_batch(net, rng, sched, Xtr, ytr, X_all, dt, gamma, T, bar, gamma_b=None
                 out[:, sched.record[n]] = net.readout(acts[-1])[:, None]
             if n in sched.want_h:
                 h_rec[n] = acts[-1].copy()
-        if n in sched.want_a:
-            a_rec[n] = net.a.copy()
+        if n in sched.want_a:                     # the readout group of t_a: a and the output bias
+            a_rec[n] = (net.a.copy(), None if net.c is None else net.c.copy())
         if n == sched.n_steps:
             break
         if steps_of is not None:
@@ -274,7 +274,7 @@ def _run_batch(net, rng, sched, Xtr, ytr, X_all, dt, gamma, T, bar, gamma_b=None
         bar.update(net.n_networks)
     if not sched.steps_a:
         return out, None
-    g = [net.readout(h_rec[w], a_rec[a]) for a, w in zip(sched.steps_a, sched.steps_w)]
+    g = [net.readout(h_rec[w], *a_rec[a]) for a, w in zip(sched.steps_a, sched.steps_w)]
     return out, np.stack(g, axis=1)
 
 
