@@ -35,6 +35,7 @@ import math
 
 import numpy as np
 
+from symndk.dynamics.proximal import _each, _variances
 from symndk.errors import SymndkError
 from symndk.runtime import proximal as rt
 
@@ -114,8 +115,6 @@ def simulate_proximal(X_train, y_train, X_test, activation, depth, width, sigma0
     """
     if T <= 0 or lam <= 0 or n_networks < 2 or inner < 2 or width < 1:
         raise SymndkError("simulate_proximal needs T > 0, lam > 0, n_networks >= 2, inner >= 2, width >= 1")
-    from symndk.dynamics.proximal import _variances
-
     sigma0_sq, sigma_sq, bias = _variances(depth, sigma0_sq, sigma_sq, bias)   # as predict_proximal: one line each
     X_train = np.asarray(X_train, float)
     y_train = np.asarray(y_train, float)
@@ -133,7 +132,7 @@ def simulate_proximal(X_train, y_train, X_test, activation, depth, width, sigma0
 
 def _group_vectors(nets, depth, sigma0_sq, sigma_sq, T, lam, bias):
     """Per-parameter (a, sqrt(v), sqrt(sigma0^2)) rows of the flat layout of ``nets``."""
-    each = lambda v: [float(x) for x in v] if isinstance(v, (list, tuple)) else [float(v)] * (depth + 1)  # noqa: E731
+    each = lambda v: _each(v, depth + 1)  # noqa: E731
     groups = list(zip(each(sigma0_sq), each(sigma_sq)))
     if bias is not None:
         groups += [g for g, on in zip(zip(each(bias[0]), each(bias[1])), nets.biased) if on]
@@ -153,8 +152,7 @@ def _run(X_train, y_train, X_test, activation, depth, width, sigma0_sq, sigma_sq
     P = X_train.shape[0]
     X_all = np.vstack([X_train, X_test])
     shapes = _Nets.sizes(X_train.shape[1], width, depth)
-    biased = [False] * (depth + 1) if bias is None else \
-        [x > 0 for x in (list(bias[1]) if isinstance(bias[1], (list, tuple)) else [bias[1]] * (depth + 1))]
+    biased = [False] * (depth + 1) if bias is None else [x > 0 for x in _each(bias[1], depth + 1)]
     nets = _Nets(shapes, biased)
     a, sv, s0 = _group_vectors(nets, depth, sigma0_sq, sigma_sq, T, lam, bias)
     n_par = a.size
