@@ -142,3 +142,18 @@ def test_reference_with_per_layer_initial_variances_only():
     foil = symndk.NDK(symndk.Network("erf", 2, sigma0_sq=float(np.mean(s0)), sigma_sq=1.0), DS.X_train, DS.y_train,
                       T=0.1).predict([1.0, 4.0], DS.X_test, rtol=1e-12, atol=1e-14)
     assert np.abs(ref.test - foil.test).max() > 1e-3, np.abs(ref.test - foil.test).max()
+
+
+def test_bad_variance_and_bias_shapes_are_one_line():
+    """Before: bias=(0.1,) raised IndexError, bias=0.1 TypeError, a non-number (in a list or a bias)
+    ValueError/TypeError, and a numpy array of per-layer variances TypeError (mpf of an array)."""
+    run = lambda **kw: reference_predict(DS.X_train, DS.y_train, None, "erf", 1, times=[1.0], dps=8, **kw)  # noqa: E731
+    for kw, msg in ((dict(bias=(0.1,)), "bias must be None or a pair"), (dict(bias=0.1), "bias must be None or a pair"),
+                    (dict(bias=("q", 0.1)), "bias_sigma0_sq must be a number"),
+                    (dict(sigma_sq=[1.0, None]), "sigma_sq must be a number"),
+                    (dict(sigma_sq="1; import os"), "sigma_sq must be a number")):
+        with pytest.raises(SymndkError, match=msg):
+            run(**kw)
+    as_list = run(sigma_sq=[1.0, 0.8], bias=([0.0, 0.2], [0.5, 0.4]))
+    as_array = run(sigma_sq=np.array([1.0, 0.8]), bias=(np.array([0.0, 0.2]), np.array([0.5, 0.4])))
+    assert np.array_equal(as_list.train, as_array.train) and as_array.metadata["sigma_sq"] == as_list.metadata["sigma_sq"]

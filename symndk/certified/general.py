@@ -33,7 +33,7 @@ import mpmath
 from symndk.errors import SymndkError
 from symndk.certified.numbers import mpfr, to_mpf
 from symndk import validation
-from symndk.certified.synthetic import _check, _Problem, certified, exact_str, to_result
+from symndk.certified.synthetic import _check, _number, _Problem, certified, exact_str, to_result
 
 #: largest training set the reference accepts (the panel systems are mP x mP, solved in pure Python)
 MAX_P = 8
@@ -77,11 +77,16 @@ class _Dataset(_Problem):
         return out
 
 
+def _plain(v):
+    """A per-layer sequence (list, tuple, 1-D array) as a list of its entries; a number or string as given."""
+    return v.tolist() if hasattr(v, "tolist") else list(v) if isinstance(v, tuple) else v
+
+
 def _groups(depth, sigma0_sq, sigma_sq, bias):
     """Per-layer lists as lists of depth + 1 (scalars kept), and the bias pair (None: no biases)."""
     def group(name, v, zero_ok=False):
-        if not isinstance(v, (list, tuple)):
-            if zero_ok and not (mpmath.isfinite(mpmath.mpf(v)) and mpmath.mpf(v) >= 0):
+        if not isinstance(v, list):
+            if zero_ok and not (mpmath.isfinite(_number(name, v)) and _number(name, v) >= 0):
                 raise SymndkError(f"{name} must be a finite number >= 0, got {v!r}")
             return v
         if len(v) != depth + 1:
@@ -91,7 +96,9 @@ def _groups(depth, sigma0_sq, sigma_sq, bias):
     sigma0_sq, sigma_sq = group("sigma0_sq", sigma0_sq), group("sigma_sq", sigma_sq)
     if bias is None:
         return sigma0_sq, sigma_sq, None
-    b0, b2 = group("bias_sigma0_sq", bias[0], True), group("bias_sigma_sq", bias[1], True)
+    if not isinstance(bias, (list, tuple)) or len(bias) != 2:
+        raise SymndkError(f"bias must be None or a pair (bias_sigma0_sq, bias_sigma_sq), got {bias!r}")
+    b0, b2 = group("bias_sigma0_sq", _plain(bias[0]), True), group("bias_sigma_sq", _plain(bias[1]), True)
     pairs = list(zip(*(v if isinstance(v, list) else [v] * (depth + 1) for v in (b0, b2))))
     if any(mpmath.mpf(b) == 0 and mpmath.mpf(a) != 0 for a, b in pairs):
         raise SymndkError("a bias with bias_sigma0_sq > 0 needs bias_sigma_sq > 0 in the same group")
@@ -124,6 +131,7 @@ def reference_predict(X_train, y_train, X_test=None, activation="relu", depth=2,
         gives the agreement of orders p and p + 6 at each time.
         Raises SymndkError on bad input.
     """
+    sigma0_sq, sigma_sq = _plain(sigma0_sq), _plain(sigma_sq)
     _check(activation, depth, sigma0_sq, sigma_sq, T, 0, times, dps)
     X = validation.inputs("X_train", X_train)
     y = validation.targets(y_train, X.shape[0])

@@ -102,6 +102,24 @@ def as_dict(result: Result, train: str = "train", test: str = "test", column: bo
             "certified_digits": result.digits.tolist()}
 
 
+def _number(name, v):
+    """``v`` (a number or a decimal string) as an mpmath number; anything else is one SymndkError line.
+
+    >>> _number("T", "0.25"), _number("T", 2)
+    (mpf('0.25'), mpf('2.0'))
+    >>> _number("T", "1e-2; rm")
+    Traceback (most recent call last):
+    ...
+    symndk.errors.SymndkError: T must be a number or a decimal string, got '1e-2; rm'
+    """
+    try:
+        if isinstance(v, bool):
+            raise TypeError
+        return mpmath.mpf(v)
+    except (TypeError, ValueError):
+        raise SymndkError(f"{name} must be a number or a decimal string, got {v!r}") from None
+
+
 def _check(activation, depth, sigma0_sq, sigma_sq, T, r, times, dps):
     if not isinstance(activation, str):
         raise SymndkError(f"activation must be a name, got {activation!r}")
@@ -109,11 +127,12 @@ def _check(activation, depth, sigma0_sq, sigma_sq, T, r, times, dps):
         raise SymndkError(f"depth must be an integer in 1..6, got {depth!r}")
     for name, v in (("sigma0_sq", sigma0_sq), ("sigma_sq", sigma_sq), ("T", T)):
         for x in (v if isinstance(v, (list, tuple)) and name != "T" else [v]):   # per-layer lists: each entry
-            if not mpmath.isfinite(mpmath.mpf(x)) or mpmath.mpf(x) <= 0:
+            x = _number(name, x)
+            if not mpmath.isfinite(x) or x <= 0:
                 raise SymndkError(f"{name} must be a positive finite number, got {v!r}")
-    if not -1 <= mpmath.mpf(r) <= 1:
+    if not -1 <= _number("r", r) <= 1:
         raise SymndkError(f"r must lie in [-1, 1], got {r!r}")
-    ts = [mpmath.mpf(t) for t in times]
+    ts = [_number("times", t) for t in times]
     if not ts or any(not mpmath.isfinite(t) or t < 0 for t in ts):
         raise SymndkError("times must be a non-empty list of finite non-negative numbers")
     if any(b <= a for a, b in zip(ts, ts[1:])):
