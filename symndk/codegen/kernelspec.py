@@ -28,13 +28,14 @@ from dataclasses import dataclass, replace
 import mpmath
 import sympy as sp
 
+from symndk.codegen.broadcast import regroup
 from symndk.codegen.printers import MpfrPrinter, MpmathPrinter, NumpyPrinter, UnsupportedNode
 from symndk.codegen.stable import (D, SMALL_ORDER, THETA, collect_transcendental, gram_factors, homogeneous_profile,
                                    small_scale, stabilise)
 from symndk.spec.activations import X
 from symndk.spec.dual import C, Q, Q1, Q2
 
-GENERATOR_VERSION = "symndk-codegen 1.2"
+GENERATOR_VERSION = "symndk-codegen 1.3"
 #: numpy Gram-factor series are used below this angle (direct form loses ~eps/theta^2)
 THETA_SERIES = 0.3
 SERIES_ORDER = 34
@@ -131,9 +132,19 @@ def _covers(expr, args) -> bool:
     return set(args) <= free
 
 
+#: broadcast axes of the numpy kernels' arguments: q1 a column, q2 a row, c and D full blocks
+_AXES = {Q1: {0}, Q2: {1}, C: {0, 1}, D: {0, 1}}
+
+
 def _codegen(name, exprs, args, printer, prelude=(), extra_doc=""):
-    """cse ``exprs`` and print them; ``prelude`` (name, expr) pairs are printed first, as is."""
+    """cse ``exprs`` and print them; ``prelude`` (name, expr) pairs are printed first, as is.
+    numpy: sums and products regrouped by broadcast axes (:mod:`symndk.codegen.broadcast`)."""
     reps, reduced = sp.cse(list(exprs), symbols=sp.numbered_symbols("x"), order="canonical")
+    if isinstance(printer, NumpyPrinter) and Q1 in args and Q2 in args:
+        axes = dict(_AXES)
+        for s, e in prelude:
+            axes[s] = frozenset().union(*(axes.get(f, ()) for f in e.free_symbols))
+        reps, reduced = regroup(reps, reduced, axes)
     assignments = tuple((str(s), printer.doprint(e)) for s, e in (*prelude, *reps))
     body = [e for _, e in prelude] + list(exprs)
     return FunctionSpec(
