@@ -159,15 +159,16 @@ def main(argv=None):
     import os
 
     import symndk.kernels.static as static
+    from symndk.backend import threads as pool
     Xc = np.random.default_rng(0).standard_normal((2000, args.N0))
     threads, n, base = [], 1, None
-    while n <= static.WORKERS:
+    while n <= pool.cores():
         threads.append(n)
         n *= 2
-    for n in threads + ([static.WORKERS] if static.WORKERS not in threads else []):
-        static.WORKERS = n
+    for n in threads + ([pool.cores()] if pool.cores() not in threads else []):
         static.static_kernels(Xc[:100])
-        best = min(_wall(lambda: static.static_kernels(Xc, activation="relu", depth=args.depth)) for _ in range(args.repeat))
+        with pool.limited(n):
+            best = min(_wall(lambda: static.static_kernels(Xc, activation="relu", depth=args.depth)) for _ in range(args.repeat))
         base = base or best
         print(f"CPU NumPy path, P = 2000 ReLU NNGP+NTK, {n:3d} threads: {best:.3f} s (speed-up {base / best:.1f}; "
               f"{os.cpu_count()} cores)")

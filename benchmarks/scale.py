@@ -24,7 +24,7 @@ The baseline is P = 500 in the same run (the scaling exponent is printed).
 ``panel``: one Radau panel solve of the Volterra solver (:class:`symndk.dynamics.volterra.StiffSolver`,
 m = 12, GMRES with the block-diagonal preconditioner) on a stand-in basis of r P x P matrices (powers of
 a random Gram matrix, decaying), for K = 1, 4, 16 right-hand sides on 1 and 2 threads
-(``volterra.WORKERS``), interleaved; the baseline is K = 1 on one thread. Wall and CPU seconds per
+(``SYMNDK_THREADS``, :mod:`symndk.backend.threads`), interleaved; the baseline is K = 1 on one thread. Wall and CPU seconds per
 panel and per right-hand side, and the 1 -> 2 thread wall ratio. ``--predict P`` (0: skip) then runs the
 ``predict`` problem above (ReLU L = 3, K = 1) at that P on 1 and 2 panel threads, twice each, interleaved.
 
@@ -260,6 +260,7 @@ def float32(args):
 def panel(args):
     from threadpoolctl import threadpool_limits
 
+    from symndk.backend import threads
     from symndk.dynamics import volterra
     rng = np.random.default_rng(0)
     m, P, r = 12, args.P, args.r
@@ -277,8 +278,8 @@ def panel(args):
             for K in (1, 4, 16):
                 rhs = rng.standard_normal((m * P, K))
                 for workers in (1, 2):
-                    volterra.WORKERS = workers
-                    runs.setdefault((K, workers), []).append(_timed(lambda: solver.solve(G, rhs)))
+                    with threads.limited(workers):
+                        runs.setdefault((K, workers), []).append(_timed(lambda: solver.solve(G, rhs)))
     base = min(w for w, _ in runs[1, 1])
     for (K, workers), v in sorted(runs.items()):
         wall, cpu = (np.array(x) for x in zip(*v))
@@ -293,8 +294,8 @@ def panel(args):
         times = {1: [], 2: []}
         for _ in range(2):
             for workers in (1, 2):
-                volterra.WORKERS = workers
-                times[workers].append(_timed(lambda: ndk.predict(np.linspace(0.0, 20 / 1e-3, 11), rtol=1e-8)))
+                with threads.limited(workers):
+                    times[workers].append(_timed(lambda: ndk.predict(np.linspace(0.0, 20 / 1e-3, 11), rtol=1e-8)))
         for workers, v in times.items():
             print(f"predict P = {args.predict}, {workers} panel thread(s): wall {', '.join(f'{w:.1f}' for w, _ in v)} s, "
                   f"CPU {', '.join(f'{c:.1f}' for _, c in v)} s (load average {os.getloadavg()[0]:.1f})")

@@ -15,7 +15,7 @@ resolved, and ``importlib.import_module("constant.name")`` counts as an import.
 | generated | `symndk_generated` | - | numpy, scipy, mpmath, gmpy2 (stdlib: math only) |
 | backend | `symndk.backend` | base | numpy, array_api_compat |
 | kernels | `symndk.kernels` | base, runtime, generated, backend | numerics, array_api_compat |
-| dynamics | `symndk.dynamics` | base, runtime, generated, kernels | numerics |
+| dynamics | `symndk.dynamics` | base, runtime, generated, backend, kernels | numerics |
 | certified | `symndk.certified` | base, runtime, generated, kernels, dynamics | numerics |
 | langevin | `symndk.langevin` | base, runtime, generated, kernels, dynamics | numerics |
 | data | `symndk.data` | base | numpy; optional loaders sklearn, mlxtend |
@@ -77,7 +77,7 @@ LAYERS = (
           stdlib=frozenset({"math", "__future__"})),
     Layer("backend", ("symndk.backend",), ("base",), frozenset({"numpy", "array_api_compat"})),
     Layer("kernels", ("symndk.kernels",), ("base", "runtime", "generated", "backend"), NUMERICS | {"array_api_compat"}),
-    Layer("dynamics", ("symndk.dynamics",), ("base", "runtime", "generated", "kernels"), NUMERICS),
+    Layer("dynamics", ("symndk.dynamics",), ("base", "runtime", "generated", "backend", "kernels"), NUMERICS),
     Layer("certified", ("symndk.certified",), ("base", "runtime", "generated", "kernels", "dynamics"), NUMERICS),
     Layer("langevin", ("symndk.langevin",), ("base", "runtime", "generated", "kernels", "dynamics"), NUMERICS),
     Layer("data", ("symndk.data",), ("base",), frozenset({"numpy", "sklearn", "mlxtend"})),

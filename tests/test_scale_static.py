@@ -56,7 +56,7 @@ def test_one_pass_equals_the_single_kernels_and_does_not_depend_on_tasks_or_thre
     assert np.array_equal(both.nngp.train, nngp_kernel(X, activation="relu").train)
     assert np.array_equal(both.ntk.train, ntk_kernel(X, activation="relu").train)
     assert both.ntk.train[10, 70] == both.ntk.train[10, 10] == both.ntk.train[70, 70]
-    monkeypatch.setattr(static, "WORKERS", 1)
+    monkeypatch.setenv("SYMNDK_THREADS", "1")
     assert np.array_equal(static_kernels(X, activation="relu", depth=2).ntk.train, both.ntk.train)
     monkeypatch.setattr(static, "ROWS", 64)
     monkeypatch.setattr(static, "CHUNK", 30000)

@@ -198,7 +198,7 @@ def test_panel_products_split_among_threads_are_the_plain_sums(monkeypatch):
     expected = np.einsum("kqp,ikpc->iqc", B, Z)
     dense = np.einsum("kab,kpq->apbq", G, B).reshape(m * P, m * P) + np.eye(m * P)
     for workers in (1, 2, 3):
-        monkeypatch.setattr(volterra, "WORKERS", workers)
+        monkeypatch.setenv("SYMNDK_THREADS", str(workers))
         np.testing.assert_allclose(_apply(B, Z), expected, rtol=0, atol=1e-12)
         solver = StiffSolver(B, basis=V)
         solver.basis = solver._basis(G)
@@ -218,7 +218,7 @@ def test_panel_threads_work_in_a_forked_child(monkeypatch):
     from symndk.dynamics import volterra
 
     monkeypatch.setattr(volterra, "PARALLEL_MIN", 1)
-    monkeypatch.setattr(volterra, "WORKERS", 2)
+    monkeypatch.setenv("SYMNDK_THREADS", "2")
     rng = np.random.default_rng(4)
     B, Z = rng.standard_normal((2, 30, 20)), rng.standard_normal((3, 2, 20, 1))
     expected = np.einsum("kqp,ikpc->iqc", B, Z)

@@ -7,4 +7,6 @@
   NumPy by default.
 * :mod:`symndk.backend.static` -- NNGP and NTK matrices in that namespace, through the runtime
   recursion with the Gram-determinant carry (no host round trip).
+* :mod:`symndk.backend.threads` -- how many threads symndk's own pools use (static kernels, Volterra panels):
+  ``SYMNDK_THREADS``, ``OMP_NUM_THREADS`` or the cores; one inside sweep tasks.
 """

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.linalg
 
+from symndk.backend import threads
 from symndk.dynamics.mesh import gauss, lag_rule, lagrange, radau_nodes
 
 
@@ -99,34 +100,35 @@ class Solution:
         return out[..., 0] if self.vector else out
 
 
-#: threads of the panel products (the cores this process may use); BLAS itself stays on one thread
-WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 #: multiply-adds below which a product stays on the calling thread (not worth a hand-off to the pool)
 PARALLEL_MIN = 1 << 22
 
 
-_POOL: tuple[int, ThreadPoolExecutor] | None = None
+_POOLS: dict[tuple[int, int], ThreadPoolExecutor] = {}
 
 
-def _pool() -> ThreadPoolExecutor:
-    """This process's panel threads, started on first use (a forked child starts its own: the parent's
-    threads do not exist in it, and their executor would wait on them forever)."""
-    global _POOL
-    if _POOL is None or _POOL[0] != os.getpid():
-        _POOL = os.getpid(), ThreadPoolExecutor(WORKERS, thread_name_prefix="symndk-panel")
-    return _POOL[1]
+def _pool(n: int) -> ThreadPoolExecutor:
+    """This process's pool of ``n`` panel threads, started on first use (a forked child starts its own:
+    the parent's threads do not exist in it, and their executor would wait on them forever)."""
+    key = os.getpid(), n
+    if key not in _POOLS:
+        _POOLS[key] = ThreadPoolExecutor(n, thread_name_prefix="symndk-panel")
+    return _POOLS[key]
 
 
 def _by_columns(part, columns: int, work: int) -> None:
-    """Run ``part(j0, j1)`` over ``WORKERS`` contiguous column ranges of ``range(columns)`` in threads
-    (numpy and BLAS release the GIL; each part writes its own columns), or once on this thread when
-    ``work`` (multiply-adds) is small, one thread is available, or this already is a pool thread."""
-    n = min(WORKERS, columns, max(1, work // PARALLEL_MIN))
+    """Run ``part(j0, j1)`` over :func:`symndk.backend.threads.workers` contiguous column ranges of
+    ``range(columns)`` in threads (numpy and BLAS release the GIL; each part writes its own columns), or
+    once on this thread when ``work`` (multiply-adds) is small, one thread is available, or this already
+    is a pool thread."""
+    size = threads.workers()
+    n = min(size, columns, max(1, work // PARALLEL_MIN))
     if n <= 1 or threading.current_thread().name.startswith("symndk-panel"):
         part(0, columns)
         return
     edges = np.linspace(0, columns, n + 1).astype(int)
-    for f in [_pool().submit(part, a, b) for a, b in zip(edges[:-1], edges[1:])]:
+    pool = _pool(size)
+    for f in [pool.submit(part, a, b) for a, b in zip(edges[:-1], edges[1:])]:
         f.result()
 
 

@@ -40,6 +40,7 @@ from threadpoolctl import threadpool_limits
 
 from symndk import validation
 from symndk.errors import SymndkError, check_finite
+from symndk.backend import threads
 from symndk.backend.select import resolve
 from symndk.kernels.loader import load
 from symndk.runtime.recursion import Bias, layer_kernels
@@ -49,7 +50,6 @@ from symndk.runtime.recursion import Bias, layer_kernels
 MMAP_THRESHOLD, TRIM_THRESHOLD = 4 << 20, 64 << 20
 #: pairs with D_0 < NEAR * q1 q2 (|rho| > ~0.99995) get D_0 from the difference of the inputs
 NEAR = 1e-4
-WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 #: bytes of the block :func:`warm_heap` allocates and frees
@@ -222,7 +222,8 @@ def _block(A, B, duals, depth, sigma_sq, same, bias_sq=0.0, folder=None, names=(
     ca, cb = _chain(qa0, duals, depth, sigma_sq, bias_sq), _chain(qb0, duals, depth, sigma_sq, bias_sq)
     P, Q = A.shape[0], B.shape[0]
     outs = tuple(_result(P, Q, A.dtype, folder, name) for name in names)
-    rows_per_task = max(8, min(ROWS, P // (4 * WORKERS)))
+    n_threads = threads.workers()
+    rows_per_task = max(8, min(ROWS, P // (4 * n_threads)))
     overflow = []
     diagonal = np.arange(rows_per_task)
 
@@ -263,7 +264,7 @@ def _block(A, B, duals, depth, sigma_sq, same, bias_sq=0.0, folder=None, names=(
         with np.errstate(**err):
             task(r0)
 
-    with threadpool_limits(1, "blas"), ThreadPoolExecutor(WORKERS) as pool:
+    with threadpool_limits(1, "blas"), ThreadPoolExecutor(n_threads) as pool:
         list(pool.map(in_state, range(0, P, rows_per_task)))
     la, lb = _labels(A, B, same, qa0, qb0)
     i, j = _twins(la, lb, same)

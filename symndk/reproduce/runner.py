@@ -51,7 +51,7 @@ REPRODUCTIONS = {
     "bias-ablation": "symndk.reproduce.bias_ablation",
 }
 
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "SYMNDK_THREADS")
 
 
 def _star(fn, args):

@@ -32,6 +32,7 @@ import re
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from symndk.backend import threads
 from symndk.errors import SymndkError
 from symndk.kernels.static import reuse_heap
 
@@ -66,10 +67,11 @@ def _fresh(value):
 
 
 def call(fn, args):
-    """``fn(*args)`` with BLAS at one thread and the array arguments in fresh memory (the same
-    arithmetic wherever it runs)."""
+    """``fn(*args)`` with BLAS and symndk's own pools (:mod:`symndk.backend.threads`) at one thread, and
+    the array arguments in fresh memory: the same arithmetic wherever it runs, and a cluster's worker
+    processes do not oversubscribe its cores."""
     reuse_heap()  # Dask workers start with MALLOC_TRIM_THRESHOLD_=65536: numpy temporaries 2.6x slower
-    with threadpool_limits(1):
+    with threadpool_limits(1), threads.limited(1):
         return fn(*_fresh(tuple(args)))
 
 

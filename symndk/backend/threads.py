@@ -1,0 +1,70 @@
+"""How many threads symndk's own pools use.
+
+symndk runs two thread pools of its own, with BLAS held at one thread inside them: the row tasks of the
+static kernels (:mod:`symndk.kernels.static`) and the panel products of the Volterra solver
+(:mod:`symndk.dynamics.volterra`). Both size themselves by :func:`workers`, read at call time:
+
+1. a :func:`limited` block (innermost wins), e.g. the tasks of a sweep (:mod:`symndk.sweep.scheduler`:
+   one thread each, so that a cluster's processes do not oversubscribe its cores);
+2. ``$SYMNDK_THREADS``;
+3. ``$OMP_NUM_THREADS`` (its first entry), the usual way to give a process its share of the cores
+   (``symndk reproduce --jobs`` sets it to 1 in its worker processes);
+4. the cores this process may run on (its CPU affinity).
+
+Example:
+    >>> with limited(1):
+    ...     workers()
+    1
+    >>> import os
+    >>> os.environ["SYMNDK_THREADS"] = "3"
+    >>> workers()
+    3
+    >>> os.environ["SYMNDK_THREADS"] = "many"
+    >>> workers()
+    Traceback (most recent call last):
+    ...
+    symndk.errors.SymndkError: SYMNDK_THREADS must be a whole number of threads >= 1, got 'many'
+    >>> del os.environ["SYMNDK_THREADS"]
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import os
+
+from symndk.errors import SymndkError
+
+_LIMIT: contextvars.ContextVar[int | None] = contextvars.ContextVar("symndk_threads", default=None)
+#: environment variables read by :func:`workers`, in order
+VARIABLES = ("SYMNDK_THREADS", "OMP_NUM_THREADS")
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def workers() -> int:
+    """Threads of symndk's pools (see the module docstring for the order of precedence)."""
+    limit = _LIMIT.get()
+    if limit is not None:
+        return limit
+    for var in VARIABLES:
+        value = os.environ.get(var, "").split(",")[0].strip()
+        if value:
+            if not value.isdigit() or int(value) < 1:
+                raise SymndkError(f"{var} must be a whole number of threads >= 1, got {os.environ[var]!r}")
+            return int(value)
+    return cores()
+
+
+@contextlib.contextmanager
+def limited(n: int):
+    """Within the block (this thread or task), :func:`workers` is ``n``."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise SymndkError(f"threads must be a whole number >= 1, got {n!r}")
+    token = _LIMIT.set(n)
+    try:
+        yield
+    finally:
+        _LIMIT.reset(token)
