@@ -13,14 +13,21 @@ Example:
     ...     _ = atomic_write(d / "a.txt", b"two\\n")
     >>> (d / "a.txt").read_text(), sorted(p.name for p in d.iterdir())
     ('two\\n', ['.a.txt.lock', 'a.txt'])
+
+Arrays too big for memory (:func:`out_of_core`, :func:`mapped`, :func:`capped`, :func:`placed`) are
+memory-mapped ``.npy`` files: in a folder the caller names, or in a private temporary folder whose files
+are unlinked at once (their disk space is freed with the arrays).
 """
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import fcntl
 import os
 import tempfile
 from pathlib import Path
+
+import numpy as np
 
 from symndk.errors import SymndkError
 
@@ -129,3 +136,80 @@ def read_recorded(folder, name: str) -> bytes | None:
 def is_recorded(folder, name: str) -> bool:
     """True when ``name`` in ``folder`` was written by :func:`write_recorded`."""
     return name in _read_manifest(folder)
+
+
+# ----------------------------------------------------------------------------- out-of-core arrays
+
+def out_of_core(memory, folder, nbytes, prefix="symndk-kernels-"):
+    """None (results in memory), or the ``(path, keep)`` of :func:`mapped` when ``nbytes`` exceed
+    ``memory``: ``folder`` (kept), or a fresh private temporary folder named ``prefix``... (not kept: the
+    caller removes it once its files are mapped). Bad ``memory`` or ``folder``: one :class:`SymndkError` line."""
+    if memory is None:
+        if folder is not None:
+            raise SymndkError("folder is where results beyond the memory cap go: give memory (bytes) too")
+        return None
+    if isinstance(memory, bool) or not isinstance(memory, (int, float, np.integer, np.floating)) or not memory >= 0:
+        raise SymndkError(f"memory must be a number of bytes >= 0, got {memory!r}")
+    if folder is not None and not Path(folder).is_dir():
+        raise SymndkError(f"folder must be an existing directory, got {str(folder)!r}")
+    if nbytes <= memory:
+        return None
+    if folder is None:
+        return tempfile.mkdtemp(prefix=prefix), False
+    return Path(folder), True
+
+
+def mapped(P, Q, dtype, folder, name):
+    """A (P, Q) result array: in memory when ``folder`` is None; else ``(path, keep)``: a memory-mapped
+    ``name``.npy there (np.load reads it back), unlinked at once unless ``keep`` (the pages then live as
+    long as the array, and the disk space is freed with it)."""
+    if folder is None:
+        return np.empty((P, Q), dtype)
+    path = Path(folder[0]) / f"{name}.npy"
+    arr = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=(P, Q))
+    if not folder[1]:
+        path.unlink()
+    return arr
+
+
+#: (memory, folder) of the innermost :func:`capped` block
+_CAP: contextvars.ContextVar[tuple] = contextvars.ContextVar("symndk_memory_cap", default=(None, None))
+
+
+@contextlib.contextmanager
+def capped(memory=None, folder=None):
+    """Within the block (this thread or task), :func:`placed` arrays of more than ``memory`` bytes are
+    memory-mapped files, kept in ``folder`` if given; the pair is checked on entry (:func:`out_of_core`).
+
+    Example:
+        >>> with capped(memory=0):
+        ...     a = placed(2, 3, "demo")
+        >>> type(a).__name__, a.shape, type(placed(2, 3, "demo")).__name__
+        ('memmap', (2, 3), 'ndarray')
+    """
+    out_of_core(memory, folder, 0)
+    token = _CAP.set((memory, folder))
+    try:
+        yield
+    finally:
+        _CAP.reset(token)
+
+
+def placed(P, Q, name, prefix="symndk-arrays-"):
+    """An uninitialised float64 (P, Q) array: in memory, or, above the cap of the :func:`capped` block, a
+    memory-mapped ``name-XXXXXXXX.npy`` (:func:`mapped`) under a fresh name that no other file has, kept in
+    the block's folder or unlinked at once in a private temporary folder (``prefix``), removed at once."""
+    where = out_of_core(*_CAP.get(), 8 * P * Q, prefix)
+    if where is None:
+        return np.empty((P, Q))
+    fd, path = tempfile.mkstemp(prefix=f"{name}-", suffix=".npy", dir=where[0])
+    os.close(fd)
+    try:
+        return mapped(P, Q, float, where, Path(path).stem)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(path)                      # the name mkstemp made for us: no other file is removed
+        raise
+    finally:
+        if not where[1]:
+            os.rmdir(where[0])                   # empty: its one file is unlinked (the array keeps its pages)

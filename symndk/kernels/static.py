@@ -29,9 +29,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -40,6 +38,7 @@ from threadpoolctl import threadpool_limits
 
 from symndk import validation
 from symndk.errors import SymndkError, check_finite
+from symndk.files import mapped as _result, out_of_core as _out_of_core
 from symndk.backend import threads
 from symndk.backend.select import resolve
 from symndk.kernels.loader import load
@@ -187,19 +186,6 @@ BAND = 1024
 #: Measured (P = 2000, N0 = 784, one thread): the triangle's products take 0.076 s in 64-row tasks, 0.071 s
 #: in 128-row ones (the full syrk 0.065 s)
 ROWS = 128
-
-
-def _result(P, Q, dtype, folder, name):
-    """A (P, Q) result array: in memory when ``folder`` is None; else ``(path, keep)``: a memory-mapped
-    ``name``.npy there (np.load reads it back), unlinked at once unless ``keep`` (the pages then live as
-    long as the array, and the disk space is freed with it)."""
-    if folder is None:
-        return np.empty((P, Q), dtype)
-    path = Path(folder[0]) / f"{name}.npy"
-    arr = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=(P, Q))
-    if not folder[1]:
-        path.unlink()
-    return arr
 
 
 def _block(A, B, duals, depth, sigma_sq, same, bias_sq=0.0, folder=None, names=("nngp", "ntk")):
@@ -441,24 +427,6 @@ def static_kernels(X1, X2=None, activation="relu", depth=2, sigma_sq=1.0, bias_s
     check = lambda name, v: v if v is None or (finite and finite_test) else check_finite(name, v)  # noqa: E731
     return StaticKernels(*(KernelPair(check(name, tr), check(name, te))
                            for name, tr, te in zip(("NNGP kernel", "NTK"), train, test)))
-
-
-def _out_of_core(memory, folder, nbytes):
-    """None (results in memory), or the ``(path, keep)`` of :func:`_result` when ``nbytes`` exceed
-    ``memory``."""
-    if memory is None:
-        if folder is not None:
-            raise SymndkError("folder is where results beyond the memory cap go: give memory (bytes) too")
-        return None
-    if isinstance(memory, bool) or not isinstance(memory, (int, float, np.integer, np.floating)) or not memory >= 0:
-        raise SymndkError(f"memory must be a number of bytes >= 0, got {memory!r}")
-    if nbytes <= memory:
-        return None
-    if folder is None:
-        return tempfile.mkdtemp(prefix="symndk-kernels-"), False
-    if not Path(folder).is_dir():
-        raise SymndkError(f"folder must be an existing directory, got {str(folder)!r}")
-    return Path(folder), True
 
 
 def nngp_kernel(X1, X2=None, activation="relu", depth=2, sigma_sq=1.0, bias_sq=0.0, backend=None) -> KernelPair:
