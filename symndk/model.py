@@ -278,13 +278,14 @@ class NDK:
             tol = extra_meta["atol"] + extra_meta["rtol"] * max(1.0, float(np.max(np.abs(self.y_train))))
             if not float(error) <= tol:
                 warnings.warn(f"{method}: error estimate {float(error):.2g} exceeds the tolerance {tol:.2g} "
-                              "(atol + rtol max(1, |y|))", SymndkWarning, stacklevel=3)
+                              "(atol + rtol max(1, |y|))", SymndkWarning, stacklevel=4)
         return Result(np.asarray(times, dtype=float), rows[:, :P], rows[:, P:], float(error), meta)
 
     # ------------------------------------------------------------------ solvers
 
     def predict(self, times, X_test=None, rtol: float = 1e-10, atol: float = 1e-12, *, m: int = 12,
-                max_refine: int = 2, cov=False, T_schedule=None, eta_schedule=None) -> Result:
+                max_refine: int = 2, cov=False, T_schedule=None, eta_schedule=None, memory=None,
+                folder=None) -> Result:
         """Mean predictor under Langevin training (docs/theory.md §5), adaptive to ``rtol``/``atol``.
 
         ``error_estimate`` bounds the absolute error over all entries and times (m vs m - 2
@@ -299,7 +300,22 @@ class NDK:
 
         ``cov``: the ensemble variance along the trajectory (docs/theory.md §A, see :meth:`_cov_mode`):
         True costs about one mean solve per row (P + Q rows), "test" only the Q test rows.
+
+        Memory (docs/numerics.md §7.4; measured, ReLU L = 3, Q = 0, P = 1000-3000): peak about
+        0.1 GB + 8 (r + 6.5) P^2 bytes, r the compression rank (``metadata["solver"]["rank"]``, 10-11
+        there), the r R P basis of the compressed kernel (R = P + Q rows) and ~6.5 P^2 of working blocks.
+        ``memory`` (bytes) caps the basis held in RAM: above it the basis is a memory-mapped .npy file
+        (the page cache holds what fits; the values are identical), kept in ``folder`` if given, else in
+        a private temporary folder, unlinked at once. Compressions cached by earlier calls are reused as
+        they are.
         """
+        from symndk.files import capped
+
+        with capped(memory, folder):
+            return self._predict(times, X_test, rtol, atol, m=m, max_refine=max_refine, cov=cov,
+                                 T_schedule=T_schedule, eta_schedule=eta_schedule)
+
+    def _predict(self, times, X_test, rtol, atol, *, m, max_refine, cov, T_schedule, eta_schedule) -> Result:
         from symndk.dynamics import solvers
 
         tt = check.times(times)
@@ -342,7 +358,7 @@ class NDK:
         res.metadata["covariance"] = out["info"]
         if not out["info"].get("met", True):
             warnings.warn(f"covariance: error estimate {out['error_estimate']:.2g} exceeds the tolerance "
-                          f"{out['info']['tolerance']:.2g} (atol + rtol max |G|)", SymndkWarning, stacklevel=3)
+                          f"{out['info']['tolerance']:.2g} (atol + rtol max |G|)", SymndkWarning, stacklevel=4)
 
     def _rate_schedule(self, tt, X_test, eta_schedule, **options) -> Result:
         """A learning rate alone: the constant-rate predictor at the clock tau(t) = int_0^t eta."""
@@ -350,7 +366,7 @@ class NDK:
 
         eta = Schedule.from_user(eta_schedule, float(tt[-1]), "eta_schedule", positive=True)
         tau = eta.integral(tt)
-        res = self.predict(np.maximum.accumulate(tau), X_test, **options)
+        res = self._predict(np.maximum.accumulate(tau), X_test, T_schedule=None, eta_schedule=None, **options)
         res.metadata.update(method=f"{res.metadata['method']} at tau = int eta dt", eta_schedule=eta.record)
         return Result(tt, res.train, res.test, res.error_estimate, res.metadata, dict(res.extras, tau=tau))
 

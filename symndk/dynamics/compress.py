@@ -31,6 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 
+from symndk.files import placed
+
 
 def chebyshev_lobatto(n: int, lo: float, hi: float) -> np.ndarray:
     """n Chebyshev extreme points mapped to [lo, hi] (both ends included)."""
@@ -116,12 +118,13 @@ def compress(kernel, t_end: float, tol: float = 1e-15, oversample: int = 3, n_ch
     r = max(1, int(np.sum(diag > tol * diag[0])))
     J = piv[:r]
     # the r blocks as the columns of one Fortran array, orthonormalised in place: column k is then
-    # basis[k] (a view), so the basis costs its own r R P numbers and no copy (peak memory, P = 5000)
-    Q = np.empty((n_ch * kernel.R * kernel.P, r), order="F")
+    # basis[k] (a view), so the basis costs its own r R P numbers and no copy (peak memory, P = 5000);
+    # in a files.capped block above its cap, a memory-mapped file (out of core, docs/numerics.md §7.4)
+    Q = placed(r, n_ch * kernel.R * kernel.P, "basis", "symndk-basis-").T
     for i, j in enumerate(J):
         Q[:, i] = np.reshape(kernel.block(t[j], s[j], lag[j]), -1)
         Q[:, i] /= np.max(np.abs(Q[:, i]))
-    Q = scipy.linalg.qr(Q, mode="economic", overwrite_a=True)[0]
+    Q[...] = scipy.linalg.qr(Q, mode="economic", overwrite_a=True)[0]    # LAPACK works in place: a no-op copy
     basis = Q.T.reshape(r, n_ch, kernel.R, kernel.P)
     Qs = basis.reshape(r, n_ch, -1)[:, :, rows * kernel.P + cols].transpose(1, 2, 0).reshape(n_ch * n_e, r)
     _, _, rpiv = scipy.linalg.qr(Qs.T, mode="economic", pivoting=True)
