@@ -164,3 +164,17 @@ def test_simulate_proximal_refuses_bad_variances_in_one_line():
             run(**kw)
     ok = run(s0=[0.5, 0.6, 0.7], bias=([0.1, 0.0, 0.2], [0.3, 0.0, 0.4]))        # valid groups still run
     assert ok["train"].shape == (2, 3) and np.all(np.isfinite(ok["train"]))
+
+
+@pytest.mark.parametrize("act", ["erf", "relu"])
+def test_panel_estimate_keeps_the_table_error_when_the_discretisation_converges(act):
+    """Groups make the table error (1.6e-11 erf, 1.6e-10 relu, non-integer rate ratios) the larger part of the
+    panel solver's error at p = 10, while d2 = |f_9 - f_8| is still large: the geometric factor 2 d1/d2 then
+    shrank the table's share of d1 with the discretisation. Before: error 6.7e-12 / 2.1e-11 against estimates
+    2.0e-12 / 7.4e-12 (brute-force sums, 600 steps, lambda = 2); after (the share measured by a third solve,
+    6.7e-12 / 2.1e-11): estimates 7.9e-12 / 2.5e-11."""
+    k = px.ProximalKernel(X, XT, act, 2, S0, S2, T, 2.0, bias=(B0, B2))
+    out = px.panels(k, Y, 600, p=10, n_g=10)
+    err = float(np.max(np.abs(out.rows - px.direct(k, Y, 600).rows)))
+    assert err > 1e-12 and out.info["d2"] > 2 * out.info["d1"]          # the regime of the defect
+    assert err <= out.error_estimate <= 10 * err, (err, out.error_estimate)
