@@ -11,8 +11,8 @@ Example:
     >>> import argparse
     >>> p = argparse.ArgumentParser(); add_arguments(p)
     >>> a = p.parse_args(["--task", "synthetic:4,0.5", "--times", "0:100:5", "--out", "run"])
-    >>> a.data, a.times, a.depth, a.rtol, a.cov
-    ('synthetic:4,0.5', '0:100:5', 2, 1e-10, None)
+    >>> a.data, a.times, a.depth, a.rtol, a.cov, a.memory
+    ('synthetic:4,0.5', '0:100:5', 2, 1e-10, None, None)
     >>> p.parse_args(["--cov"]).cov, p.parse_args(["--cov", "full"]).cov, p.parse_args(["--cov", "test"]).cov
     ('var', 'full', 'test')
 """
@@ -33,6 +33,12 @@ def add_arguments(parser):
                         help="also the variance of one network's output across the ensemble (train_var, test_var; "
                              "each row costs about one mean solve); 'full': the (Q, Q) test covariance too; "
                              "'test': test_var only (Q rows instead of P + Q)")
+    parser.add_argument("--memory", type=float, metavar="BYTES",
+                        help="cap on the compressed kernel's basis in RAM (about 8 r P^2 bytes, r ~ 10-30): above it "
+                             "the basis is a memory-mapped file (NDK.predict(memory=); docs/numerics.md §7.4)")
+    parser.add_argument("--memory-folder", metavar="DIR",
+                        help="keep the memory-mapped basis here (an existing folder on a disk with the space); "
+                             "default: a private temporary folder, removed at once")
     parser.add_argument("--out", default="symndk-solution", metavar="PREFIX",
                         help="writes PREFIX.npz and PREFIX.json (default: ./symndk-solution)")
 
@@ -79,7 +85,8 @@ def run(args) -> int:
     net = symndk.Network(**{o.field: getattr(args, o.field) for o in OPTIONS})
     ndk = symndk.NDK(net, X, y, T=args.T)
     cov = {None: False, "var": True, "full": "full", "test": "test"}[args.cov]
-    res = ndk.predict(times, Xt, rtol=args.rtol, atol=args.atol, cov=cov)
+    res = ndk.predict(times, Xt, rtol=args.rtol, atol=args.atol, cov=cov, memory=args.memory,
+                      folder=args.memory_folder)
     for kind in ("nngp", "ntk"):  # the two ends, in the same files
         eq = ndk.equilibrium(kind, Xt, cov=bool(cov))
         res.extras.update({f"{kind}_equilibrium_train": eq.train[0], f"{kind}_equilibrium_test": eq.test[0]})
