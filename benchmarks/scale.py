@@ -2,6 +2,7 @@
 
     python benchmarks/scale.py static   [--P 2000] [--repeat 7]     # NNGP+NTK vs neural-tangents
     python benchmarks/scale.py predict  [--P 2000 5000]              # time and peak memory of predict
+    python benchmarks/scale.py predict  --P 2000 --memory 0          # in memory vs the basis out of core
     python benchmarks/scale.py sweep    [--workers 2]                # Dask LocalCluster vs serial
     python benchmarks/scale.py float32  [--P 2000]                   # float32 vs float64 static kernels
     python benchmarks/scale.py panel    [--P 2000] [--r 12]           # Volterra panel solve vs K and threads
@@ -19,7 +20,9 @@ ratio, error relative to the largest entry and elementwise, and at rho = 1 - 1e-
 
 ``predict``: random inputs (N0 = 784), ReLU L = 3, gamma = 1e-3 (T = 1e-3, sigma^2 = 1), times up to
 20 / gamma, rtol 1e-8; each P in a fresh process, its wall time and peak resident memory (ru_maxrss).
-The baseline is P = 500 in the same run (the scaling exponent is printed).
+The baseline is P = 500 in the same run (the scaling exponent is printed). ``--memory BYTES``: instead,
+each P in memory against the compressed kernel's basis out of core above BYTES (``NDK.predict(memory=)``),
+interleaved: wall time, peak RSS and peak anonymous RSS, and their ratios (docs/numerics.md §7.4).
 
 ``panel``: one Radau panel solve of the Volterra solver (:class:`symndk.dynamics.volterra.StiffSolver`,
 m = 12, GMRES with the block-diagonal preconditioner) on a stand-in basis of r P x P matrices (powers of
@@ -195,18 +198,31 @@ def _timed(fn):
 
 
 PREDICT_CHILD = r"""
-import json, resource, sys, time
+import json, resource, sys, threading, time
 import numpy as np
 import symndk
 P, N0, rtol = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+memory = None if sys.argv[4] == "none" else float(sys.argv[4])
+anon = [0]
+
+
+def sample():  # peak anonymous resident memory: ru_maxrss also counts the page cache of a memory-mapped basis
+    while True:
+        with open("/proc/self/status") as fh:
+            anon[0] = max([anon[0]] + [int(line.split()[1]) for line in fh if line.startswith("RssAnon:")])
+        time.sleep(0.005)
+
+
+threading.Thread(target=sample, daemon=True).start()
 rng = np.random.default_rng(0)
 X, y = rng.standard_normal((P, N0)), rng.standard_normal(P)
 ndk = symndk.NDK(symndk.Network("relu", 3, 1.0, 1.0), X, y, T=1e-3)
 t = time.perf_counter()
-res = ndk.predict(np.linspace(0.0, 20 / 1e-3, 11), rtol=rtol)
+res = ndk.predict(np.linspace(0.0, 20 / 1e-3, 11), rtol=rtol, memory=memory)
 wall = time.perf_counter() - t
 ru = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"P": P, "wall_s": wall, "maxrss_GB": ru.ru_maxrss / 1e6, "cpu_s": ru.ru_utime + ru.ru_stime,
+                  "anon_GB": anon[0] / 1e6, "rank": res.metadata["solver"]["rank"], "train": res.train.tolist(),
                   "error_estimate": float(np.max(getattr(res, "error_estimate", np.nan)))}))
 """
 
@@ -214,20 +230,56 @@ print(json.dumps({"P": P, "wall_s": wall, "maxrss_GB": ru.ru_maxrss / 1e6, "cpu_
 def predict(args):
     print(f"predict: ReLU L = 3, gamma = 1e-3, t <= 20/gamma, rtol {args.rtol}, N0 = {args.N0}, "
           f"{os.cpu_count()} cores, one fresh process per P")
+    if args.memory is not None:
+        return predict_memory(args)
     rows = []
     for P in dict.fromkeys([args.base] + args.P):  # in order, once each
-        out = subprocess.run([sys.executable, "-c", PREDICT_CHILD, str(P), str(args.N0), str(args.rtol)],
-                             capture_output=True, text=True, timeout=args.timeout)
-        if out.returncode:
-            print(f"P = {P}: failed: {out.stderr.strip().splitlines()[-1:]}")
+        r = _predict_child(P, args)
+        if r is None:
             continue
-        r = json.loads(out.stdout.strip().splitlines()[-1])
         rows.append(r)
         base = rows[0]
         expo = np.log(r["wall_s"] / base["wall_s"]) / np.log(P / base["P"]) if P != base["P"] else float("nan")
         print(f"P = {P:6d}: {r['wall_s']:8.1f} s wall ({r['cpu_s']:.1f} CPU s in the process), peak RSS {r['maxrss_GB']:.2f} GB, error estimate "
               f"{r['error_estimate']:.1e}; time / time(P = {base['P']}) = {r['wall_s'] / base['wall_s']:.1f} "
               f"(exponent {expo:.2f})")
+
+
+def _predict_child(P, args, memory=None):
+    """One :data:`PREDICT_CHILD` run (a fresh process): its JSON record, or None (reported) when it failed."""
+    out = subprocess.run([sys.executable, "-c", PREDICT_CHILD, str(P), str(args.N0), str(args.rtol),
+                          "none" if memory is None else str(memory)], capture_output=True, text=True,
+                         timeout=args.timeout)
+    if out.returncode:
+        print(f"P = {P}: failed: {out.stderr.strip().splitlines()[-1:]}")
+        return None
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def predict_memory(args):
+    """``predict --memory BYTES``: each P in memory and with the basis out of core above BYTES
+    (``NDK.predict(memory=)``), fresh processes, interleaved ``--repeat`` times; best wall time, peak RSS
+    (ru_maxrss: it counts the resident pages of the memory-mapped basis too) and peak anonymous RSS
+    (sampled every 5 ms: the memory the kernel cannot drop to the file), and the ratios out of core / in memory."""
+    for P in args.P:
+        runs = {"in memory": [], f"memory={args.memory:g}": []}
+        for _ in range(args.repeat):
+            for label, cap in zip(runs, (None, args.memory)):
+                r = _predict_child(P, args, cap)
+                if r is not None:
+                    runs[label].append(r)
+        if not all(runs.values()):
+            continue
+        best = {label: min(rs, key=lambda r: r["wall_s"]) for label, rs in runs.items()}
+        for label, r in best.items():
+            print(f"P = {P:6d} {label:>12s}: {min(x['wall_s'] for x in runs[label]):7.1f} s wall (best of "
+                  f"{len(runs[label])}), peak RSS {r['maxrss_GB']:.3f} GB, peak anonymous RSS {r['anon_GB']:.3f} GB, "
+                  f"rank {r['rank']}")
+        a, b = best.values()
+        diff = np.abs(np.array(b["train"]) - np.array(a["train"])).max() / np.abs(np.array(a["train"])).max()
+        print(f"P = {P:6d} out of core / in memory: wall {b['wall_s'] / a['wall_s']:.2f}, peak RSS "
+              f"{b['maxrss_GB'] / a['maxrss_GB']:.2f}, peak anonymous RSS {b['anon_GB'] / a['anon_GB']:.2f}; "
+              f"max |train difference| / max |train| = {diff:.1e}")
 
 
 def float32(args):
@@ -356,6 +408,9 @@ def main(argv=None):
     p.add_argument("--N0", type=int, default=784)
     p.add_argument("--rtol", type=float, default=1e-8)
     p.add_argument("--timeout", type=float, default=3600)
+    p.add_argument("--memory", type=float, metavar="BYTES",
+                   help="compare each P in memory with NDK.predict(memory=BYTES) (the basis out of core above it)")
+    p.add_argument("--repeat", type=int, default=2, help="with --memory: interleaved runs of each")
     f = sub.add_parser("float32")
     f.add_argument("--P", type=int, default=2000)
     f.add_argument("--N0", type=int, default=784)
