@@ -302,8 +302,8 @@ class NDK:
         True costs about one mean solve per row (P + Q rows), "test" only the Q test rows.
 
         Memory (docs/numerics.md §7.4; measured, ReLU L = 3, Q = 0, P = 1000-3000): peak about
-        0.1 GB + 8 (r + 6.5) P^2 bytes, r the compression rank (``metadata["solver"]["rank"]``, 10-11
-        there), the r R P basis of the compressed kernel (R = P + Q rows) and ~6.5 P^2 of working blocks.
+        0.12 GB + 8 (r + 6.2) P^2 bytes, r the compression rank (``metadata["solver"]["rank"]``, 10-11
+        there), the r R P basis of the compressed kernel (R = P + Q rows) and ~6.2 P^2 of working blocks.
         ``memory`` (bytes) caps the basis held in RAM: above it the basis is a memory-mapped .npy file
         (the page cache holds what fits; the values are identical), kept in ``folder`` if given, else in
         a private temporary folder, unlinked at once. Compressions cached by earlier calls are reused as
