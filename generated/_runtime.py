@@ -5,11 +5,14 @@ import numpy
 
 
 def _gram(q1, q2, c, D):
-    """D = q1 q2 - c^2 unless given, clipped at 0."""
+    """D = q1 q2 - c^2 unless given, clipped at 0 (a given array that is >= 0 already is returned as it is:
+    one reduction instead of a copy)."""
     if D is None:
         D = q1 * q2 - c * c
         if isinstance(D, numpy.ndarray):
             return numpy.maximum(D, 0.0, out=D)
+    elif isinstance(D, numpy.ndarray) and D.size and D.min() >= 0:
+        return D
     return numpy.maximum(D, 0.0)
 
 

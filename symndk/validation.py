@@ -42,13 +42,13 @@ def inputs(name, X, n0=None, allow_empty=False):
         raise SymndkError(f"{name} must be a non-empty 2-D array (rows, N0), got shape {X.shape}")
     if n0 is not None and X.shape[1] != n0:
         raise SymndkError(f"{name} must have {n0} columns (N0 of the training inputs), got shape {X.shape}")
-    if not np.all(np.isfinite(X)):
-        raise SymndkError(f"{name} contains non-finite values")
-    norms = np.einsum("ij,ij->i", X, X)
+    norms = np.einsum("ij,ij->i", X, X)   # non-finite wherever X is (one pass over X instead of two)
+    if not np.all(np.isfinite(norms)):
+        if not np.all(np.isfinite(X)):
+            raise SymndkError(f"{name} contains non-finite values")
+        raise SymndkError(f"{name} has rows too large to square in float64")
     if np.any(norms == 0):
         raise SymndkError(f"{name} row {int(np.argmax(norms == 0))} has zero norm (the kernels need |x| > 0)")
-    if not np.all(np.isfinite(norms)):
-        raise SymndkError(f"{name} has rows too large to square in float64")
     return X
 
 

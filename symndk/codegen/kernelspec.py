@@ -14,8 +14,9 @@ Example:
     >>> spec = build_module(relu.name, relu.expr, dual_kernels(relu), "numpy")
     >>> [f.name for f in spec.functions], spec.homogeneous_degree
     (['phi', 'dphi', 'F', 'Fdot', 'Fbar', 'V', 'Vdot', 'kernels', 'layer', '_gram_near'], '1')
-    >>> spec.functions[3].outputs
-    ('(1/2)*numpy.arctan2(c, numpy.sqrt(D))/numpy.pi + 1/4',)
+    >>> fdot = spec.functions[3]
+    >>> fdot.assignments, fdot.outputs
+    ((('y0', '(1/2)/numpy.pi'),), ('y0*numpy.arctan2(c, numpy.sqrt(D)) + 1/4',))
 """
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from symndk import validation
 from symndk.errors import SymndkError, check_finite
@@ -49,6 +49,13 @@ from symndk.runtime.recursion import Bias, layer_kernels
 MMAP_THRESHOLD, TRIM_THRESHOLD = 4 << 20, 64 << 20
 #: pairs with D_0 < NEAR * q1 q2 (|rho| > ~0.99995) get D_0 from the difference of the inputs
 NEAR = 1e-4
+
+
+@functools.cache
+def _blas() -> ThreadpoolController:
+    """The BLAS libraries loaded in this process (numpy's, which the Gram products use), found once: a
+    fresh ``threadpool_limits`` scans every loaded library (0.7 ms per call at P = 2000, 1% of it)."""
+    return ThreadpoolController()
 
 
 #: bytes of the block :func:`warm_heap` allocates and frees
@@ -212,6 +219,7 @@ def _block(A, B, duals, depth, sigma_sq, same, bias_sq=0.0, folder=None, names=(
     rows_per_task = max(8, min(ROWS, P // (4 * n_threads)))
     overflow = []
     diagonal = np.arange(rows_per_task)
+    lower = np.tri(rows_per_task, k=-1, dtype=bool)
 
     def task(r0):
         r1 = min(r0 + rows_per_task, P)
@@ -233,15 +241,16 @@ def _block(A, B, duals, depth, sigma_sq, same, bias_sq=0.0, folder=None, names=(
                              [c[None, cols] for c in cb], None, duals, sigma_sq, depth, bias_sq)
             for out, r in zip(outs, res):
                 r = np.broadcast_to(r, k0.shape)
-                if not np.isfinite(r).all():
+                if not np.isfinite(np.add.reduce(r, axis=None)):  # one reduction; a sum that overflows is re-checked
                     overflow.append(r0)
-                if same and j0 == 0:  # the square on the diagonal (width >= rows): lower triangle from the upper
-                    r = np.array(r)
-                    sq = r[:, : r1 - r0]
-                    lower = np.tril_indices(r1 - r0, -1)
-                    sq[lower] = sq.T[lower]
                 out[rows, cols] = r
-                if same:
+                if not same:
+                    continue
+                if j0 == 0:  # the square on the diagonal (width >= rows): its lower triangle from its upper one
+                    sq = out[rows, r0:r1]
+                    np.copyto(sq, sq.T, where=lower[: r1 - r0, : r1 - r0])
+                    out[r1: c0 + j1, rows] = r[:, r1 - r0:].T
+                else:
                     out[cols, rows] = r.T
 
     err = np.geterr()                    # the caller's floating-point error state, which threads do not inherit
@@ -250,7 +259,7 @@ def _block(A, B, duals, depth, sigma_sq, same, bias_sq=0.0, folder=None, names=(
         with np.errstate(**err):
             task(r0)
 
-    with threadpool_limits(1, "blas"), ThreadPoolExecutor(n_threads) as pool:
+    with _blas().limit(limits=1, user_api="blas"), ThreadPoolExecutor(n_threads) as pool:
         list(pool.map(in_state, range(0, P, rows_per_task)))
     la, lb = _labels(A, B, same, qa0, qb0)
     i, j = _twins(la, lb, same)
