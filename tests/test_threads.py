@@ -42,21 +42,38 @@ def test_sweep_tasks_run_at_one_thread(monkeypatch):
 
 
 def test_static_and_panel_pools_are_sized_at_call_time(monkeypatch):
+    import os
+
     import symndk.kernels.static as static
     from symndk.dynamics import volterra
 
     sizes = []
-    real = static.ThreadPoolExecutor
-    monkeypatch.setattr(static, "ThreadPoolExecutor", lambda n: sizes.append(n) or real(n))
+    real = threads.pool
+    monkeypatch.setattr(threads, "pool", lambda n: sizes.append(n) or real(n))
     X = np.random.default_rng(0).standard_normal((40, 8))
     with threads.limited(1):
-        one = static.static_kernels(X, activation="erf", depth=2).ntk.train
+        one = static.static_kernels(X, activation="erf", depth=2).ntk.train   # on the calling thread
     monkeypatch.setenv("SYMNDK_THREADS", "3")
     three = static.static_kernels(X, activation="erf", depth=2).ntk.train
-    assert sizes == [1, 3]
+    assert sizes == [3]
     assert np.array_equal(one, three)                  # the same numbers whatever the threads
     monkeypatch.setattr(volterra, "PARALLEL_MIN", 1)
     B, Z = np.ones((2, 6, 4)), np.ones((1, 2, 4, 3))
     with threads.limited(2):
         volterra._apply(B, Z)
-    assert (volterra.os.getpid(), 2) in volterra._POOLS
+    assert sizes == [3, 2] and (os.getpid(), 2) in threads._POOLS
+
+
+def test_pools_persist_and_work_from_a_pool_thread_runs_there(monkeypatch):
+    import symndk.kernels.static as static
+
+    X = np.random.default_rng(1).standard_normal((64, 8))
+    with threads.limited(2):
+        first = threads.pool(2)
+        direct = static.static_kernels(X, activation="relu", depth=2).nngp.train
+        assert threads.pool(2) is first                # kept: no thread start per call
+        asked = []
+        monkeypatch.setattr(threads, "pool", lambda n: asked.append(n) or first)
+        nested = first.submit(lambda: static.static_kernels(X, activation="relu", depth=2).nngp.train).result(10)
+    assert asked == []                                 # on a pool thread the rows run there, in series
+    assert np.array_equal(direct, nested)

@@ -1,8 +1,8 @@
 """How many threads symndk's own pools use.
 
-symndk runs two thread pools of its own, with BLAS held at one thread inside them: the row tasks of the
+symndk runs its own work in threads, with BLAS held at one thread inside them: the row tasks of the
 static kernels (:mod:`symndk.kernels.static`) and the panel products of the Volterra solver
-(:mod:`symndk.dynamics.volterra`). Both size themselves by :func:`workers`, read at call time:
+(:mod:`symndk.dynamics.volterra`). Both take :func:`pool`, sized by :func:`workers` read at call time:
 
 1. a :func:`limited` block (innermost wins), e.g. the tasks of a sweep (:mod:`symndk.sweep.scheduler`:
    one thread each, so that a cluster's processes do not oversubscribe its cores);
@@ -31,9 +31,14 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from symndk.errors import SymndkError
 
+#: name prefix of :func:`pool` threads (work submitted from one of them runs on it: no nested hand-off)
+PREFIX = "symndk-pool"
+_POOLS: dict[tuple[int, int], ThreadPoolExecutor] = {}
 _LIMIT: contextvars.ContextVar[int | None] = contextvars.ContextVar("symndk_threads", default=None)
 #: environment variables read by :func:`workers`, in order
 VARIABLES = ("SYMNDK_THREADS", "OMP_NUM_THREADS")
@@ -68,3 +73,24 @@ def limited(n: int):
         yield
     finally:
         _LIMIT.reset(token)
+
+
+def pool(n: int) -> ThreadPoolExecutor:
+    """This process's pool of ``n`` threads, started on first use and kept (a pool started per call costs
+    ~1 ms per thread, 4% of the static kernels at P = 2000; a forked child starts its own: the parent's
+    threads do not exist in it, and their executor would wait on them forever).
+
+    Example:
+        >>> pool(2) is pool(2), pool(2).submit(in_pool).result()
+        (True, True)
+    """
+    key = os.getpid(), n
+    if key not in _POOLS:
+        _POOLS[key] = ThreadPoolExecutor(n, thread_name_prefix=PREFIX)
+    return _POOLS[key]
+
+
+def in_pool() -> bool:
+    """True on a :func:`pool` thread (its work runs there, in series: waiting on the pool from inside
+    it could deadlock)."""
+    return threading.current_thread().name.startswith(PREFIX)

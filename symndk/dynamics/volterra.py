@@ -32,9 +32,6 @@ Example (scalar kernel K = lam: r = exp(-lam t) Y):
 """
 from __future__ import annotations
 
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -104,18 +101,6 @@ class Solution:
 PARALLEL_MIN = 1 << 22
 
 
-_POOLS: dict[tuple[int, int], ThreadPoolExecutor] = {}
-
-
-def _pool(n: int) -> ThreadPoolExecutor:
-    """This process's pool of ``n`` panel threads, started on first use (a forked child starts its own:
-    the parent's threads do not exist in it, and their executor would wait on them forever)."""
-    key = os.getpid(), n
-    if key not in _POOLS:
-        _POOLS[key] = ThreadPoolExecutor(n, thread_name_prefix="symndk-panel")
-    return _POOLS[key]
-
-
 def _by_columns(part, columns: int, work: int) -> None:
     """Run ``part(j0, j1)`` over :func:`symndk.backend.threads.workers` contiguous column ranges of
     ``range(columns)`` in threads (numpy and BLAS release the GIL; each part writes its own columns), or
@@ -123,11 +108,11 @@ def _by_columns(part, columns: int, work: int) -> None:
     is a pool thread."""
     size = threads.workers()
     n = min(size, columns, max(1, work // PARALLEL_MIN))
-    if n <= 1 or threading.current_thread().name.startswith("symndk-panel"):
+    if n <= 1 or threads.in_pool():
         part(0, columns)
         return
     edges = np.linspace(0, columns, n + 1).astype(int)
-    pool = _pool(size)
+    pool = threads.pool(size)
     for f in [pool.submit(part, a, b) for a, b in zip(edges[:-1], edges[1:])]:
         f.result()
 

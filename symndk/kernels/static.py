@@ -29,7 +29,6 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
-from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
@@ -259,8 +258,12 @@ def _block(A, B, duals, depth, sigma_sq, same, bias_sq=0.0, folder=None, names=(
         with np.errstate(**err):
             task(r0)
 
-    with _blas().limit(limits=1, user_api="blas"), ThreadPoolExecutor(n_threads) as pool:
-        list(pool.map(in_state, range(0, P, rows_per_task)))
+    with _blas().limit(limits=1, user_api="blas"):
+        if n_threads == 1 or threads.in_pool():
+            for r0 in range(0, P, rows_per_task):
+                task(r0)
+        else:
+            list(threads.pool(n_threads).map(in_state, range(0, P, rows_per_task)))
     la, lb = _labels(A, B, same, qa0, qb0)
     i, j = _twins(la, lb, same)
     if not i.size:
