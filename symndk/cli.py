@@ -24,6 +24,7 @@ COMMANDS = {
     "generate": "symndk.commands.generate",
     "kernel": "symndk.commands.kernel",
     "solve": "symndk.commands.solve",
+    "static": "symndk.commands.static",
     "reference": "symndk.commands.reference",
     "simulate": "symndk.commands.simulate",
     "validate": "symndk.commands.validate",

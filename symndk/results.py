@@ -66,10 +66,27 @@ def _json_default(value):
 
 def save(result: Result, stem) -> tuple[Path, Path]:
     """Write ``<stem>.npz`` and ``<stem>.json`` atomically with one run id; returns both paths."""
-    stem = Path(stem)
-    run_id = uuid.uuid4().hex
     arrays = {k: np.asarray(getattr(result, k)) for k in CORE}
     arrays.update({k: np.asarray(v) for k, v in result.extras.items()})
+    return save_arrays(arrays, {"error_estimate": float(result.error_estimate), "metadata": result.metadata,
+                                "extras": sorted(result.extras)}, stem)
+
+
+def save_arrays(arrays: dict, doc: dict, stem) -> tuple[Path, Path]:
+    """Write ``arrays`` to ``<stem>.npz`` and ``doc`` to ``<stem>.json``, each atomically, both stamped with
+    one new ``run_id`` (no pickles: object arrays are refused in one line); returns both paths.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> stem = pathlib.Path(tempfile.mkdtemp()) / "k"
+        >>> npz, js = save_arrays({"K": np.eye(2)}, {"what": "demo"}, stem)
+        >>> with np.load(npz) as z:
+        ...     str(z["run_id"]) == json.loads(js.read_text())["run_id"], z["K"].shape
+        (True, (2, 2))
+    """
+    stem = Path(stem)
+    run_id = uuid.uuid4().hex
+    arrays = {k: np.asarray(v) for k, v in arrays.items()}
     bad = [k for k, v in arrays.items() if v.dtype == object]
     if bad:
         raise SymndkError(f"cannot save non-numeric arrays {bad} without pickle")
@@ -77,9 +94,8 @@ def save(result: Result, stem) -> tuple[Path, Path]:
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     npz = atomic_write(stem.with_name(stem.name + ".npz"), buf.getvalue())
-    doc = {"run_id": run_id, "error_estimate": float(result.error_estimate), "metadata": result.metadata,
-           "extras": sorted(result.extras)}
-    js = atomic_write(stem.with_name(stem.name + ".json"), json.dumps(doc, indent=2, default=_json_default) + "\n")
+    js = atomic_write(stem.with_name(stem.name + ".json"),
+                      json.dumps({"run_id": run_id, **doc}, indent=2, default=_json_default) + "\n")
     return npz, js
 
 

@@ -35,6 +35,13 @@ _CLASS_TASKS = ("digits", "mnist", "cifar10")
 
 def add_task_arguments(parser, *, T: float) -> None:
     """``--task/--data``, ``--data-dir``, the array files, and the network flags (activation, depth, variances, T)."""
+    add_data_arguments(parser)
+    add_network_arguments(parser)
+    parser.add_argument("--T", type=float, default=T, help="temperature (gamma = T / sigma^2)")
+
+
+def add_data_arguments(parser) -> None:
+    """``--task/--data``, ``--data-dir`` and the array files (what :func:`load_task` reads)."""
     parser.add_argument("--task", "--data", dest="data", default="synthetic:4,0.5", metavar="SPEC", help=TASK_HELP)
     parser.add_argument("--data-dir", metavar="DIR",
                         help="folder with MNIST IDX files / mnist.npz, or the CIFAR-10 python batches "
@@ -42,14 +49,13 @@ def add_task_arguments(parser, *, T: float) -> None:
     parser.add_argument("--x-train", metavar="FILE", help="training inputs (.npy/.csv), with --task files")
     parser.add_argument("--y-train", metavar="FILE", help="training targets (.npy/.csv)")
     parser.add_argument("--x-test", metavar="FILE", help="test inputs (.npy/.csv), optional")
-    add_network_arguments(parser)
-    parser.add_argument("--T", type=float, default=T, help="temperature (gamma = T / sigma^2)")
 
 
-def add_network_arguments(parser, exact: bool = False) -> None:
+def add_network_arguments(parser, exact: bool = False, fields=None) -> None:
     """One flag per field of :class:`symndk.model.Network` (name, type, default and help from its table).
 
     ``exact``: real-valued fields stay decimal strings (the certified reference solves the decimal problem).
+    ``fields``: only these fields (default: all).
     """
     import dataclasses
 
@@ -58,6 +64,8 @@ def add_network_arguments(parser, exact: bool = False) -> None:
 
     defaults = {f.name: f.default for f in dataclasses.fields(Network)}
     for opt in OPTIONS:
+        if fields is not None and opt.field not in fields:
+            continue
         kind = str if exact and opt.type is float else opt.type
         if kind is float and opt.field in VARIANCES:
             kind = parse_variances                       # "0.5", or per layer "1,2,0.5" (never evaluated)

@@ -54,7 +54,9 @@ def check_scales(args) -> None:
     from symndk.errors import SymndkError
 
     for name in ("sigma0_sq", "sigma_sq", "T"):
-        value = getattr(args, name, None)
+        if not hasattr(args, name):                      # a command without that option (symndk static: no T)
+            continue
+        value = getattr(args, name)
         for one in value if isinstance(value, tuple) else (value,):      # per-layer lists: every entry
             try:
                 v = float(one)
