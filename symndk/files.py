@@ -159,10 +159,29 @@ def out_of_core(memory, folder, nbytes, prefix="symndk-kernels-"):
     return Path(folder), True
 
 
+def unclaimed(folder, names) -> None:
+    """Refuse, in one line, to write ``name``.npy into ``folder`` where such a file exists already: symndk
+    does not overwrite a file it may not have written (checked for every name before any is written).
+
+    Example:
+        >>> import tempfile
+        >>> d = Path(tempfile.mkdtemp()); _ = (d / "ntk_train.npy").write_bytes(b"mine")
+        >>> unclaimed(d, ["nngp_train", "ntk_train"])
+        Traceback (most recent call last):
+        ...
+        symndk.errors.SymndkError: ntk_train.npy exists in the results folder; symndk does not overwrite it: give an empty folder
+    """
+    taken = [f"{n}.npy" for n in names if (Path(folder) / f"{n}.npy").exists()]
+    if taken:
+        raise SymndkError(f"{', '.join(taken)} exist{'s' if len(taken) == 1 else ''} in the results folder; symndk "
+                          "does not overwrite it: give an empty folder")
+
+
 def mapped(P, Q, dtype, folder, name):
     """A (P, Q) result array: in memory when ``folder`` is None; else ``(path, keep)``: a memory-mapped
     ``name``.npy there (np.load reads it back), unlinked at once unless ``keep`` (the pages then live as
-    long as the array, and the disk space is freed with it)."""
+    long as the array, and the disk space is freed with it). The caller makes sure ``name`` is its own
+    (:func:`unclaimed`, or a name ``mkstemp`` made)."""
     if folder is None:
         return np.empty((P, Q), dtype)
     path = Path(folder[0]) / f"{name}.npy"

@@ -135,3 +135,9 @@ def test_out_of_core_results_equal_the_in_memory_ones(small_tasks, monkeypatch, 
             static_kernels(X1, memory=bad)
     with pytest.raises(SymndkError, match="give memory"):
         static_kernels(X1, folder=tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}   # the kept files of the first call
+    with pytest.raises(SymndkError, match="ntk_test.npy exist.*does not overwrite"):
+        (tmp_path / "nngp_train.npy").unlink()                       # one name free, the others taken
+        static_kernels(X1, X2, activation=activation, memory=0, folder=tmp_path)
+    assert not (tmp_path / "nngp_train.npy").exists()                # refused before any file was written
+    assert all((tmp_path / n).read_bytes() == b for n, b in before.items() if n != "nngp_train.npy")

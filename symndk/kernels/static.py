@@ -37,7 +37,7 @@ from threadpoolctl import ThreadpoolController
 
 from symndk import validation
 from symndk.errors import SymndkError, check_finite
-from symndk.files import mapped as _result, out_of_core as _out_of_core
+from symndk.files import mapped as _result, out_of_core as _out_of_core, unclaimed as _unclaimed
 from symndk.backend import threads
 from symndk.backend.select import resolve
 from symndk.kernels.loader import load
@@ -396,7 +396,8 @@ def static_kernels(X1, X2=None, activation="relu", depth=2, sigma_sq=1.0, bias_s
     the results are 2 (P^2 + Q P) entries, and when they exceed ``memory`` they are written block by
     block to memory-mapped files (out of core: the page cache holds what fits) and come back as
     ``numpy.memmap``, with the same values as in memory. In ``folder`` they are kept as
-    ``nngp_train.npy``, ``ntk_train.npy``, ``nngp_test.npy``, ``ntk_test.npy`` (read back by
+    ``nngp_train.npy``, ``ntk_train.npy``, ``nngp_test.npy``, ``ntk_test.npy`` (refused in one line, before
+    anything is written, where one of them exists: symndk does not overwrite a file it did not write; read back by
     ``numpy.load(..., mmap_mode="r")``); without ``folder`` they live in a private temporary folder,
     unlinked at once, and their disk space is freed with the arrays.
 
@@ -430,6 +431,9 @@ def static_kernels(X1, X2=None, activation="relu", depth=2, sigma_sq=1.0, bias_s
     args = duals, int(depth), sigma_sq
     where = _out_of_core(memory, folder, 2 * (X1.shape[0] + (0 if X2 is None else X2.shape[0])) * X1.nbytes
                          // max(X1.shape[1], 1))
+    names = ("nngp_train", "ntk_train") + (() if X2 is None else ("nngp_test", "ntk_test"))
+    if where is not None and where[1]:
+        _unclaimed(where[0], names)                     # before any file is written
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, in one line
         train, finite = _block(X1, X1, *args, True, bias_sq, where, ("nngp_train", "ntk_train"))
         test, finite_test = ((None, None), True) if X2 is None else \
