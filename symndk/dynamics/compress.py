@@ -31,6 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 
+from symndk.backend.namespace import _device
+from symndk.dynamics.device import max_abs
 from symndk.files import placed
 
 
@@ -117,16 +119,21 @@ def compress(kernel, t_end: float, tol: float = 1e-15, oversample: int = 3, n_ch
     diag = np.abs(np.diag(Rf))
     r = max(1, int(np.sum(diag > tol * diag[0])))
     J = piv[:r]
-    # the r blocks as the columns of one Fortran array, orthonormalised in place: column k is then
-    # basis[k] (a view), so the basis costs its own r R P numbers and no copy (peak memory, P = 5000);
-    # in a files.capped block above its cap, a memory-mapped file (out of core, docs/numerics.md §7.4)
-    Q = placed(r, n_ch * kernel.R * kernel.P, "basis", "symndk-basis-").T
-    for i, j in enumerate(J):
-        Q[:, i] = np.reshape(kernel.block(t[j], s[j], lag[j]), -1)
-        Q[:, i] /= np.max(np.abs(Q[:, i]))
-    Q[...] = scipy.linalg.qr(Q, mode="economic", overwrite_a=True)[0]    # LAPACK works in place: a no-op copy
-    basis = Q.T.reshape(r, n_ch, kernel.R, kernel.P)
-    Qs = basis.reshape(r, n_ch, -1)[:, :, rows * kernel.P + cols].transpose(1, 2, 0).reshape(n_ch * n_e, r)
+    xp = getattr(kernel, "xp", np)
+    if xp is np:
+        # the r blocks as the columns of one Fortran array, orthonormalised in place: column k is then
+        # basis[k] (a view), so the basis costs its own r R P numbers and no copy (peak memory, P = 5000);
+        # in a files.capped block above its cap, a memory-mapped file (out of core, docs/numerics.md §7.4)
+        Q = placed(r, n_ch * kernel.R * kernel.P, "basis", "symndk-basis-").T
+        for i, j in enumerate(J):
+            Q[:, i] = np.reshape(kernel.block(t[j], s[j], lag[j]), -1)
+            Q[:, i] /= np.max(np.abs(Q[:, i]))
+        Q[...] = scipy.linalg.qr(Q, mode="economic", overwrite_a=True)[0]    # LAPACK works in place: a no-op copy
+        basis = Q.T.reshape(r, n_ch, kernel.R, kernel.P)
+        Qs = basis.reshape(r, n_ch, -1)[:, :, rows * kernel.P + cols]
+    else:
+        basis, Qs = _basis_xp(kernel, t[J], s[J], lag[J], rows * kernel.P + cols, xp)
+    Qs = Qs.transpose(1, 2, 0).reshape(n_ch * n_e, r)
     _, _, rpiv = scipy.linalg.qr(Qs.T, mode="economic", pivoting=True)
     lever = np.einsum("ij,ij->i", Qs, Qs)
     lever[rpiv[:r]] = -1.0
@@ -141,16 +148,38 @@ def compress(kernel, t_end: float, tol: float = 1e-15, oversample: int = 3, n_ch
         picked = np.concatenate([picked, np.argsort(worst)[::-1][: max(1, r // 4)]])
     ck = CompressedKernel(kernel, basis, np.column_stack([t[J], s[J]]), rows[ent], cols[ent], pinv, 0.0)
     err = 0.0
-    scale = max(float(np.max(np.abs(kernel.block(0.0, 0.0)))), 1e-300)
+    scale = max(max_abs(kernel.block(0.0, 0.0), xp), 1e-300)
     for _ in range(n_check):
         sc = rng.uniform(0.0, t_end)
         tc = sc + (t_end - sc) * rng.uniform() ** 4
-        diff = np.reshape(kernel.block(tc, sc), (n_ch, kernel.R, kernel.P))
-        diff -= np.tensordot(ck.weights([tc], [sc])[0], basis, 1)          # in place: two blocks' memory
+        beta = ck.weights([tc], [sc])[0]
+        if xp is np:
+            diff = np.reshape(kernel.block(tc, sc), (n_ch, kernel.R, kernel.P))
+            diff -= np.tensordot(beta, basis, 1)                               # in place: two blocks' memory
+            worst = float(np.max(np.abs(diff, out=diff)))
+        else:
+            worst = max_abs(xp.reshape(kernel.block(tc, sc), (n_ch, kernel.R, kernel.P))
+                            - xp.tensordot(xp.asarray(beta, device=_device(basis)), basis, axes=1), xp)
         # relative to the kernel's scale at t = s (a block that has decayed to 0 is judged absolutely)
-        err = max(err, float(np.max(np.abs(diff, out=diff))) / scale)
+        err = max(err, worst / scale)
     ck.error = err
     return ck
+
+
+def _basis_xp(kernel, t, s, lag, flat, xp):
+    """The basis of :func:`compress` in the kernel's namespace ``xp``: the blocks at the skeleton pairs, each
+    scaled to max 1, orthonormalised by ``xp.linalg.qr`` on the device; and its (r, n_ch, n_e) values at the
+    sampled entries (flat indices ``flat``), a small host array for the interpolation set-up."""
+    from symndk.backend.select import to_numpy
+
+    cols = []
+    for tj, sj, lj in zip(t, s, lag):
+        block = xp.reshape(kernel.block(tj, sj, lj), (-1,))
+        cols.append(block / xp.max(xp.abs(block)))
+    Q = xp.linalg.qr(xp.stack(cols, axis=1)).Q
+    basis = xp.reshape(xp.matrix_transpose(Q), (len(cols), -1, kernel.R, kernel.P))
+    at = xp.take(xp.reshape(basis, (len(cols), basis.shape[1], -1)), xp.asarray(flat, device=_device(basis)), axis=2)
+    return basis, to_numpy(at)
 
 
 def _bary(nodes: np.ndarray, x: np.ndarray) -> np.ndarray:

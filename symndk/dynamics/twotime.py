@@ -30,9 +30,14 @@ Example (ReLU, L = 2; at t = s = 0 the NDK is the static NTK at sigma0):
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from symndk.backend.namespace import _device, namespace_duals
+from symndk.backend.select import resolve, to_numpy
 from symndk.dynamics.compress import compress
+from symndk.dynamics.device import finite, input_blocks
 from symndk.errors import SymndkError, check_finite
 from symndk.runtime.recursion import bias_terms, layer_kernels, layer_priors, prior_C, prior_gram
 
@@ -78,14 +83,47 @@ class TwoTimeKernel:
         sigma0_sq, sigma_sq, T: initial variance, prior variance, temperature.
         bias: None (no biases) or (sigma_b0_sq, sigma_b_sq), bias variances at t = 0 and of the
             prior (gamma_b = T / sigma_b_sq).
+        backend: None (NumPy) or an array-API backend name for :meth:`block` (see below).
 
     Per-layer variances: ``sigma0_sq``, ``sigma_sq`` (and the two entries of ``bias``) lists of
     depth + 1 values (W_1..W_L, readout; zero bias entries: no bias in that group); ``layered``
     is then True.
+
+    ``backend`` (issue 16): None runs NumPy (for NumPy inputs; ``$SYMNDK_BACKEND`` is not read here
+    until the Volterra panels run in other namespaces too); ``"array_api_strict"``, ``"torch"``,
+    ``"cupy"`` (:mod:`symndk.backend.select`), or inputs of that namespace, run :meth:`block` there:
+    the input blocks (:attr:`device`, :func:`symndk.dynamics.device.input_blocks`) are computed once on
+    the inputs' device and every block is evaluated and returned there, by the same runtime recursion
+    with the dual kernels rebound to the namespace (:func:`symndk.backend.namespace.namespace_duals`;
+    closed forms only). Two places are more accurate than the NumPy path: near-collinear input pairs
+    get D_0 from the difference of the inputs (NumPy subtracts: 9e-12 relative error at
+    1 - rho = 1e-12, t = s), and identical inputs at t = s are pinned to the same-input chain (the
+    recursion's ``same``; with biases the NumPy path can lose ~1e-9 there). :attr:`xp` is the
+    namespace; ``norm_rows``, ``gram``, ``det0`` stay host NumPy copies (for :meth:`entries` and the
+    compression's sampling: set-up, not per block).
+
+    Example (the same block in ``array_api_strict``, computed and returned there):
+        >>> import numpy as np
+        >>> from symndk.backend.select import to_numpy
+        >>> X = np.random.default_rng(0).normal(size=(6, 3))
+        >>> k = TwoTimeKernel(X, X[:2] + 0.1, "erf", 2, 0.5, 1.0, 0.1, bias=(0.1, 0.2))
+        >>> kx = TwoTimeKernel(X, X[:2] + 0.1, "erf", 2, 0.5, 1.0, 0.1, bias=(0.1, 0.2), backend="array_api_strict")
+        >>> B = kx.block(3.0, 1.0)
+        >>> type(B).__module__.split(".")[0], B.shape
+        ('array_api_strict', (8, 6))
+        >>> bool(np.abs(to_numpy(B) - k.block(3.0, 1.0)).max() < 1e-15)
+        True
     """
 
-    def __init__(self, X_train, X_test, activation, depth, sigma0_sq, sigma_sq, T, bias=None):
-        input_kernels(self, X_train, X_test)
+    def __init__(self, X_train, X_test, activation, depth, sigma0_sq, sigma_sq, T, bias=None, backend=None):
+        self.xp, (X_train, X_test) = resolve([X_train, X_test], "numpy" if backend is None else backend)
+        if self.xp is np:
+            input_kernels(self, X_train, X_test)
+            self.device = None
+        else:
+            self.device = input_blocks(X_train, X_test, self.xp)
+            self.norm_rows, self.norm_cols, self.gram, self.det0 = map(to_numpy, self.device[:4])
+            self.P, self.R = self.gram.shape[1], self.gram.shape[0]
         self.activation, self.depth = activation, int(depth)
         self.layered = isinstance(sigma_sq, (list, tuple))
         if self.layered:
@@ -101,26 +139,29 @@ class TwoTimeKernel:
                               "is below float64 resolution; use T = 0 (ntk_dynamics), from which it differs by "
                               "O(sqrt(gamma t))")
         self.duals = load_duals(activation)
+        #: the dual kernels :meth:`block` runs (the NumPy ones rebound to :attr:`xp`; closed forms only there)
+        self.block_duals = self.duals if self.xp is np else namespace_duals(self.duals, self.xp)
         self._compressed = {}
 
-    def _layers(self, k_tt, k_ss, k_ts, D_0, t, s, lag):
+    def _layers(self, k_tt, k_ss, k_ts, D_0, t, s, lag, exp=np.exp, expm1=np.expm1, duals=None, same=None):
         g, s0, s2 = self.gamma, self.sigma0_sq, self.sigma_sq
+        duals = self.duals if duals is None else duals
         if self.layered:
-            C_tt, C_ss, C_ts, D_C, groups = layer_priors(t, s, s0, s2, self.T, np.exp, np.expm1, lag, self.bias)
+            C_tt, C_ss, C_ts, D_C, groups = layer_priors(t, s, s0, s2, self.T, exp, expm1, lag, self.bias)
             self._C_ts, self._Cb_ts = C_ts[-1], groups[-1].C_ts
-            return layer_kernels(k_tt, k_ss, k_ts, C_tt, C_ss, C_ts, self.depth, self.duals, D_C, D_0, bias=groups)
-        C_tt = prior_C(t, t, s0, s2, g, np.exp, expm1=np.expm1)
-        C_ss = prior_C(s, s, s0, s2, g, np.exp, expm1=np.expm1)
-        C_ts = prior_C(t, s, s0, s2, g, np.exp, lag, np.expm1)
+            return layer_kernels(k_tt, k_ss, k_ts, C_tt, C_ss, C_ts, self.depth, duals, D_C, D_0, same, bias=groups)
+        C_tt = prior_C(t, t, s0, s2, g, exp, expm1=expm1)
+        C_ss = prior_C(s, s, s0, s2, g, exp, expm1=expm1)
+        C_ts = prior_C(t, s, s0, s2, g, exp, lag, expm1)
         self._C_ts = C_ts
         if self.bias is not None:
             b0, b2 = self.bias
-            bias = bias_terms(t, s, b0, b2, self.T / b2, g, np.exp, lag, np.expm1)
+            bias = bias_terms(t, s, b0, b2, self.T / b2, g, exp, lag, expm1)
             self._Cb_ts = bias.C_ts
-            return layer_kernels(k_tt, k_ss, k_ts, C_tt, C_ss, C_ts, self.depth, self.duals, bias=bias)
+            return layer_kernels(k_tt, k_ss, k_ts, C_tt, C_ss, C_ts, self.depth, duals, same=same, bias=bias)
         self._Cb_ts = None
-        D_C = prior_gram(t, s, s0, s2, g, np.exp, np.expm1, lag)
-        return layer_kernels(k_tt, k_ss, k_ts, C_tt, C_ss, C_ts, self.depth, self.duals, D_C, D_0)
+        D_C = prior_gram(t, s, s0, s2, g, exp, expm1, lag)
+        return layer_kernels(k_tt, k_ss, k_ts, C_tt, C_ss, C_ts, self.depth, duals, D_C, D_0, same)
 
     def equal_time_variances(self, t):
         """Per-layer variances at one time: (C_l(t, t), C_bl(t, t)), lists of depth + 1 (0 where a group
@@ -153,12 +194,12 @@ class TwoTimeKernel:
         change = np.max(np.abs(moved - base), axis=(1, 2))
         return float(np.max(change / np.maximum(np.max(np.abs(base), axis=(1, 2)), 1e-300)))
 
-    def _channels(self, out, lag):
+    def _channels(self, out, lag, exp=np.exp):
         K, Kdot, th_prev, th = out
         res = []
         for name in self.channels:
             if name == "ndk":
-                res.append(th if self.bias is not None or self.layered else np.exp(-self.gamma * lag) * th)
+                res.append(th if self.bias is not None or self.layered else exp(-self.gamma * lag) * th)
             elif name == "nngp":
                 res.append(K)
             elif name == "prior":
@@ -211,7 +252,10 @@ class TwoTimeKernel:
     def block(self, t, s, lag=None):
         """All channels as (R, P) blocks at one time pair; squeezed when one channel. Evaluated in
         row chunks of about :attr:`CHUNK` entries: the recursion holds some 15 arrays of the
-        chunk's size (3 GB at R = P = 5000 in one piece)."""
+        chunk's size (3 GB at R = P = 5000 in one piece). In another namespace (``backend``) the block
+        is computed and returned there (:meth:`_block_xp`)."""
+        if self.xp is not np:
+            return self._block_xp(float(t), float(s), None if lag is None else abs(float(lag)))
         res = np.empty((len(self.channels),) + self.gram.shape)
         step = max(1, self.CHUNK // max(self.P, 1))
         for a in range(0, self.R, step):
@@ -230,3 +274,26 @@ class TwoTimeKernel:
             out = self._layers(n_row, n_col, k0, d0, t, s, lag)
             res = np.stack([np.broadcast_to(c, shape) for c in self._channels(out, lag)])
         return check_finite("the two-time kernel", res)
+
+    #: entries per chunk of :meth:`_block_xp` (a device favours fewer, larger launches; not tuned on a GPU)
+    XP_CHUNK = 1 << 22
+
+    def _block_xp(self, t, s, lag):
+        """:meth:`block` in :attr:`xp`: the input blocks of :attr:`device`, the runtime recursion and the
+        rebound dual kernels on row chunks, the scalar time factors by :mod:`math`; nothing leaves the
+        device but one finiteness flag."""
+        xp, dev = self.xp, self.device
+        res = xp.empty((len(self.channels),) + tuple(dev.gram.shape), dtype=xp.float64, device=_device(dev.gram))
+        step = max(1, self.XP_CHUNK // max(self.P, 1))
+        lag = abs(t - s) if lag is None else lag
+        for a in range(0, self.R, step):
+            rows = slice(a, min(a + step, self.R))
+            n_row, n_col, k0 = dev.norm_rows[rows, None], dev.norm_cols[None, :], dev.gram[rows, :]
+            if t < s:  # K(t, s; x, x') = K(s, t; x', x)
+                n_row, n_col = n_col, n_row
+            same = xp.astype(dev.twin[rows, :], xp.float64) if t == s else None
+            out = self._layers(n_row, n_col, k0, dev.det0[rows, :], max(t, s), min(t, s), lag, math.exp, math.expm1,
+                               self.block_duals, same)
+            res[:, rows, :] = xp.stack([xp.broadcast_to(c, k0.shape) for c in self._channels(out, lag, math.exp)])
+        res = finite("the two-time kernel", res, xp)
+        return res[0, ...] if res.shape[0] == 1 else res
