@@ -1,6 +1,7 @@
 """Scale benchmarks of issue 16, each printing its ratio against a baseline measured in the same run.
 
     python benchmarks/scale.py static   [--P 2000] [--repeat 7]     # NNGP+NTK vs neural-tangents
+    python benchmarks/scale.py static   --P 500 1000 2000 4000 --plot docs/figures/static_scaling.png
     python benchmarks/scale.py predict  [--P 2000 5000]              # time and peak memory of predict
     python benchmarks/scale.py predict  --P 2000 --memory 0          # in memory vs the basis out of core
     python benchmarks/scale.py sweep    [--workers 2]                # Dask LocalCluster vs serial
@@ -37,6 +38,7 @@ panel and per right-hand side, and the 1 -> 2 thread wall ratio. ``--predict P``
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import subprocess
@@ -147,47 +149,86 @@ def _relerr(approx, ref):
 
 
 def static(args):
-    from static_kernels import baseline, collinear_pair, reference
+    from static_kernels import collinear_pair
 
-    from symndk.kernels.static import static_kernels
-    X = np.random.default_rng(0).standard_normal((args.P, args.N0))
     pair = collinear_pair(args.N0)
     python = nt_python()
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         nt = NTWorker(python, tmp) if python else None
         name = "neural-tangents (jit)" if nt else "NumPy textbook"
-        print(f"static NNGP+NTK: P = {args.P}, N0 = {args.N0}, depth = {args.depth}, float64, "
-              f"{os.cpu_count()} cores, interleaved, best of {args.repeat}; baseline: {name}")
-        print(f"{'activation':10s} {'symndk [s]':>10s} {'baseline [s]':>12s} {'symndk/baseline':>16s}   "
-              f"{'rel.err NNGP / NTK at rho = 1-1e-8':>34s}   {'baseline rel.err':>17s}")
-        for act in ("relu", "erf"):
-            ours = lambda: static_kernels(X, activation=act, depth=args.depth)  # noqa: E731
-            if nt:
-                nt.load(X)
-                nt.run(act, args.depth)  # compile
-                theirs = lambda: nt.run(act, args.depth)  # noqa: E731
-            else:
-                theirs = lambda: _timed(lambda: baseline(X, act, args.depth))  # noqa: E731
-            ours()
-            t_s, t_b, c_s, c_b = [], [], [], []
-            for _ in range(args.repeat):
-                for times, cpus, (wall, cpu) in ((t_s, c_s, _timed(ours)), (t_b, c_b, theirs())):
-                    times.append(wall)
-                    cpus.append(cpu)
-            K_ref, T_ref = reference(pair, act, args.depth)
-            both = static_kernels(pair, activation=act, depth=args.depth)
-            if nt:
-                nt.load(pair)
-                Kb, Tb = nt.kernels(act, args.depth)
-            else:
-                Kb, Tb = baseline(pair, act, args.depth)
-            print(f"{act:10s} {min(t_s):10.3f} {min(t_b):12.3f} {min(t_s) / min(t_b):16.2f}   "
-                  f"{_relerr(both.nngp.train, K_ref):15.1e} / {_relerr(both.ntk.train, T_ref):.1e}   "
-                  f"{_relerr(Kb, K_ref):8.1e} / {_relerr(Tb, T_ref):.1e}")
-            print(f"{'':10s} medians: symndk {np.median(t_s):.3f} s, baseline {np.median(t_b):.3f} s; CPU seconds "
-                  f"(all threads, best): symndk {min(c_s):.3f}, baseline {min(c_b):.3f}, ratio {min(c_s) / min(c_b):.2f}")
+        print(f"static NNGP+NTK: N0 = {args.N0}, depth = {args.depth}, float64, {os.cpu_count()} cores, "
+              f"interleaved, best of {args.repeat}; baseline: {name}")
+        for P in args.P:
+            X = np.random.default_rng(0).standard_normal((P, args.N0))
+            print(f"P = {P}")
+            print(f"{'activation':10s} {'symndk [s]':>10s} {'baseline [s]':>12s} {'symndk/baseline':>16s}   "
+                  f"{'rel.err NNGP / NTK at rho = 1-1e-8':>34s}   {'baseline rel.err':>17s}")
+            for act in ("relu", "erf"):
+                rows.append((P, act, *_static_one(X, pair, act, args, nt)))
         if nt:
             nt.close()
+    if args.plot:
+        _static_plot(rows, name, args)
+
+
+def _static_one(X, pair, act, args, nt):
+    """One interleaved comparison (printed); returns (best symndk wall, best baseline wall)."""
+    from static_kernels import baseline, reference
+
+    from symndk.kernels.static import static_kernels
+    ours = lambda: static_kernels(X, activation=act, depth=args.depth)  # noqa: E731
+    if nt:
+        nt.load(X)
+        nt.run(act, args.depth)  # compile
+        theirs = lambda: nt.run(act, args.depth)  # noqa: E731
+    else:
+        theirs = lambda: _timed(lambda: baseline(X, act, args.depth))  # noqa: E731
+    ours()
+    t_s, t_b, c_s, c_b = [], [], [], []
+    for _ in range(args.repeat):
+        for times, cpus, (wall, cpu) in ((t_s, c_s, _timed(ours)), (t_b, c_b, theirs())):
+            times.append(wall)
+            cpus.append(cpu)
+    K_ref, T_ref = reference(pair, act, args.depth)
+    both = static_kernels(pair, activation=act, depth=args.depth)
+    if nt:
+        nt.load(pair)
+        Kb, Tb = nt.kernels(act, args.depth)
+    else:
+        Kb, Tb = baseline(pair, act, args.depth)
+    print(f"{act:10s} {min(t_s):10.3f} {min(t_b):12.3f} {min(t_s) / min(t_b):16.2f}   "
+          f"{_relerr(both.nngp.train, K_ref):15.1e} / {_relerr(both.ntk.train, T_ref):.1e}   "
+          f"{_relerr(Kb, K_ref):8.1e} / {_relerr(Tb, T_ref):.1e}")
+    print(f"{'':10s} medians: symndk {np.median(t_s):.3f} s, baseline {np.median(t_b):.3f} s; CPU seconds "
+          f"(all threads, best): symndk {min(c_s):.3f}, baseline {min(c_b):.3f}, ratio {min(c_s) / min(c_b):.2f}")
+    return min(t_s), min(t_b)
+
+
+def _static_plot(rows, name, args):
+    """Wall time against P, symndk and the baseline per activation (log-log), the ratio on a second panel."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from symndk.files import atomic_write
+    fig, (ax, ar) = plt.subplots(1, 2, figsize=(9, 3.6))
+    for act, colour in (("relu", "C0"), ("erf", "C1")):
+        P = np.array([r[0] for r in rows if r[1] == act])
+        ours, theirs = (np.array([r[k] for r in rows if r[1] == act]) for k in (2, 3))
+        ax.loglog(P, ours, "o-", color=colour, label=f"symndk {act}")
+        ax.loglog(P, theirs, "s--", color=colour, label=f"{name} {act}")
+        ar.semilogx(P, ours / theirs, "o-", color=colour, label=act)
+    ax.set(xlabel="P (inputs, N0 = %d)" % args.N0, ylabel="wall seconds (best of %d)" % args.repeat,
+           title=f"static NNGP + NTK, depth {args.depth}, {os.cpu_count()} cores")
+    ar.axhline(0.5, color="grey", lw=0.8, ls=":")
+    ar.set(xlabel="P", ylabel="symndk / baseline", ylim=(0, 1), title="ratio (target <= 0.5 at P = 2000)")
+    ax.legend(fontsize=7)
+    ar.legend(fontsize=7)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=120)
+    print(f"wrote {atomic_write(args.plot, buf.getvalue())}")
 
 
 def _timed(fn):
@@ -398,10 +439,11 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="what", required=True)
     s = sub.add_parser("static")
-    s.add_argument("--P", type=int, default=2000)
+    s.add_argument("--P", type=int, nargs="+", default=[2000])
     s.add_argument("--N0", type=int, default=784)
     s.add_argument("--depth", type=int, default=2)
     s.add_argument("--repeat", type=int, default=7)
+    s.add_argument("--plot", metavar="PNG", help="also plot wall time and ratio against P (give several --P)")
     p = sub.add_parser("predict")
     p.add_argument("--P", type=int, nargs="+", default=[2000, 5000])
     p.add_argument("--base", type=int, default=500)
