@@ -284,7 +284,7 @@ def _fdt_induction(foil=False):
 
     def check():
         Cs = [_prior(a, b, sigma_sq, sigma_sq, gamma) for a, b in ((t, t), (s, s), (t, s))]
-        bias = Bias(*(e.subs(stat) for e in spec_bias()[:3]), *spec_bias()[3:])
+        bias = Bias(*(e.subs(stat) for e in spec_bias()))
         if foil:
             bias = bias._replace(prop_b=bias.prop_w)
         dG, cur, Kp, Tp = _step_of_G(*Cs, bias, sp.Symbol("Kss_prev", positive=True))

@@ -1,7 +1,8 @@
 """The prior statistics and the two-time layer recursion, written once for every backend
 (docs/theory.md §2-4).
 
-Only arithmetic, the backend's ``exp``/``expm1`` and calls to a dual-kernel object
+Only arithmetic, ``abs``, ``== 0`` (with the array namespace's ``where``: :func:`gram_sum`), the backend's
+``exp``/``expm1`` and calls to a dual-kernel object
 (``F``, ``Fdot``, ``V``, and optionally the fused ``layer``/``kernels`` and ``Vdot``) appear here,
 so the same functions run on SymPy expressions (the spec and its identities), on mpmath and
 gmpy2/MPFR scalars (the certified reference) and elementwise on float64 arrays (the fast solvers
@@ -11,6 +12,8 @@ every backend's generated kernels against the SymPy spec at 50 digits.
 * :func:`prior_C` -- C(t, s) = sigma^2 e^{-gamma (t-s)} + (sigma0^2 - sigma^2) e^{-gamma (t+s)}, t >= s;
   under a T(t) / eta(t) schedule the same function at gamma = 1 and clock times G(t) = int eta gamma.
 * :func:`prior_gram` -- C(t,t) C(s,s) - C(t,s)^2 without cancellation.
+* :func:`gram_sum` -- det(A + B) of two 2 x 2 covariances from their determinants, without cancellation
+  (the carried Gram determinant with biases).
 * :func:`step` / :func:`layers` -- one layer / all layers of K_l, Kdot_l, Theta_l.
 * :func:`layer_kernels` -- (K_L, Kdot_L, Theta_{L-1}, Theta_L) after ``depth`` layers.
 * :func:`ndk` -- K^d(t, s) = e^{-gamma (t-s)} Theta_L(t, s).
@@ -19,7 +22,8 @@ every backend's generated kernels against the SymPy spec at 50 digits.
 * :class:`Bias` -- bias terms (THEORY_NEXT §B): the bias prior C_b(t, s) (the same :func:`prior_C` at
   sigma_b0^2, sigma_b^2, gamma_b) and the two propagators; with it every pre-activation covariance
   is q = C K + C_b and Theta_l = e^{-gamma (t-s)} K_l + e^{-gamma_b (t-s)} + C(t,s) Kdot_l Theta_{l-1}
-  (propagators inside: K^d = Theta_L).
+  (propagators inside: K^d = Theta_L), and the bias prior's Gram determinant, so that the Gram
+  determinant of q stays carried (:func:`gram_sum`).
 
 Example (ReLU, L = 1; at t = s = 0 the two-time NTK is the static NTK):
     >>> import numpy as np
@@ -125,6 +129,7 @@ class Bias(NamedTuple):
     C_ts: object       # C_b(t, s)
     prop_w: object     # e^{-gamma (t - s)}
     prop_b: object     # e^{-gamma_b (t - s)}
+    D: object = None   # C_b(t,t) C_b(s,s) - C_b(t,s)^2 without cancellation (:func:`prior_gram`); None: from the fields
 
 
 def bias_terms(t, s, sigma_b0_sq, sigma_b_sq, gamma_b, gamma, exp, lag=None, expm1=None) -> Bias:
@@ -138,7 +143,8 @@ def bias_terms(t, s, sigma_b0_sq, sigma_b_sq, gamma_b, gamma, exp, lag=None, exp
     """
     lag = t - s if lag is None else lag
     C = lambda a, b, d=None: prior_C(a, b, sigma_b0_sq, sigma_b_sq, gamma_b, exp, d, expm1)  # noqa: E731
-    return Bias(C(t, t, 0 * lag), C(s, s, 0 * lag), C(t, s, lag), exp(-gamma * lag), exp(-gamma_b * lag))
+    D = prior_gram(t, s, sigma_b0_sq, sigma_b_sq, gamma_b, exp, (lambda x: exp(x) - 1) if expm1 is None else expm1, lag)
+    return Bias(C(t, t, 0 * lag), C(s, s, 0 * lag), C(t, s, lag), exp(-gamma * lag), exp(-gamma_b * lag), D)
 
 
 def layer_priors(t, s, sigma0_sq, sigma_sq, T, exp, expm1, lag=None, bias=None):
@@ -177,6 +183,55 @@ def layer_priors(t, s, sigma0_sq, sigma_sq, T, exp, expm1, lag=None, bias=None):
     return out
 
 
+def gram_sum(a11, a22, a12, D_A, b11, b22, b12, D_B):
+    """det(A + B) of two 2 x 2 covariances A = [[a11, a12], [a12, a22]], B likewise, from their entries
+    and their determinants D_A, D_B (>= 0, each carried without cancellation), without cancellation
+    (docs/numerics.md §5): with u = a11 b22, v = a22 b11, m = a12 b12,
+
+        det(A + B) = D_A + D_B + X,   X = a11 b22 + a22 b11 - 2 a12 b12 = u + v - 2 m,
+        X = [(u - v)^2 + 4 (a11 a22 D_B + b12^2 D_A)] / (u + v + 2 |m|) + 2 (|m| - m),
+
+    since (u + v)^2 - 4 m^2 = (u - v)^2 + 4 (u v - m^2) and u v - m^2 = a11 a22 D_B + b12^2 D_A. For m >= 0
+    (where u + v - 2 m cancels) the last term is 0; for m < 0 nothing cancels. Where the denominator is 0
+    (u = v = m = 0) so is the numerator, and X = 0. Only arithmetic, ``abs`` and ``== 0``: elementwise on
+    NumPy and array-API arrays, on floats, mpmath and gmpy2 scalars and on SymPy expressions. The identity
+    ``runtime.bias_gram.symbolic`` of ``symndk verify`` proves it; :func:`step` runs it for q = A + B, the
+    weight part plus the bias prior.
+
+    Example (rho = 1 - 1e-15 in A, B = 0.5 everywhere: q1 q2 - c^2 in float64 keeps no digit):
+        >>> import mpmath as mp
+        >>> a, rho = 1.0, 1 - 1e-15
+        >>> got = gram_sum(a, a, a * rho, a * a * (1 - rho) * (1 + rho), 0.5, 0.5, 0.5, 0.0)
+        >>> with mp.workdps(40):
+        ...     A = [mp.mpf(a), mp.mpf(a * rho)]
+        ...     exact = (A[0] + mp.mpf(0.5)) ** 2 - (A[1] + mp.mpf(0.5)) ** 2
+        >>> bool(abs(got - exact) < 1e-15 * exact), abs((a + 0.5) ** 2 - (a * rho + 0.5) ** 2 - exact) > 0.01 * exact
+        (True, True)
+        >>> gram_sum(0.0, 2.0, 0.0, 0.0, 0.0, 3.0, 0.0, 0.0)   # u = v = m = 0
+        0.0
+    """
+    u, v, m = a11 * b22, a22 * b11, a12 * b12
+    am, d = abs(m), u - v
+    N4 = 4 * b12 * b12 * D_A if _is_zero(D_B) else 4 * b12 * b12 * D_A + 4 * D_B * a11 * a22  # scalars first
+    X = (d * d + N4) / _one_where_zero(u + v + 2 * am) + 2 * (am - m)
+    return D_A + X if _is_zero(D_B) else D_A + D_B + X
+
+
+def _one_where_zero(x):
+    """x, with 1 where x == 0 (elementwise; a denominator whose numerator vanishes there): a plain
+    comparison for scalars and SymPy (structural), ``where`` of the array's namespace, else x + (x == 0).
+
+    >>> import numpy as np
+    >>> _one_where_zero(np.array([0.0, 2.0])), _one_where_zero(0.0), _one_where_zero(3.0)
+    (array([1., 2.]), 1, 3.0)
+    """
+    z = x == 0
+    if isinstance(z, bool):
+        return 1 if z else x
+    ns = getattr(x, "__array_namespace__", None)
+    return ns().where(z, 1.0, x) if ns is not None else x + z
+
+
 def _is_zero(v) -> bool:
     """True for a plain number equal to 0 (the static kernels' D_C): its term is skipped, not multiplied out."""
     return isinstance(v, (int, float)) and v == 0
@@ -207,7 +262,9 @@ def step(p: Layer, C_tt, C_ss, C_ts, duals, D_C=None, same=None, last=False, K_t
     K_l = F(q1, q2, c), Kdot_l = Fdot(q1, q2, c), Theta_l = K_l + C(t,s) Kdot_l Theta_{l-1}.
 
     With ``bias`` (:class:`Bias`): q1 += C_b(t,t), q2 += C_b(s,s), c += C_b(t,s) and
-    Theta_l = prop_w K_l + prop_b + C(t,s) Kdot_l Theta_{l-1}; the Gram determinant is not carried.
+    Theta_l = prop_w K_l + prop_b + C(t,s) Kdot_l Theta_{l-1}; the carried Gram determinant is then
+    :func:`gram_sum` of the weight part and the bias prior, whose determinant is ``bias.D`` (None:
+    C_b(t,t) C_b(s,s) - C_b(t,s)^2, exact when the three are one number, as at t = s in the static kernels).
 
     Args:
         p: layer l - 1.
@@ -228,12 +285,15 @@ def step(p: Layer, C_tt, C_ss, C_ts, duals, D_C=None, same=None, last=False, K_t
     C_next = C_ts if C_next is None else C_next
     bias_next = bias if bias_next is None else bias_next
     q1, q2, c = C_tt * p.K_tt, C_ss * p.K_ss, _times(C_ts, p.K_ts)
-    if bias is not None and bias.C_ts is not None:
-        q1, q2, c = q1 + bias.C_tt, q2 + bias.C_ss, c + bias.C_ts
-        D_C = None
-    D = None
-    if D_C is not None and p.D is not None and hasattr(duals, "layer"):
+    D, carry = None, D_C is not None and p.D is not None and hasattr(duals, "layer")
+    if carry:
         gram = _times(C_ts * C_ts, p.D) if _is_zero(D_C) else D_C * p.K_tt * p.K_ss + C_ts * C_ts * p.D
+    if bias is not None and bias.C_ts is not None:
+        if carry:   # det(A + B), A the weight part (determinant ``gram``), B the bias prior
+            D_B = bias.C_tt * bias.C_ss - bias.C_ts * bias.C_ts if bias.D is None else bias.D
+            gram = gram_sum(q1, q2, c, gram, bias.C_tt, bias.C_ss, bias.C_ts, D_B)
+        q1, q2, c = q1 + bias.C_tt, q2 + bias.C_ss, c + bias.C_ts
+    if carry:
         if last and hasattr(duals, "kernels"):
             K, Kdot = duals.kernels(q1, q2, c, gram)
         else:
