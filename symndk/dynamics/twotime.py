@@ -56,20 +56,23 @@ def load_duals(activation: str):
 
 def input_kernels(obj, X_train, X_test):
     """Set the input kernels of rows [X_train; X_test] x columns X_train on ``obj``: ``P``, ``R``,
-    ``norm_rows``/``norm_cols`` (|x|^2 / N0), ``gram`` (K_0, (R, P)) and ``det0`` (the input Gram
-    determinants; exactly 0, and K_0 = |x|^2 / N0, for identical inputs)."""
+    ``norm_rows``/``norm_cols`` (|x|^2 / N0), ``gram`` (K_0, (R, P)), ``det0`` (the input Gram
+    determinants; exactly 0, and K_0 = |x|^2 / N0, for identical inputs) and ``twin`` (True there), by
+    :func:`symndk.dynamics.device.input_blocks` in NumPy (the code every namespace runs): near-collinear
+    pairs get D_0 from the difference of the inputs, not by subtraction (which is 9e-12 relative off in the
+    kernels at 1 - rho = 1e-12).
+
+    Example (1 - rho ~ 1e-26: the subtraction gives 0, the difference the Gram determinant):
+        >>> class Blocks: pass
+        >>> X = np.array([[1.0, 0.0], [1.0, 1e-13]])
+        >>> b = Blocks(); input_kernels(b, X, X[:0])
+        >>> float(b.det0[0, 1]), float(np.outer(b.norm_rows, b.norm_cols)[0, 1] - b.gram[0, 1] ** 2)
+        (2.5e-27, 0.0)
+    """
     X_train = np.asarray(X_train, float)
-    rows = np.vstack([X_train, np.asarray(X_test, float).reshape(-1, X_train.shape[1])])
-    n0 = X_train.shape[1]
-    obj.P, obj.R = X_train.shape[0], rows.shape[0]
-    obj.norm_rows = np.einsum("ij,ij->i", rows, rows) / n0
-    obj.norm_cols = obj.norm_rows[: obj.P]
-    obj.gram = rows @ X_train.T / n0
-    obj.det0 = np.maximum(np.outer(obj.norm_rows, obj.norm_cols) - obj.gram ** 2, 0.0)
-    _, inverse = np.unique(rows, axis=0, return_inverse=True)
-    same = inverse.ravel()[:, None] == inverse.ravel()[None, : obj.P]
-    obj.gram[same] = np.broadcast_to(obj.norm_rows[:, None], same.shape)[same]
-    obj.det0[same] = 0.0
+    blocks = input_blocks(X_train, np.asarray(X_test, float).reshape(-1, X_train.shape[1]), np)
+    obj.norm_rows, obj.norm_cols, obj.gram, obj.det0, obj.twin = blocks
+    obj.R, obj.P = obj.gram.shape
 
 
 class TwoTimeKernel:
@@ -122,7 +125,7 @@ class TwoTimeKernel:
             self.device = None
         else:
             self.device = input_blocks(X_train, X_test, self.xp)
-            self.norm_rows, self.norm_cols, self.gram, self.det0 = map(to_numpy, self.device[:4])
+            self.norm_rows, self.norm_cols, self.gram, self.det0, self.twin = map(to_numpy, self.device)
             self.P, self.R = self.gram.shape[1], self.gram.shape[0]
         self.activation, self.depth = activation, int(depth)
         self.layered = isinstance(sigma_sq, (list, tuple))
@@ -158,7 +161,8 @@ class TwoTimeKernel:
             b0, b2 = self.bias
             bias = bias_terms(t, s, b0, b2, self.T / b2, g, exp, lag, expm1)
             self._Cb_ts = bias.C_ts
-            return layer_kernels(k_tt, k_ss, k_ts, C_tt, C_ss, C_ts, self.depth, duals, same=same, bias=bias)
+            D_C = prior_gram(t, s, s0, s2, g, exp, expm1, lag)      # the Gram carry, bias part by runtime.gram_sum
+            return layer_kernels(k_tt, k_ss, k_ts, C_tt, C_ss, C_ts, self.depth, duals, D_C, D_0, same, bias=bias)
         self._Cb_ts = None
         D_C = prior_gram(t, s, s0, s2, g, exp, expm1, lag)
         return layer_kernels(k_tt, k_ss, k_ts, C_tt, C_ss, C_ts, self.depth, duals, D_C, D_0, same)
@@ -242,9 +246,10 @@ class TwoTimeKernel:
         t = np.asarray(t, float).reshape(-1, 1)
         s = np.asarray(s, float).reshape(-1, 1)
         lag = None if lag is None else np.asarray(lag, float).reshape(-1, 1)
+        same = (t == s) & self.twin[rows, cols][None, :]
         return self._eval(self.norm_rows[rows][None, :], self.norm_cols[cols][None, :],
                           self.gram[rows, cols][None, :], self.det0[rows, cols][None, :], t, s,
-                          (t.shape[0], rows.size), lag)
+                          (t.shape[0], rows.size), lag, same if same.any() else None)
 
     #: entries per chunk of :meth:`block`: the recursion's temporaries stay O(chunk), not O(R P)
     CHUNK = 1 << 19
@@ -260,19 +265,30 @@ class TwoTimeKernel:
         step = max(1, self.CHUNK // max(self.P, 1))
         for a in range(0, self.R, step):
             rows = slice(a, min(a + step, self.R))
+            same = self.twin[rows] if t == s and self.twin[rows].any() else None
             res[:, rows] = self._eval(self.norm_rows[rows, None], self.norm_cols[None, :], self.gram[rows],
-                                      self.det0[rows], float(t), float(s), self.gram[rows].shape, lag)
+                                      self.det0[rows], float(t), float(s), self.gram[rows].shape, lag, same)
         return res[0] if len(res) == 1 else res
 
-    def _eval(self, n_row, n_col, k0, d0, t, s, shape, lag):
+    def _eval(self, n_row, n_col, k0, d0, t, s, shape, lag, same=None):
+        """The channels at broadcasting inputs and times; ``same``: True where the inputs are identical and
+        t = s. Those entries are evaluated again on the same-input chain (the recursion's ``same``) and put in
+        place: pinning by arithmetic over the whole block would turn an overflow (inf - inf) into NaN."""
         swap = t < s
         if np.any(swap):
             n_row, n_col = np.where(swap, n_col, n_row), np.where(swap, n_row, n_col)
             t, s = np.maximum(t, s), np.minimum(t, s)
         lag = t - s if lag is None else abs(lag)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            out = self._layers(n_row, n_col, k0, d0, t, s, lag)
-            res = np.stack([np.broadcast_to(c, shape) for c in self._channels(out, lag)])
+            res = np.stack([np.broadcast_to(c, shape) for c in self._channels(
+                self._layers(n_row, n_col, k0, d0, t, s, lag), lag)])
+            if same is not None:
+                at = np.nonzero(np.broadcast_to(same, shape))
+                pick = lambda a: np.broadcast_to(a, shape)[at]  # noqa: E731
+                pinned = self._layers(pick(n_row), pick(n_col), pick(k0), pick(d0), pick(t), pick(s), pick(lag),
+                                      same=1.0)
+                res[(slice(None), *at)] = np.stack([np.broadcast_to(c, at[0].shape)
+                                                    for c in self._channels(pinned, pick(lag))])
         return check_finite("the two-time kernel", res)
 
     #: entries per chunk of :meth:`_block_xp` (a device favours fewer, larger launches; not tuned on a GPU)
@@ -291,9 +307,13 @@ class TwoTimeKernel:
             n_row, n_col, k0 = dev.norm_rows[rows, None], dev.norm_cols[None, :], dev.gram[rows, :]
             if t < s:  # K(t, s; x, x') = K(s, t; x', x)
                 n_row, n_col = n_col, n_row
-            same = xp.astype(dev.twin[rows, :], xp.float64) if t == s else None
-            out = self._layers(n_row, n_col, k0, dev.det0[rows, :], max(t, s), min(t, s), lag, math.exp, math.expm1,
-                               self.block_duals, same)
-            res[:, rows, :] = xp.stack([xp.broadcast_to(c, k0.shape) for c in self._channels(out, lag, math.exp)])
+            args = n_row, n_col, k0, dev.det0[rows, :], max(t, s), min(t, s), lag, math.exp, math.expm1, self.block_duals
+            block = xp.stack([xp.broadcast_to(c, k0.shape) for c in self._channels(self._layers(*args), lag, math.exp)])
+            if t == s:  # identical inputs on the same-input chain, selected (arithmetic would make inf - inf NaN)
+                twin = dev.twin[rows, :]
+                pinned = self._layers(*args, same=xp.astype(twin, xp.float64))
+                block = xp.where(twin, xp.stack([xp.broadcast_to(c, k0.shape)
+                                                 for c in self._channels(pinned, lag, math.exp)]), block)
+            res[:, rows, :] = block
         res = finite("the two-time kernel", res, xp)
         return res[0, ...] if res.shape[0] == 1 else res

@@ -302,7 +302,9 @@ def step(p: Layer, C_tt, C_ss, C_ts, duals, D_C=None, same=None, last=False, K_t
         K, Kdot = duals.F(q1, q2, c), duals.Fdot(q1, q2, c)
     K_tt = duals.V(q1) if K_tt is None else K_tt
     K_ss = duals.V(q2) if K_ss is None else K_ss
-    if same is not None:
+    if isinstance(same, (int, float)) and same == 1:    # every entry pinned: the chain itself (an inf stays inf)
+        K, Kdot, D = K_tt, duals.Vdot(q1), None if D is None else 0 * D
+    elif same is not None:
         K = K + same * (K_tt - K)
         Kdot = Kdot + same * (duals.Vdot(q1) - Kdot)
         D = None if D is None else D - same * D
