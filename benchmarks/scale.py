@@ -223,6 +223,10 @@ def _static_plot(rows, name, args):
            title=f"static NNGP + NTK, depth {args.depth}, {os.cpu_count()} cores")
     ar.axhline(0.5, color="grey", lw=0.8, ls=":")
     ar.set(xlabel="P", ylabel="symndk / baseline", ylim=(0, 1), title="ratio (target <= 0.5 at P = 2000)")
+    sizes = sorted({r[0] for r in rows})
+    for a in (ax, ar):
+        a.set_xticks(sizes, [str(n) for n in sizes])
+        a.minorticks_off()
     ax.legend(fontsize=7)
     ar.legend(fontsize=7)
     fig.tight_layout()
