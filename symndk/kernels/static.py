@@ -40,14 +40,13 @@ from symndk.errors import SymndkError, check_finite
 from symndk.files import mapped as _result, out_of_core as _out_of_core, unclaimed as _unclaimed
 from symndk.backend import threads
 from symndk.backend.select import resolve
+from symndk.kernels.collinear import NEAR, collinear_det, gram_blocks
 from symndk.kernels.loader import load
 from symndk.runtime.recursion import Bias, layer_kernels
 
 #: glibc malloc: heap blocks up to MMAP_THRESHOLD bytes and up to TRIM_THRESHOLD bytes of free heap kept
 #: (see :func:`reuse_heap`); SYMNDK_MALLOPT=0 leaves the C library's defaults alone
 MMAP_THRESHOLD, TRIM_THRESHOLD = 4 << 20, 64 << 20
-#: pairs with D_0 < NEAR * q1 q2 (|rho| > ~0.99995) get D_0 from the difference of the inputs
-NEAR = 1e-4
 
 
 @functools.cache
@@ -113,11 +112,7 @@ def _gram0(A, B, qa, qb, k0):
     near = D < NEAR * prod
     i, j = np.nonzero(near) if near.any() else ((), ())
     if len(i):
-        n0 = A.shape[1]
-        a, d = A[i], B[j] - A[i]
-        aa = np.einsum("ij,ij->i", a, a)
-        d -= (np.einsum("ij,ij->i", a, d) / aa)[:, None] * a
-        D[i, j] = aa * np.einsum("ij,ij->i", d, d) / n0**2
+        D[i, j] = collinear_det(A[i], B[j], np)[0]
     return D
 
 
@@ -286,8 +281,8 @@ XP_BLOCK = 1 << 25
 def _block_xp(A, B, duals, depth, sigma_sq, same, bias_sq, xp):
     """(NNGP, NTK) between the rows of A and B in the array-API namespace ``xp`` (device arrays stay on
     their device), in row blocks of ~``XP_BLOCK`` entries: one matrix product per block, the
-    near-collinear D_0 from the difference of the inputs (gathered by ``nonzero``, written back through
-    the boolean mask), identical inputs pinned, the runtime recursion on whole blocks with the
+    near-collinear D_0 from the difference of the inputs and identical inputs pinned
+    (:func:`~symndk.kernels.collinear.gram_blocks`), the runtime recursion on whole blocks with the
     Gram-determinant carry; for A is B the upper triangle is mirrored (exactly symmetric)."""
     n0 = A.shape[1]
     qa = xp.sum(A * A, axis=1) / n0
@@ -298,23 +293,9 @@ def _block_xp(A, B, duals, depth, sigma_sq, same, bias_sq, xp):
     for r0 in range(0, A.shape[0], step):
         r1 = min(r0 + step, A.shape[0])
         Ar, qr = A[r0:r1, :], qa[r0:r1]
-        K0 = (Ar @ xp.matrix_transpose(B)) / n0
-        prod = qr[:, None] * qb[None, :]
-        D0 = prod - K0 * K0
-        near = D0 < NEAR * prod
-        i, j = xp.nonzero(near)
-        pin = None
-        if i.shape[0]:
-            a = xp.take(Ar, i, axis=0)
-            d = xp.take(B, j, axis=0) - a
-            twin = xp.all(d == 0, axis=1)
-            aa = xp.sum(a * a, axis=1)
-            d = d - (xp.sum(a * d, axis=1) / aa)[:, None] * a
-            D0[near] = aa * xp.sum(d * d, axis=1) / n0**2
-            if xp.any(twin):
-                pin = xp.zeros_like(D0)
-                pin[near] = xp.astype(twin, D0.dtype)
-                K0 = xp.where(pin > 0, qr[:, None] + 0 * K0, K0)
+        blocks_r = gram_blocks(Ar, B, xp)                 # near-collinear D_0 by the difference, twins pinned
+        K0, D0 = blocks_r.gram, blocks_r.det0
+        pin = xp.astype(blocks_r.twin, D0.dtype) if bool(xp.any(blocks_r.twin)) else None
         res = _recursion(K0, D0, qr[:, None], qb[None, :], [c[r0:r1, None] for c in ca], [c[None, :] for c in cb],
                          pin, duals, sigma_sq, depth, bias_sq)
         blocks.append([r + 0 * K0 for r in res])  # broadcast to (rows, columns)
