@@ -163,6 +163,29 @@ def check_integrable(expr) -> None:
                                   f"(E[phi(u)^2] diverges at Var u = 1)")
 
 
+def _generate(write_activation, name, staging, expr, dual, timeout):
+    """(paths, dual) of the modules ``write_activation`` generates into ``staging``, in a child process
+    allowed ``timeout`` seconds (:func:`symndk.spec.timebox.timeboxed`): past it, the staging folder is
+    emptied and the modules are generated for numerically evaluated kernels (all closed forms dropped),
+    with a warning; a failure is one error line."""
+    from symndk.spec.dual import DualKernels
+    from symndk.spec.timebox import timeboxed
+
+    status, value = timeboxed(write_activation, (name, staging, expr, dual), timeout)
+    if status == "ok":
+        return value, dual
+    if status == "error":
+        raise SymndkError(f"generating the kernels of {name!r} failed: {value}")
+    for path in staging.iterdir():                     # staging is symndk's own fresh folder
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    warnings.warn(f"activation {name!r}: generating code for its closed-form kernels took more than {timeout:g} s; "
+                  "its kernels are evaluated numerically instead (raise --timeout to wait longer)",
+                  SymndkWarning, stacklevel=3)
+    numeric = DualKernels(None, None, None, None, None, None,
+                          f"{dual.method}; code generation beyond {timeout:g} s: evaluated numerically")
+    return write_activation(name, staging, expr, numeric), numeric
+
+
 def activation_kernel(expr, name: str, tol: float = 1e-10, timeout: float = 60.0, force: bool = False) -> ActivationKernel:
     """Derive, register, generate, load and check the dual kernels of a new activation.
 
@@ -170,7 +193,9 @@ def activation_kernel(expr, name: str, tol: float = 1e-10, timeout: float = 60.0
         expr: activation text in ``x`` (restricted syntax) or a SymPy expression in ``x``.
         name: identifier to register it under (not a shipped activation).
         tol: error bound asked of numerically evaluated kernels.
-        timeout: seconds allowed to the closed-form derivation.
+        timeout: seconds allowed to the closed-form derivation, and again to the code generation of what
+            it found (whose stable-form analysis expands series of the closed forms); past the second,
+            the kernels are evaluated numerically instead (a warning says so).
         force: keep kernels that fail a check or miss ``tol`` (marked: loading them warns).
 
     The modules are generated into a staging folder and checked there; only kernels that pass
@@ -198,7 +223,7 @@ def activation_kernel(expr, name: str, tol: float = 1e-10, timeout: float = 60.0
         cache.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".staging-{name}-", dir=cache))
         try:
-            staged = write_activation(name, staging, act.expr, dual)
+            staged, dual = _generate(write_activation, name, staging, act.expr, dual, timeout)
             numpy_kernels = duals_mod.load(name, "numpy", tol, folder=staging)
             mp_kernels = duals_mod.load(name, "mpmath", tol, folder=staging)
             error = _numeric_error(numpy_kernels) if {"F", "Fdot"} & set(numpy_kernels.NUMERIC) else None

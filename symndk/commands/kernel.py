@@ -19,7 +19,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--name", required=True, help="identifier to register the activation under")
     parser.add_argument("--tol", type=float, default=1e-10, help="error bound for numerically evaluated kernels (default 1e-10)")
     parser.add_argument("--force", action="store_true", help="keep kernels that fail a check or miss --tol (marked; loading them warns)")
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds allowed to the closed-form derivation")
+    parser.add_argument("--timeout", type=float, default=60.0,
+                        help="seconds allowed to the closed-form derivation, and again to its code generation "
+                             "(past that: numerically evaluated kernels, with a warning)")
 
 
 def run(args) -> int:

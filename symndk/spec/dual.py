@@ -25,10 +25,6 @@ Example:
 """
 from __future__ import annotations
 
-import multiprocessing
-import os
-import signal
-import threading
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from math import factorial
@@ -39,6 +35,7 @@ from symndk.spec import kinks
 from symndk.spec.activations import X, Activation
 from symndk.spec.cint import integrate_from_zero, integrate_q_from_zero, to_closed_form
 from symndk.spec.gaussian import NotInClass, expect_1d, expect_2d
+from symndk.spec.timebox import timeboxed
 
 Q1 = sp.Symbol("q1", positive=True)
 Q2 = sp.Symbol("q2", positive=True)
@@ -185,58 +182,14 @@ def _derive_kinks(expr) -> DualKernels:
     return DualKernels(F, Fdot, mean, Fbar, V, Vdot, method)
 
 
-def _die_with_parent(parent: int) -> None:  # pragma: no cover - runs in a child process
-    """Ask Linux to SIGKILL this process when its parent dies (PR_SET_PDEATHSIG), and exit now if
-    the parent is already gone; elsewhere a no-op (the parent still kills the child on its way out)."""
-    try:
-        import ctypes
-        import signal
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG = 1
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:
-        os._exit(1)
-
-
-def _worker(expr, queue, parent=None):  # pragma: no cover - runs in a child process
-    if parent is not None:
-        _die_with_parent(parent)
-    try:
-        queue.put(derive_dual(expr))
-    except Exception as exc:  # a SymPy failure on a user expression: no closed form, said in one line
-        queue.put(DualKernels(None, None, None, None, None, None,
-                              f"derivation failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"))
-
-
 def _timeboxed(expr, timeout: float) -> DualKernels:
-    ctx = multiprocessing.get_context("fork")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_worker, args=(expr, queue, os.getpid()), daemon=True)
-    previous = {}
-
-    def _terminate(signum, frame):  # SIGTERM: the child goes first, then the parent's own handling
-        if proc.is_alive():
-            proc.kill()
-        handler = previous.get(signum)
-        signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
-
-    if threading.current_thread() is threading.main_thread():
-        previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, _terminate)
-    proc.start()
-    try:
-        return queue.get(timeout=timeout)
-    except Exception:  # timeout, or SIGINT (KeyboardInterrupt is not an Exception: re-raised after finally)
-        return DualKernels(None, None, None, None, None, None, f"no closed form within {timeout:g} s")
-    finally:
-        if previous:
-            signal.signal(signal.SIGTERM, previous[signal.SIGTERM])
-        proc.join(1)
-        if proc.is_alive():
-            proc.kill()
-            proc.join(1)
+    """:func:`derive_dual` in a child process killed after ``timeout`` s (:func:`symndk.spec.timebox.timeboxed`);
+    a failure or the time limit: no closed form, said in ``method``."""
+    status, value = timeboxed(derive_dual, (expr,), timeout)
+    if status == "ok":
+        return value
+    why = f"derivation failed: {value}" if status == "error" else f"no closed form within {timeout:g} s"
+    return DualKernels(None, None, None, None, None, None, why)
 
 
 @lru_cache(maxsize=None)
