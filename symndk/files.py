@@ -173,8 +173,9 @@ def unclaimed(folder, names) -> None:
     """
     taken = [f"{n}.npy" for n in names if (Path(folder) / f"{n}.npy").exists()]
     if taken:
-        raise SymndkError(f"{', '.join(taken)} exist{'s' if len(taken) == 1 else ''} in the results folder; symndk "
-                          "does not overwrite it: give an empty folder")
+        one = len(taken) == 1
+        raise SymndkError(f"{', '.join(taken)} exist{'s' if one else ''} in the results folder; symndk does not "
+                          f"overwrite {'it' if one else 'them'}: give an empty folder")
 
 
 def mapped(P, Q, dtype, folder, name):

@@ -72,9 +72,10 @@ def save(result: Result, stem) -> tuple[Path, Path]:
                                 "extras": sorted(result.extras)}, stem)
 
 
-def save_arrays(arrays: dict, doc: dict, stem) -> tuple[Path, Path]:
+def save_arrays(arrays: dict | None, doc: dict, stem) -> tuple[Path | None, Path]:
     """Write ``arrays`` to ``<stem>.npz`` and ``doc`` to ``<stem>.json``, each atomically, both stamped with
-    one new ``run_id`` (no pickles: object arrays are refused in one line); returns both paths.
+    one new ``run_id`` (no pickles: object arrays are refused in one line); returns both paths. ``arrays``
+    None: the JSON alone (the arrays live elsewhere, e.g. out-of-core .npy files the JSON names).
 
     Example:
         >>> import tempfile, pathlib
@@ -86,14 +87,16 @@ def save_arrays(arrays: dict, doc: dict, stem) -> tuple[Path, Path]:
     """
     stem = Path(stem)
     run_id = uuid.uuid4().hex
-    arrays = {k: np.asarray(v) for k, v in arrays.items()}
-    bad = [k for k, v in arrays.items() if v.dtype == object]
-    if bad:
-        raise SymndkError(f"cannot save non-numeric arrays {bad} without pickle")
-    arrays["run_id"] = np.array(run_id)
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    npz = atomic_write(stem.with_name(stem.name + ".npz"), buf.getvalue())
+    npz = None
+    if arrays is not None:
+        arrays = {k: np.asarray(v) for k, v in arrays.items()}
+        bad = [k for k, v in arrays.items() if v.dtype == object]
+        if bad:
+            raise SymndkError(f"cannot save non-numeric arrays {bad} without pickle")
+        arrays["run_id"] = np.array(run_id)
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        npz = atomic_write(stem.with_name(stem.name + ".npz"), buf.getvalue())
     js = atomic_write(stem.with_name(stem.name + ".json"),
                       json.dumps({"run_id": run_id, **doc}, indent=2, default=_json_default) + "\n")
     return npz, js

@@ -136,7 +136,7 @@ def test_out_of_core_results_equal_the_in_memory_ones(small_tasks, monkeypatch, 
     with pytest.raises(SymndkError, match="give memory"):
         static_kernels(X1, folder=tmp_path)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}   # the kept files of the first call
-    with pytest.raises(SymndkError, match="ntk_test.npy exist.*does not overwrite"):
+    with pytest.raises(SymndkError, match="ntk_test.npy exist.*does not overwrite them"):
         (tmp_path / "nngp_train.npy").unlink()                       # one name free, the others taken
         static_kernels(X1, X2, activation=activation, memory=0, folder=tmp_path)
     assert not (tmp_path / "nngp_train.npy").exists()                # refused before any file was written

@@ -51,12 +51,28 @@ def test_float32_halves_the_files_within_its_stated_error(tmp_path):
             assert 1e-9 < err <= 1e-6, (name, err)     # single precision, within the documented ~3e-7
 
 
+def test_out_of_core_kernels_are_npy_files_named_by_the_json(tmp_path):
+    folder = tmp_path / "kernels"
+    folder.mkdir()
+    for stem, extra in (("mem", []), ("ooc", ["--memory", "0", "--memory-folder", str(folder)])):
+        r = _run("--task", "digits:0,1,12", "--activation", "erf", "--out", str(tmp_path / stem), *extra)
+        assert r.returncode == 0, r.stderr
+    doc = json.loads((tmp_path / "ooc.json").read_text())
+    assert not (tmp_path / "ooc.npz").exists() and sorted(doc["files"]) == sorted(doc["arrays"])
+    with np.load(tmp_path / "mem.npz") as z:
+        for name, path in doc["files"].items():
+            assert np.array_equal(np.load(path, mmap_mode="r"), z[name])     # the same numbers, out of core
+    r = _run("--task", "digits:0,1,12", "--memory", "0", "--memory-folder", str(folder), "--out", str(tmp_path / "x"))
+    assert r.returncode == 2 and "does not overwrite them" in r.stderr       # the user's (earlier) files stay
+
+
 @pytest.mark.parametrize("args, message", [
     (["--dtype", "float16"], "invalid choice"),
     (["--sigma-sq", "-1"], "--sigma-sq must be in"),
     (["--sigma-sq", "1,2"], "depth + 1 = 3 numbers"),
     (["--activation", "../x"], "activation name must match"),
     (["--task", "files"], "needs --x-train and --y-train"),
+    (["--memory", "0"], "go together"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
     r = _run(*args, "--out", str(tmp_path / "k"))

@@ -32,15 +32,25 @@ def add_arguments(parser) -> None:
     add_network_arguments(parser, fields=FIELDS)
     parser.add_argument("--dtype", choices=("float64", "float32"), default="float64",
                         help="float64 (default) or float32 (inputs rounded; error ~3e-7 of the largest entry)")
+    parser.add_argument("--memory", type=float, metavar="BYTES",
+                        help="cap on the kernels held in RAM (2 (P^2 + Q P) entries): above it they are written "
+                             "band by band to nngp_train.npy, ntk_train.npy, nngp_test.npy, ntk_test.npy in "
+                             "--memory-folder (no NPZ; PREFIX.json lists them)")
+    parser.add_argument("--memory-folder", metavar="DIR",
+                        help="existing folder for the .npy files of --memory (without it: in memory, or the NPZ)")
     parser.add_argument("--out", default="symndk-kernels", metavar="PREFIX",
                         help="writes PREFIX.npz and PREFIX.json (default: ./symndk-kernels)")
 
 
 def run(args) -> int:
     import time
+    from pathlib import Path
+
+    import numpy as np
 
     import symndk
     from symndk.commands.solve import check_scales
+    from symndk.errors import SymndkError
     from symndk.kernels.static import static_kernels
     from symndk.results import save_arrays
 
@@ -49,8 +59,12 @@ def run(args) -> int:
     net = symndk.Network(args.activation, args.depth, sigma_sq=args.sigma_sq,
                          bias_sigma_sq=args.bias_sigma_sq)   # validated as every command does
     w, b = net.variances(stationary=True)
+    if (args.memory is None) != (args.memory_folder is None):
+        raise SymndkError("--memory BYTES and --memory-folder DIR go together (the folder keeps the kernels beyond "
+                          "the cap)")
     started = time.perf_counter()
-    k = static_kernels(X, Xt, net.activation, net.depth, w, 0.0 if b is None else b, dtype=args.dtype)
+    k = static_kernels(X, Xt, net.activation, net.depth, w, 0.0 if b is None else b, dtype=args.dtype,
+                       memory=args.memory, folder=args.memory_folder)
     seconds = time.perf_counter() - started
     arrays = {"nngp_train": k.nngp.train, "ntk_train": k.ntk.train}
     if Xt is not None:
@@ -58,6 +72,12 @@ def run(args) -> int:
     meta = {"command": "symndk static", "task": name, "network": {f: getattr(net, f) for f in FIELDS}, "dtype": args.dtype,
             "P": int(X.shape[0]), "Q": 0 if Xt is None else int(Xt.shape[0]), "N0": int(X.shape[1]),
             "seconds": seconds, "version": symndk.__version__}
+    if isinstance(k.ntk.train, np.memmap):              # out of core: the .npy files in the folder are the result
+        files = {n: str((Path(args.memory_folder) / f"{n}.npy").resolve()) for n in arrays}
+        _, js = save_arrays(None, {"metadata": meta, "arrays": sorted(arrays), "files": files}, args.out)
+        print(f"wrote {', '.join(files.values())} and {js} (P = {meta['P']}, Q = {meta['Q']}, {args.dtype}, "
+              f"{seconds:.2f} s, out of core)")
+        return 0
     npz, js = save_arrays(arrays, {"metadata": meta, "arrays": sorted(arrays)}, args.out)
     print(f"wrote {npz} and {js} (P = {meta['P']}, Q = {meta['Q']}, {args.dtype}, {seconds:.2f} s)")
     return 0
