@@ -19,6 +19,12 @@ damped (L-stable); nodal order 2m - 1. The history integral is split into
 The kernel enters only through its compression K(t, s) = sum_k beta_k(t, s) B_k
 (:mod:`symndk.dynamics.compress`): every history sum is sum_k B_k (sum_q w_q beta_k u_q).
 
+Array namespaces (issue 16): the solver runs in the namespace of the basis (NumPy, or a device basis of
+``TwoTimeKernel(..., backend=)``: array_api_strict, PyTorch, CuPy; :func:`_namespace`). The basis, the
+solution U, the far-field values and every history sum and panel operator product stay there; the
+weights beta (r numbers per time pair), the quadrature rules and the own-panel matrices G (r, m, m) are
+computed on the host and copied in, and the small GMRES least squares runs on the host.
+
 Example (scalar kernel K = lam: r = exp(-lam t) Y):
     >>> import numpy as np
     >>> class Const:             # a compressed-kernel stand-in: beta = lam, B = [[1]]
@@ -32,12 +38,15 @@ Example (scalar kernel K = lam: r = exp(-lam t) Y):
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.linalg
 
 from symndk.backend import threads
+from symndk.backend.namespace import _device
+from symndk.backend.select import _namespace_of, to_numpy
 from symndk.dynamics.mesh import gauss, lag_rule, lagrange, radau_nodes
 
 
@@ -79,36 +88,95 @@ class Solution:
         panel = np.asarray(panel)
         a, h = self.edges[panel], np.diff(self.edges)[panel]
         L = lagrange(radau_nodes(self.m), (np.asarray(s) - a) / h)
-        out = np.empty((L.shape[0],) + self.U.shape[2:])
-        for p in np.unique(panel):                  # one product per panel: no (q, m, P, K) gather
-            sel = panel == p
-            out[sel] = np.tensordot(L[sel], self.U[p], 1)
-        return out
+        xp = _namespace(self.U)                     # one product per panel: no (q, m, P, K) gather
+        return _per_panel(panel, lambda p, idx: xp.tensordot(_on(xp, L[idx], self.U), self.U[p, ...], axes=1),
+                          tuple(self.U.shape[2:]), self.U)
 
     def predict(self, times) -> np.ndarray:
         """Iterated predictor int_0^t K^d(t, s) r_h(s) ds for every kernel row, (n, R, K) ((n, R)
         for a 1-D Y)."""
         times = np.asarray(times, float)
-        out = np.zeros((times.size, self.ck.basis.shape[2], self.U.shape[-1]))
         panel_of = np.searchsorted(self.edges, times, side="left") - 1
-        for p in np.unique(panel_of[panel_of >= 0]):
-            idx = np.nonzero(panel_of == p)[0]
-            out[idx] = _apply(self.ck.basis[:, 0], _history(self, times[idx], p))
+        out = _per_panel(panel_of, lambda p, idx: _apply(self.ck.basis[:, 0, ...], _history(self, times[idx], p)),
+                         (self.ck.basis.shape[2], self.U.shape[-1]), self.U)
         return out[..., 0] if self.vector else out
+
+
+def _namespace(a):
+    """The array namespace of ``a``: NumPy itself for NumPy arrays (that path is unchanged) and anything
+    without one, else its array-API namespace (:mod:`symndk.backend.select`)."""
+    xp = None if isinstance(a, np.ndarray) else _namespace_of([a])
+    return np if xp is None else xp
+
+
+def _on(xp, a, like):
+    """``a`` (host NumPy, or already of ``xp``) as a float64 array of ``xp`` on the device of ``like``; for
+    NumPy ``numpy.asarray(a, float)`` (``a`` itself, no copy)."""
+    if xp is np:
+        return np.asarray(a, float)
+    return xp.asarray(a, dtype=xp.float64, device=_device(like))
+
+
+def _einsum(xp, spec, a, b):
+    """``numpy.einsum(spec, a, b)`` in namespace ``xp``: NumPy's einsum itself, elsewhere one batched matmul
+    (the standard has no einsum; every index of an operand is in the output or in the other operand).
+
+    >>> import array_api_strict as xs
+    >>> a, b = np.arange(24.0).reshape(2, 3, 4), np.arange(8.0).reshape(4, 2)
+    >>> got = _einsum(xs, "kab,bc->cka", xs.asarray(a), xs.asarray(b))
+    >>> bool(np.array_equal(np.asarray(got), np.einsum("kab,bc->cka", a, b)))
+    True
+    """
+    if xp is np:
+        return np.einsum(spec, a, b)
+    (sa, sb), out = spec.split("->")[0].split(","), spec.split("->")[1]
+    assert all(c in out or c in sb for c in sa) and all(c in out or c in sa for c in sb), spec
+    batch = [c for c in out if c in sa and c in sb]
+    free_a, free_b = [c for c in out if c not in sb], [c for c in out if c not in sa]
+    summed = [c for c in sa if c in sb and c not in out]
+    size = dict(zip(sa, a.shape)) | dict(zip(sb, b.shape))
+    n = lambda cs: math.prod(size[c] for c in cs)  # noqa: E731
+    A = xp.reshape(xp.permute_dims(a, tuple(sa.index(c) for c in batch + free_a + summed)),
+                   (n(batch), n(free_a), n(summed)))
+    B = xp.reshape(xp.permute_dims(b, tuple(sb.index(c) for c in batch + summed + free_b)),
+                   (n(batch), n(summed), n(free_b)))
+    order = batch + free_a + free_b
+    C = xp.reshape(A @ B, tuple(size[c] for c in order))
+    return xp.permute_dims(C, tuple(order.index(c) for c in out))
+
+
+def _per_panel(panel, compute, shape, like):
+    """The (len(panel),) + shape array whose rows at the positions ``idx`` of each panel p >= 0 are
+    ``compute(p, idx)`` and 0 at p < 0, in the namespace of ``like``: the parts are concatenated and put in
+    order by one gather (no scatter into boolean or integer positions: not every namespace has it)."""
+    xp = _namespace(like)
+    parts, at = [], []
+    for p in np.unique(panel):
+        idx = np.nonzero(panel == p)[0]
+        parts.append(compute(p, idx) if p >= 0 else
+                     xp.zeros((idx.size,) + tuple(shape), dtype=xp.float64, device=_device(like)))
+        at.append(idx)
+    if not parts:
+        return xp.zeros((0,) + tuple(shape), dtype=xp.float64, device=_device(like))
+    out = xp.concat(parts, axis=0)
+    order = np.argsort(np.concatenate(at), kind="stable")
+    if np.array_equal(order, np.arange(order.size)):
+        return out
+    return xp.take(out, xp.asarray(order, device=_device(like)), axis=0)
 
 
 #: multiply-adds below which a product stays on the calling thread (not worth a hand-off to the pool)
 PARALLEL_MIN = 1 << 22
 
 
-def _by_columns(part, columns: int, work: int) -> None:
+def _by_columns(part, columns: int, work: int, xp=np) -> None:
     """Run ``part(j0, j1)`` over :func:`symndk.backend.threads.workers` contiguous column ranges of
     ``range(columns)`` in threads (numpy and BLAS release the GIL; each part writes its own columns), or
-    once on this thread when ``work`` (multiply-adds) is small, one thread is available, or this already
-    is a pool thread."""
+    once on this thread when ``work`` (multiply-adds) is small, one thread is available, this already
+    is a pool thread, or the namespace ``xp`` is not NumPy (a device runs the whole product)."""
     size = threads.workers()
     n = min(size, columns, max(1, work // PARALLEL_MIN))
-    if n <= 1 or threads.in_pool():
+    if n <= 1 or threads.in_pool() or xp is not np:
         part(0, columns)
         return
     edges = np.linspace(0, columns, n + 1).astype(int)
@@ -125,28 +193,30 @@ def _apply(B, Z):
     1.5x faster than B_k @ Z_k at P = 2000), accumulated into one (n K, rows) array; the rows of B
     are split among the cores (:func:`_by_columns`), so the cost is linear in n K and divided by the
     cores."""
+    xp = _namespace(Z)
     n, r, P, K = Z.shape
-    Zt = Z.transpose(1, 0, 3, 2).reshape(r, n * K, P)
-    out = np.empty((n * K, B.shape[1]))
+    Zt = xp.reshape(xp.permute_dims(Z, (1, 0, 3, 2)), (r, n * K, P))
+    out = xp.empty((n * K, B.shape[1]), dtype=xp.float64, device=_device(Z))
 
     def part(j0, j1):
-        acc = Zt[0] @ B[0, j0:j1].T
+        acc = Zt[0, ...] @ B[0, j0:j1, :].T
         for k in range(1, r):
-            acc += Zt[k] @ B[k, j0:j1].T
+            acc += Zt[k, ...] @ B[k, j0:j1, :].T
         out[:, j0:j1] = acc
 
-    _by_columns(part, B.shape[1], r * n * K * P * B.shape[1])
-    return out.reshape(n, K, -1).transpose(0, 2, 1)
+    _by_columns(part, B.shape[1], r * n * K * P * B.shape[1], xp)
+    return xp.permute_dims(xp.reshape(out, (n, K, -1)), (0, 2, 1))
 
 
 def _times(Y, V):
     """Y @ V for Y (n, P) and V (P, Q), its columns split among the cores (:func:`_by_columns`)."""
-    out = np.empty((Y.shape[0], V.shape[1]))
+    xp = _namespace(V)
+    out = xp.empty((Y.shape[0], V.shape[1]), dtype=xp.float64, device=_device(V))
 
     def part(j0, j1):
         out[:, j0:j1] = Y @ V[:, j0:j1]
 
-    _by_columns(part, V.shape[1], Y.shape[0] * V.size)
+    _by_columns(part, V.shape[1], Y.shape[0] * V.shape[0] * V.shape[1], xp)
     return out
 
 
@@ -190,15 +260,16 @@ def _far(sol, targets, p):
     r = ck.basis.shape[0]
     far = slice(np.searchsorted(sol.far_panel, p - 2, side="right"))   # panels are stored in order: a prefix
     P, K = sol.U.shape[2:]
+    xp = _namespace(sol.U)
     if far.stop == 0:
-        return np.zeros((n_t, r, P, K))
-    s, w, u = sol.far_s[far], sol.far_w[far], sol.far_u[far]
+        return xp.zeros((n_t, r, P, K), dtype=xp.float64, device=_device(sol.U))
+    s, w, u = sol.far_s[far], sol.far_w[far], sol.far_u[far, ...]
     if sol.far_src is not None:                          # tabulated kernel: b-contraction cached
         beta = ck.weights_grid(targets, s, sol.far_src[far])
     else:
         beta = ck.weights(np.repeat(targets, s.size), np.tile(s, n_t)).reshape(n_t, s.size, r)
-    return _times((beta * w[None, :, None]).transpose(0, 2, 1).reshape(n_t * r, s.size), u.reshape(s.size, P * K)
-                  ).reshape(n_t, r, P, K)
+    weights = (beta * w[None, :, None]).transpose(0, 2, 1).reshape(n_t * r, s.size)   # host, copied in
+    return xp.reshape(_times(_on(xp, weights, u), xp.reshape(u, (s.size, P * K))), (n_t, r, P, K))
 
 
 def _history(sol, targets, p):
@@ -212,11 +283,12 @@ def _history(sol, targets, p):
         beta = ck.weights(targets[I], S) * W[use, None]                     # (q, r)
         L = lagrange(radau_nodes(sol.m), (S - sol.edges[panel]) / np.diff(sol.edges)[panel])   # (q, m)
         n_t, r, m = targets.size, beta.shape[1], sol.m
+        xp = _namespace(Z)
         for pp in np.unique(panel):                 # contract the weights with the Lagrange basis first:
             sel = panel == pp                       # (n_t r, m) @ U[pp], never r_h at every near node
             BL = np.zeros((n_t, r, m))
             np.add.at(BL, I[sel], beta[sel][:, :, None] * L[sel][:, None, :])
-            Z += (BL.reshape(n_t * r, m) @ sol.U[pp].reshape(m, -1)).reshape(Z.shape)
+            Z += xp.reshape(_on(xp, BL.reshape(n_t * r, m), Z) @ xp.reshape(sol.U[pp, ...], (m, -1)), Z.shape)
     return Z
 
 
@@ -236,61 +308,94 @@ class StiffSolver:
 
     The basis B (r, P, P) is only read (any strides, never copied): the operator is applied as
     sum_k (G^k X)^T B_k^T, r GEMMs per application; the memory beyond B is O(m P K + P^2).
+
+    In another array namespace (B a device array, :attr:`xp`) everything of size P runs there: the
+    operator, the eigenbasis (``xp.linalg.eigh``), the P m x m inverses (``xp.linalg.inv``), the Krylov
+    vectors and the dense small solve (``xp.linalg.solve``); G (host or device) is copied in once per
+    :meth:`solve`. Only the GMRES least squares on the (j + 2) x (j + 1) Hessenberg matrices runs on
+    the host (one copy of them per iteration). A single right-hand side runs the block GMRES (SciPy's
+    GMRES is NumPy-only), and the dense fallback keeps the inverse of the operator instead of its LU
+    factors (no LU in the standard): (m P)^2 numbers, as the LU; two (m P)^2 arrays while it is formed.
+
+    Example (a device panel in ``array_api_strict``, against the dense NumPy solve):
+        >>> import array_api_strict as xs
+        >>> rng = np.random.default_rng(0)
+        >>> B, G = rng.standard_normal((2, 5, 5)) / 5, rng.standard_normal((2, 3, 3)) / 3
+        >>> rhs = rng.standard_normal((15, 2))
+        >>> x = StiffSolver(xs.asarray(B)).solve(G, xs.asarray(rhs))
+        >>> dense = np.einsum("kab,kpq->apbq", G, B).reshape(15, 15) + np.eye(15)
+        >>> type(x).__module__.split(".")[0], bool(np.abs(to_numpy(x) - np.linalg.solve(dense, rhs)).max() < 1e-14)
+        ('array_api_strict', True)
     """
 
     def __init__(self, B, tol=1e-13, max_iter=60, basis=None):
         self.B, self.P = B, B.shape[1]
-        self.lu, self.basis, self._V0 = {}, None, basis
+        #: the array namespace of B, where the solver runs
+        self.xp = _namespace(B)
+        self.lu, self.basis, self._V0 = {}, None, None if basis is None else _on(self.xp, basis, B)
         self.tol, self.max_iter = tol, max_iter
         self.stats = {"lu": 0, "eig": 0, "iterations": 0}
 
     def _matmat(self, G, X):
         """The panel operator on K columns at once: X (m P, K) -> (m P, K)."""
+        xp = self.xp
         r, m = G.shape[:2]
         K = X.shape[1]
-        T = np.matmul(G, X.reshape(m, self.P * K)).reshape(r, m, self.P, K)            # G^k X
-        AX = _apply(self.B, T.transpose(1, 0, 2, 3))                                    # (m, P, K)
-        return X + AX.reshape(m * self.P, K)
+        T = xp.reshape(xp.matmul(G, xp.reshape(X, (m, self.P * K))), (r, m, self.P, K))       # G^k X
+        AX = _apply(self.B, xp.permute_dims(T, (1, 0, 2, 3)))                                 # (m, P, K)
+        return X + xp.reshape(AX, (m * self.P, K))
 
     def _matvec(self, G, x):
         return self._matmat(G, x[:, None])[:, 0]
 
     def _dense(self, G):
-        m, P = G.shape[1], self.P
-        M = np.einsum("kab,kpq->apbq", G, self.B).reshape(m * P, m * P)
+        xp, m, P = self.xp, G.shape[1], self.P
+        M = xp.reshape(_einsum(xp, "kab,kpq->apbq", G, self.B), (m * P, m * P))
+        if xp is not np:                                 # no scatter into the diagonal in the standard
+            return M + xp.eye(m * P, dtype=M.dtype, device=_device(M))
         M[np.diag_indices_from(M)] += 1.0
         return M
+
+    def _factor(self, M):
+        """Factors of the dense operator for :meth:`_factored`: SciPy's LU, or in another namespace the
+        inverse (the standard has no LU)."""
+        return scipy.linalg.lu_factor(M, check_finite=False) if self.xp is np else self.xp.linalg.inv(M)
+
+    def _factored(self, lu, v):
+        """M^{-1} v from :meth:`_factor`'s factors."""
+        return scipy.linalg.lu_solve(lu, v, check_finite=False) if self.xp is np else lu @ v
 
     def _basis(self, G):
         """Eigenbasis V of the symmetric part of Kbar = sum_k beta_k B_k (beta from the best
         separable approximation G^k ~ A beta_k; or the basis given to the constructor, once) and
         the diagonals D[k] = diag(V^T B_k V)."""
-        r = G.shape[0]
+        xp, r = self.xp, G.shape[0]
         if self._V0 is not None:
             V, self._V0 = self._V0, None
         else:
-            U, S, _ = np.linalg.svd(G.reshape(r, -1), full_matrices=False)
-            Kbar = U[0, 0] * S[0] * self.B[0]
+            U, S, _ = xp.linalg.svd(xp.reshape(G, (r, -1)), full_matrices=False)
+            Kbar = U[0, 0] * S[0] * self.B[0, ...]
             for k in range(1, r):
-                Kbar += U[k, 0] * S[0] * self.B[k]
-            V = np.linalg.eigh((Kbar + Kbar.T) / 2)[1]
+                Kbar += U[k, 0] * S[0] * self.B[k, ...]
+            V = xp.linalg.eigh((Kbar + Kbar.T) / 2).eigenvectors
             self.stats["eig"] += 1
-        D = np.stack([np.einsum("pi,pi->i", self.B[k] @ V, V) for k in range(r)])
+        D = xp.stack([_einsum(xp, "pi,pi->i", self.B[k, ...] @ V, V) for k in range(r)])
         return V, D
 
     def _blockdiag(self, G):
         """Preconditioner I + sum_k G^k (x) diag(V^T B_k V) in the basis V: one m x m inverse
         per mode (exact when the B_k share the eigenbasis V)."""
-        V, D = self.basis
-        m = G.shape[1]
-        M = np.einsum("kab,ki->iab", G, D)
-        M += np.eye(m)
-        Minv = np.linalg.inv(M)
+        (V, D), xp = self.basis, self.xp
+        m, P = G.shape[1], self.P
+        M = _einsum(xp, "kab,ki->iab", G, D)
+        M += xp.eye(m, dtype=xp.float64, device=_device(M))
+        Minv = xp.linalg.inv(M)
         def apply(y):                                    # y (m P,) or (m P, K): two products with V for all
             K = 1 if y.ndim == 1 else y.shape[1]         # m K columns (each reads V once)
-            Yv = _times(y.reshape(m, self.P, K).transpose(0, 2, 1).reshape(m * K, self.P), V)  # (m K, P)
-            Z = np.einsum("iab,bki->aki", Minv, Yv.reshape(m, K, self.P))
-            return _times(Z.reshape(m * K, self.P), V.T).reshape(m, K, self.P).transpose(0, 2, 1).reshape(y.shape)
+            Yv = _times(xp.reshape(xp.permute_dims(xp.reshape(y, (m, P, K)), (0, 2, 1)), (m * K, P)), V)  # (m K, P)
+            Z = _einsum(xp, "iab,bki->aki", Minv, xp.reshape(Yv, (m, K, P)))
+            VZ = xp.reshape(_times(xp.reshape(Z, (m * K, P)), V.T), (m, K, P))
+            return xp.reshape(xp.permute_dims(VZ, (0, 2, 1)), y.shape)
         return apply
 
     def _block_gmres(self, G, rhs, precond, max_iter):
@@ -298,36 +403,39 @@ class StiffSolver:
         Krylov spaces, but each iteration applies the operator and the preconditioner to all K
         columns at once (matrix-matrix products), so K columns cost about one. None when a column
         has not converged to the same test as :meth:`_gmres`."""
+        xp = self.xp
         n, K = rhs.shape
         x0 = precond(rhs)
         r0 = rhs - self._matmat(G, x0)
-        beta = np.linalg.norm(r0, axis=0)
-        target = self.tol * np.linalg.norm(rhs, axis=0)
-        if np.all(beta <= target):
+        beta = xp.linalg.vector_norm(r0, axis=0)
+        target = self.tol * xp.linalg.vector_norm(rhs, axis=0)
+        if bool(xp.all(beta <= target)):
             return x0
+        beta, target = to_numpy(beta), to_numpy(target)  # K numbers each, for the host least squares
         safe = np.where(beta > 0, beta, 1.0)
-        V = [r0 / safe]
-        H = np.zeros((K, max_iter + 1, max_iter))
+        V = [r0 / _on(xp, safe, r0)]
+        H = xp.zeros((K, max_iter + 1, max_iter), dtype=xp.float64, device=_device(rhs))
         for j in range(max_iter):
             w = self._matmat(G, precond(V[j]))
             for _ in range(2):                           # classical Gram-Schmidt, twice
                 for i in range(j + 1):
-                    h = np.einsum("nk,nk->k", V[i], w)
+                    h = _einsum(xp, "nk,nk->k", V[i], w)
                     H[:, i, j] += h
                     w -= V[i] * h
-            H[:, j + 1, j] = np.linalg.norm(w, axis=0)
-            V.append(w / np.where(H[:, j + 1, j] > 0, H[:, j + 1, j], 1.0))
+            H[:, j + 1, j] = xp.linalg.vector_norm(w, axis=0)
+            V.append(w / xp.where(H[:, j + 1, j] > 0, H[:, j + 1, j], 1.0))
+            Hj = to_numpy(H[:, :j + 2, :j + 1])          # the Hessenberg matrices: one copy to the host
             e1 = np.zeros((K, j + 2))
             e1[:, 0] = beta
-            ys = [np.linalg.lstsq(H[k, :j + 2, :j + 1], e1[k], rcond=None)[0] for k in range(K)]
-            res = np.array([np.linalg.norm(H[k, :j + 2, :j + 1] @ ys[k] - e1[k]) for k in range(K)])
+            ys = [np.linalg.lstsq(Hj[k], e1[k], rcond=None)[0] for k in range(K)]
+            res = np.array([np.linalg.norm(Hj[k] @ ys[k] - e1[k]) for k in range(K)])
             self.stats["iterations"] += 1
             if np.all(res <= target) or j == max_iter - 1:
                 break
-        Y = np.array(ys).T                               # (j + 1, K)
-        x = x0 + precond(sum(V[i] * Y[i] for i in range(Y.shape[0])))
-        err = np.max(np.abs(rhs - self._matmat(G, x)), axis=0)
-        if np.all(err <= 100 * self.tol * np.max(np.abs(rhs), axis=0)):
+        Y = _on(xp, np.array(ys).T, rhs)                 # (j + 1, K)
+        x = x0 + precond(sum(V[i] * Y[i, ...] for i in range(Y.shape[0])))
+        err = xp.max(xp.abs(rhs - self._matmat(G, x)), axis=0)
+        if bool(xp.all(err <= 100 * self.tol * xp.max(xp.abs(rhs), axis=0))):
             return x
         return None
 
@@ -349,10 +457,12 @@ class StiffSolver:
 
     def solve(self, G, rhs):
         """x for right-hand sides ``rhs`` (m P, K): one dense factorisation for all K columns when
-        small; otherwise GMRES per column, sharing the preconditioner (LU or eigenbasis)."""
+        small; otherwise GMRES per column, sharing the preconditioner (LU or eigenbasis). ``G`` may be
+        host NumPy; x is in :attr:`xp`."""
+        G = _on(self.xp, G, self.B)
         if rhs.shape[0] <= 600:                          # small: dense direct solve is cheapest
-            return np.linalg.solve(self._dense(G), rhs)
-        if rhs.shape[1] == 1:
+            return self.xp.linalg.solve(self._dense(G), rhs)
+        if rhs.shape[1] == 1 and self.xp is np:          # SciPy's GMRES (NumPy only)
             return self._solve1(G, rhs[:, 0])[:, None]
         return self._solve1(G, rhs)
 
@@ -361,7 +471,7 @@ class StiffSolver:
         m = G.shape[1]
         if m in self.lu:
             lu = self.lu[m]
-            x = gmres(G, rhs, lambda v: scipy.linalg.lu_solve(lu, v, check_finite=False), 10)
+            x = gmres(G, rhs, lambda v: self._factored(lu, v), 10)
             if x is not None:
                 return x
         if self.basis is not None:                       # block-diagonal in the last basis
@@ -374,10 +484,10 @@ class StiffSolver:
             self.lu.pop(m, None)
             return x
         M = self._dense(G)
-        lu = self.lu[m] = scipy.linalg.lu_factor(M, check_finite=False)
+        lu = self.lu[m] = self._factor(M)
         self.stats["lu"] += 1
-        x = scipy.linalg.lu_solve(lu, rhs, check_finite=False)
-        return x + scipy.linalg.lu_solve(lu, rhs - M @ x, check_finite=False)
+        x = self._factored(lu, rhs)
+        return x + self._factored(lu, rhs - M @ x)
 
     def correct(self, G, res, floor, rel=1e-2, steps=4):
         """A correction d with |res - A d| <= max(rel |res|, floor) (max norms), A the panel operator
@@ -385,19 +495,21 @@ class StiffSolver:
         preconditioner, each checked by one product; a full :meth:`solve` when they do not get
         there. For the embedded order of :func:`solve_pair`, whose residual at the interpolated
         high-order solution is small and needed to ``rel`` only (an error estimate)."""
+        xp = self.xp
+        G = _on(xp, G, self.B)
         if res.shape[0] <= 600:
-            return np.linalg.solve(self._dense(G), res)
+            return xp.linalg.solve(self._dense(G), res)
         if self.basis is None:
             self.basis = self._basis(G)
-        target = max(rel * float(np.max(np.abs(res))), floor)
-        pre, d, left = self._blockdiag(G), np.zeros_like(res), res
+        target = max(rel * float(xp.max(xp.abs(res))), floor)
+        pre, d, left = self._blockdiag(G), xp.zeros_like(res), res
         for _ in range(steps):
-            if float(np.max(np.abs(left))) <= target:
+            if float(xp.max(xp.abs(left))) <= target:
                 return d
             d = d + pre(left)
             left = res - self._matmat(G, d)
             self.stats["iterations"] += 1
-        return d if float(np.max(np.abs(left))) <= target else self.solve(G, res)
+        return d if float(xp.max(xp.abs(left))) <= target else self.solve(G, res)
 
 
 def solve(ck, Y, edges, m: int = 12, n_far: int | None = None, lag: LagOptions | None = None,
@@ -462,8 +574,9 @@ def _run(ck, Y, edges, m, m_lo, n_far, lag, basis):
     with threadpool_limits(limits=1, user_api="blas"):
         if callable(Y):
             return _solve(ck, Y, edges, m, m_lo, n_far, lag, basis)
-        Y = np.asarray(Y, float)
-        sols = _solve(ck, Y if Y.ndim == 2 else Y[:, None], edges, m, m_lo, n_far, lag, basis)
+        xp = _namespace(ck.basis)
+        Y = _on(xp, Y, ck.basis)
+        sols = _solve(ck, Y if Y.ndim == 2 else xp.expand_dims(Y, axis=1), edges, m, m_lo, n_far, lag, basis)
         for sol in sols:
             sol.vector = Y.ndim == 1
         return sols
@@ -473,18 +586,20 @@ class _Order:
     """One collocation order in the panel loop of :func:`_solve`: its :class:`Solution`, nodes,
     far-field rule and near-field templates."""
 
-    def __init__(self, ck, Y, edges, m, n_far, lag, P, K):
+    def __init__(self, ck, Y, edges, m, n_far, lag, P, K, like):
         self.ck, self.m, self.c = ck, m, radau_nodes(m)
+        self.xp, dev = _namespace(like), _device(like)          # the namespace and device of the basis
         self.xg, self.wg = gauss(n_far or max(m + 2, 10))
-        self.Lg = lagrange(self.c, self.xg)
-        self.sol = Solution(ck, Y, edges, m, np.zeros((edges.size - 1, m, P, K)), np.zeros(0), np.zeros(0),
-                            np.zeros(0, int), np.zeros((0, P, K)), lag or LagOptions())
+        self.Lg = _on(self.xp, lagrange(self.c, self.xg), like)
+        zeros = lambda *shape: self.xp.zeros(shape, dtype=self.xp.float64, device=dev)  # noqa: E731
+        self.sol = Solution(ck, Y, edges, m, zeros(edges.size - 1, m, P, K), np.zeros(0), np.zeros(0),
+                            np.zeros(0, int), zeros(0, P, K), lag or LagOptions())
         self.templates = {}
 
     def system(self, p):
         """Panel p's collocation times, own-panel weights G (r, m, m) and the history Z (m, r, P, K)
         of the panels solved before it."""
-        sol, m, edges = self.sol, self.m, self.sol.edges
+        sol, m, edges, xp = self.sol, self.m, self.sol.edges, self.xp
         P, K = sol.U.shape[2:]
         a, h = edges[p], edges[p + 1] - edges[p]
         targets = a + self.c * h
@@ -496,51 +611,52 @@ class _Order:
         beta = self.ck.weights(targets[I], a + h * x) * (h * w)[:, None]     # near nodes, (nq, r)
         E = (I[None, :] == np.arange(m)[:, None]).astype(float)             # (m, nq) target one-hot
         Z = _far(sol, targets, p)
-        if p > 0:
-            Z += np.matmul(E[:, None, prev] * beta[prev].T[None],
-                           L[prev] @ sol.U[p - 1].reshape(m, P * K)).reshape(m, -1, P, K)
+        if p > 0:                                   # host weights and Lagrange values copied in
+            Z += xp.reshape(xp.matmul(_on(xp, E[:, None, prev] * beta[prev].T[None], Z),
+                                      _on(xp, L[prev], Z) @ xp.reshape(sol.U[p - 1, ...], (m, P * K))), (m, -1, P, K))
         G = np.matmul(E[:, None, ~prev] * beta[~prev].T[None], L[~prev]).transpose(1, 0, 2)
-        return targets, G, Z
+        return targets, _on(xp, G, Z), Z
 
     def store(self, p, U):
         """Panel p's solution values U (m, P, K) and its far-field points."""
-        sol = self.sol
+        sol, xp = self.sol, self.xp
         a, h = sol.edges[p], sol.edges[p + 1] - sol.edges[p]
         P, K = U.shape[1:]
-        sol.U[p] = U
+        sol.U[p, ...] = U
         sol.far_s = np.concatenate([sol.far_s, a + self.xg * h])
         sol.far_w = np.concatenate([sol.far_w, self.wg * h])
         sol.far_panel = np.concatenate([sol.far_panel, np.full(self.xg.size, p)])
-        sol.far_u = np.concatenate([sol.far_u, (self.Lg @ U.reshape(self.m, P * K)).reshape(-1, P, K)])
+        sol.far_u = xp.concat([sol.far_u, xp.reshape(self.Lg @ xp.reshape(U, (self.m, P * K)), (-1, P, K))], axis=0)
         if hasattr(self.ck, "source_table"):
             src = self.ck.source_table(a + self.xg * h)
             sol.far_src = src if sol.far_src is None else np.concatenate([sol.far_src, src])
 
 
 def _solve(ck, Y, edges, m, m_lo, n_far, lag, basis) -> tuple[Solution, ...]:
-    rhs = Y if callable(Y) else (lambda times: np.broadcast_to(Y, (len(times),) + Y.shape))
+    xp = _namespace(ck.basis)
+    rhs = Y if callable(Y) else (lambda times: xp.broadcast_to(Y, (len(times),) + tuple(Y.shape)))
     P, K = Y(edges[:1]).shape[1:] if callable(Y) else Y.shape
     Btr = ck.basis[:, 0, :P, :]                               # a view: the basis is never copied
     stiff = StiffSolver(Btr, basis=basis)
-    hi = _Order(ck, Y, edges, m, n_far, lag, P, K)
-    lo = None if m_lo is None else _Order(ck, Y, edges, m_lo, n_far, lag, P, K)
-    to_lo = None if lo is None else lagrange(hi.c, lo.c)
+    hi = _Order(ck, Y, edges, m, n_far, lag, P, K, Btr)
+    lo = None if m_lo is None else _Order(ck, Y, edges, m_lo, n_far, lag, P, K, Btr)
+    to_lo = None if lo is None else _on(xp, lagrange(hi.c, lo.c), Btr)
     for p in range(edges.size - 1):
         targets, G, Z = hi.system(p)
-        b = (rhs(targets) - _apply(Btr, Z)).reshape(m * P, K)
-        U = stiff.solve(G, b).reshape(m, P, K)
+        b = xp.reshape(rhs(targets) - _apply(Btr, Z), (m * P, K))
+        U = xp.reshape(stiff.solve(G, b), (m, P, K))
         hi.store(p, U)
         if lo is None:
             continue
         # embedded order: its residual at the m solution interpolated to its nodes, one product for
         # history and own panel, then a 1 % correction
         t_lo, G_lo, Z_lo = lo.system(p)
-        x0 = (to_lo @ U.reshape(m, P * K)).reshape(m_lo, P, K)
-        Z_lo += np.einsum("kab,bpc->akpc", G_lo, x0)
+        x0 = xp.reshape(to_lo @ xp.reshape(U, (m, P * K)), (m_lo, P, K))
+        Z_lo += _einsum(xp, "kab,bpc->akpc", G_lo, x0)
         b_lo = rhs(t_lo)
-        res = (b_lo - x0 - _apply(Btr, Z_lo)).reshape(m_lo * P, K)
-        d = stiff.correct(G_lo, res, stiff.tol * float(np.max(np.abs(b_lo))))
-        lo.store(p, x0 + d.reshape(m_lo, P, K))
+        res = xp.reshape(b_lo - x0 - _apply(Btr, Z_lo), (m_lo * P, K))
+        d = stiff.correct(G_lo, res, stiff.tol * float(xp.max(xp.abs(b_lo))))
+        lo.store(p, x0 + xp.reshape(d, (m_lo, P, K)))
     for order in (hi, lo):
         if order is not None:
             order.sol.stats = stiff.stats
