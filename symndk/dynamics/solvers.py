@@ -35,7 +35,9 @@ from symndk.dynamics.compress import collinearity, tabulate
 from symndk.dynamics.mesh import graded_rule, panel_mesh
 from symndk.runtime.recursion import layer_priors
 from symndk.dynamics.twotime import TwoTimeKernel
-from symndk.dynamics.volterra import LagOptions, solve_pair
+from symndk.backend.namespace import _device
+from symndk.backend.select import to_numpy
+from symndk.dynamics.volterra import LagOptions, _namespace, _on, plus_diagonal, solve_pair
 
 
 # ----------------------------------------------------------------------------- closed forms
@@ -105,12 +107,16 @@ def ntk_eigh(kernel):
     """Eigenvalues and eigenvectors of the symmetric part of the training NTK block K(0, 0):
     the stiffest rate of the mesh, the panel solver's preconditioner basis and the plateau
     coefficients of :func:`_coefficient_scale`, from one decomposition. Returns (eigenvalues,
-    eigenvectors, max |K(0, 0)|)."""
-    K0 = check_finite("the NTK", kernel.block(0.0, 0.0)[:kernel.P])
-    big = float(np.max(np.abs(K0)))
-    K0 += K0.T
+    eigenvectors, max |K(0, 0)|); in the kernel's namespace (``backend``) the decomposition runs there and
+    the P eigenvalues come back to the host."""
+    K0 = kernel.block(0.0, 0.0)[:kernel.P, ...]
+    xp = _namespace(K0)
+    K0 = check_finite("the NTK", K0) if xp is np else K0            # a device block is checked by block()
+    big = float(xp.max(xp.abs(K0)))
+    K0 = K0 + K0.T                  # what NumPy's K0 += K0.T computes (a buffered copy of the overlap)
     K0 /= 2
-    return np.linalg.eigh(K0) + (big,)
+    lam, V = xp.linalg.eigh(K0)
+    return to_numpy(lam), V, big
 
 
 def solve_trajectory(kernel, y, t_end, rtol, atol, m, max_refine, extra_times=(), check_times=None, clock=None,
@@ -141,19 +147,20 @@ def solve_trajectory(kernel, y, t_end, rtol, atol, m, max_refine, extra_times=()
     if clock is not None:
         edges = clock.mesh(edges, t_end)
     tol = atol + rtol * max(1.0, float(np.max(np.abs(y))))
+    xp = _namespace(ck.basis)                # the basis's namespace: solutions and predictors stay there
     for it in range(max_refine + 1):
         lag = _lag_options(kernel, edges, gamma=None if clock is None else max(gamma, 1e-300))
         sol, lo = solve_pair(tk, y, edges, m=m, lag=lag, basis=V)
-        est = float(np.max(np.abs(sol.U[:, -1] - lo.U[:, -1])))          # panel ends (c_m = 1)
+        est = float(xp.max(xp.abs(sol.U[:, -1, ...] - lo.U[:, -1, ...])))          # panel ends (c_m = 1)
         checked = None if check_times is None else (sol.predict(check_times), lo.predict(check_times))
         if checked is not None:
-            est = max(est, float(np.max(np.abs(checked[0] - checked[1]))))
+            est = max(est, float(xp.max(xp.abs(checked[0] - checked[1]))))
         if est <= tol or it == max_refine:
             break
         nodes = sol.nodes
         panel = np.repeat(np.arange(edges.size - 1), m)
-        diff = sol.U.reshape(nodes.size, -1) - lo.r_at(nodes, panel).reshape(nodes.size, -1)
-        local = np.abs(diff).max(axis=1).reshape(-1, m).max(axis=1)
+        diff = xp.reshape(sol.U, (nodes.size, -1)) - xp.reshape(lo.r_at(nodes, panel), (nodes.size, -1))
+        local = to_numpy(xp.max(xp.reshape(xp.max(xp.abs(diff), axis=1), (-1, m)), axis=1))   # one per panel
         bad = local > tol
         if not np.any(bad):
             bad = local >= np.max(local)
@@ -169,27 +176,38 @@ def _coefficient_scale(kernel, y, t_end, eig):
     ``eig``) and the equilibrium ((G + T) alpha = y): how much a relative kernel error moves the
     outputs (pseudo-inverse below eps lambda_max, so a near-singular Gram gives a large, honest scale).
     The equilibrium matrix is Cholesky-solved when T is above that cut-off (it then keeps every
-    mode, and gives the same coefficients at a fraction of an eigendecomposition's cost)."""
-    P, ys = kernel.P, y.reshape(kernel.P, -1)
+    mode, and gives the same coefficients at a fraction of an eigendecomposition's cost). In the kernel's
+    namespace (``backend``) all of it runs there, a dense solve in place of Cholesky (the standard has no
+    triangular solve); the eigenvalues ``eig[0]`` are host NumPy."""
+    V0 = eig[1]
+    xp, P = _namespace(V0), kernel.P
+    ys = xp.reshape(_on(xp, y, V0), (P, -1))
     eps = np.finfo(float).eps
 
     def pinv(w, V):                       # pseudo-inverse coefficients, modes below eps P lambda_max dropped
-        keep = w > eps * max(w[-1], 1e-300) * P
-        return V[:, keep] @ ((V[:, keep].T @ ys) / w[keep, None])
+        keep = np.nonzero(w > eps * max(w[-1], 1e-300) * P)[0]
+        Vk = xp.take(V.T, xp.asarray(keep, device=_device(V)), axis=0).T  # NumPy: V[:, mask], F-ordered too
+        return Vk @ ((Vk.T @ ys) / _on(xp, w[keep, None], V))
 
-    out = eig[2] * float(np.max(np.abs(pinv(*eig[:2])).sum(axis=0)))
-    K = kernel.with_channels("prior").block(t_end, t_end)[:P]
-    K[np.diag_indices(P)] += kernel.T
-    big = float(np.max(np.abs(K)))
-    K += K.T
+    def l1(a):                            # max over columns of sum |a|
+        return float(xp.max(xp.sum(xp.abs(a), axis=0)))
+
+    out = eig[2] * l1(pinv(*eig[:2]))
+    K = plus_diagonal(kernel.with_channels("prior").block(t_end, t_end)[:P, ...], kernel.T)
+    big = float(xp.max(xp.abs(K)))
+    K = K + K.T                           # what NumPy's K += K.T computes (a buffered copy of the overlap)
     K /= 2
     try:
-        if kernel.T <= eps * P * float(np.max(np.abs(K).sum(axis=1))):     # lambda_max <= max row sum
+        if kernel.T <= eps * P * float(xp.max(xp.sum(xp.abs(K), axis=1))):     # lambda_max <= max row sum
             raise np.linalg.LinAlgError
-        alpha = scipy.linalg.cho_solve(scipy.linalg.cho_factor(K, check_finite=False), ys, check_finite=False)
+        if xp is np:
+            alpha = scipy.linalg.cho_solve(scipy.linalg.cho_factor(K, check_finite=False), ys, check_finite=False)
+        else:
+            alpha = xp.linalg.solve(K, ys)
     except np.linalg.LinAlgError:
-        alpha = pinv(*np.linalg.eigh(K))
-    return max(out, big * float(np.max(np.abs(alpha).sum(axis=0))))
+        lam, V = xp.linalg.eigh(K)
+        alpha = pinv(to_numpy(lam), V)
+    return max(out, big * l1(alpha))
 
 
 def trajectory(kernel, y, tt, rtol, atol, m=12, max_refine=2, clock=None):
@@ -200,6 +218,9 @@ def trajectory(kernel, y, tt, rtol, atol, m=12, max_refine=2, clock=None):
     Targets y (P, K) give (n, P, K), (n, Q, K): the K columns share the kernel, its compression,
     the mesh and every panel factorisation (one solve with K right-hand sides).
     ``clock``: a T(t) / eta(t) schedule (:func:`solve_trajectory`, docs/theory.md §E).
+    A kernel of another array namespace (``TwoTimeKernel(..., backend=)``) runs all of it there (the NTK
+    eigenbasis, the panel solves of :mod:`symndk.dynamics.volterra`, the predictors, the coefficient scale)
+    and returns train and test as that namespace's arrays; ``y`` may be host NumPy (moved there once).
     """
     P = kernel.P
     t_end = float(tt[-1])
@@ -207,12 +228,14 @@ def trajectory(kernel, y, tt, rtol, atol, m=12, max_refine=2, clock=None):
         return (np.zeros((tt.size, P) + y.shape[1:]), np.zeros((tt.size, kernel.R - P) + y.shape[1:]), 0.0,
                 {"method": "volterra"})
     eig = ntk_eigh(kernel)
+    xp = _namespace(eig[1])                  # the kernel's namespace (``backend``): y is moved there once
+    y = _on(xp, y, eig[1])
     _, _, info, (f, f_lo) = solve_trajectory(kernel, y, t_end, rtol, atol, m, max_refine, check_times=tt,
                                              clock=clock, eig=eig)
     # a kernel error dK moves an output by about |dK| |alpha|_1, alpha the coefficients of the plateau
     # and the equilibrium; |y| and |f| are floors (measured: abs L=1, P=4, |alpha|_1 = 17 made the
     # table error 4.6e-14 an output error 1.4e-13 against 3.4e-14 scaled by |y|)
-    scale = max(float(np.max(np.abs(y))), float(np.max(np.abs(f))), _coefficient_scale(kernel, y, t_end, eig))
+    scale = max(float(xp.max(xp.abs(y))), float(xp.max(xp.abs(f))), _coefficient_scale(kernel, y, t_end, eig))
     # float64 times resolve lags t - s only to eps t: the kernel e^{-gamma (t - s)} ... then carries a
     # relative error up to gamma eps t_end, which the m vs m - 2 comparison cannot see (measured at
     # gamma t = 1e10: true error 2e-11 against an m vs m - 2 difference of 4e-16); with a schedule the
@@ -221,9 +244,9 @@ def trajectory(kernel, y, tt, rtol, atol, m=12, max_refine=2, clock=None):
     rounding = decay * (np.finfo(float).eps + (0.0 if clock is None else clock.error))
     # numerically evaluated dual kernels (issue 12): their error bound propagated through the recursion
     numeric = kernel.numeric_error(t_end) if hasattr(kernel, "numeric_error") else 0.0
-    est = float(np.max(np.abs(f - f_lo)) + scale * (max(info["compression_error"], info["table_error"]) + rounding
-                                                     + numeric))
-    return f[:, :P], f[:, P:], est, dict(info, method="volterra, radau iia", numeric_kernel_error=numeric)
+    est = float(xp.max(xp.abs(f - f_lo))) + float(scale * (max(info["compression_error"], info["table_error"])
+                                                            + rounding + numeric))
+    return f[:, :P, ...], f[:, P:, ...], est, dict(info, method="volterra, radau iia", numeric_kernel_error=numeric)
 
 
 # ----------------------------------------------------------------------------- drift, correlation

@@ -104,14 +104,25 @@ class Solution:
 
 def _namespace(a):
     """The array namespace of ``a``: NumPy itself for NumPy arrays (that path is unchanged) and anything
-    without one, else its array-API namespace (:mod:`symndk.backend.select`)."""
+    without one, else its array-API namespace (:mod:`symndk.backend.select`).
+
+    >>> import array_api_strict as xs
+    >>> _namespace(np.ones(2)) is np, _namespace(xs.ones(2)) is xs
+    (True, True)
+    """
     xp = None if isinstance(a, np.ndarray) else _namespace_of([a])
     return np if xp is None else xp
 
 
 def _on(xp, a, like):
     """``a`` (host NumPy, or already of ``xp``) as a float64 array of ``xp`` on the device of ``like``; for
-    NumPy ``numpy.asarray(a, float)`` (``a`` itself, no copy)."""
+    NumPy ``numpy.asarray(a, float)`` (``a`` itself, no copy).
+
+    >>> import array_api_strict as xs
+    >>> a = np.ones(2)
+    >>> _on(np, a, a) is a, type(_on(xs, a, xs.ones(1))).__module__.split(".")[0]
+    (True, 'array_api_strict')
+    """
     if xp is np:
         return np.asarray(a, float)
     return xp.asarray(a, dtype=xp.float64, device=_device(like))
@@ -145,10 +156,31 @@ def _einsum(xp, spec, a, b):
     return xp.permute_dims(C, tuple(order.index(c) for c in out))
 
 
+def plus_diagonal(M, c):
+    """M + c I for a square M: in place in NumPy, else ``M + c xp.eye`` (the standard has no scatter into
+    the diagonal; one more M-sized array).
+
+    >>> import array_api_strict as xs
+    >>> to_numpy(plus_diagonal(xs.zeros((2, 2), dtype=xs.float64), 3.0)).tolist()
+    [[3.0, 0.0], [0.0, 3.0]]
+    """
+    xp = _namespace(M)
+    if xp is not np:
+        return M + c * xp.eye(M.shape[0], dtype=M.dtype, device=_device(M))
+    M[np.diag_indices_from(M)] += c
+    return M
+
+
 def _per_panel(panel, compute, shape, like):
     """The (len(panel),) + shape array whose rows at the positions ``idx`` of each panel p >= 0 are
     ``compute(p, idx)`` and 0 at p < 0, in the namespace of ``like``: the parts are concatenated and put in
-    order by one gather (no scatter into boolean or integer positions: not every namespace has it)."""
+    order by one gather (no scatter into boolean or integer positions: not every namespace has it).
+
+    >>> import array_api_strict as xs
+    >>> out = _per_panel(np.array([1, -1, 0, 1]), lambda p, idx: xs.asarray(10.0 * p + idx), (), xs.ones(1))
+    >>> to_numpy(out).tolist()
+    [10.0, 0.0, 2.0, 13.0]
+    """
     xp = _namespace(like)
     parts, at = [], []
     for p in np.unique(panel):
@@ -350,19 +382,22 @@ class StiffSolver:
 
     def _dense(self, G):
         xp, m, P = self.xp, G.shape[1], self.P
-        M = xp.reshape(_einsum(xp, "kab,kpq->apbq", G, self.B), (m * P, m * P))
-        if xp is not np:                                 # no scatter into the diagonal in the standard
-            return M + xp.eye(m * P, dtype=M.dtype, device=_device(M))
-        M[np.diag_indices_from(M)] += 1.0
-        return M
+        return plus_diagonal(xp.reshape(_einsum(xp, "kab,kpq->apbq", G, self.B), (m * P, m * P)), 1.0)
 
     def _factor(self, M):
         """Factors of the dense operator for :meth:`_factored`: SciPy's LU, or in another namespace the
-        inverse (the standard has no LU)."""
+        inverse (the standard has no LU).
+
+        >>> import array_api_strict as xs
+        >>> M = np.array([[2.0, 1.0], [0.0, 4.0]])
+        >>> solver = StiffSolver(xs.zeros((1, 2, 2), dtype=xs.float64))
+        >>> to_numpy(solver._factored(solver._factor(xs.asarray(M)), xs.asarray([3.0, 4.0]))).tolist()
+        [1.0, 1.0]
+        """
         return scipy.linalg.lu_factor(M, check_finite=False) if self.xp is np else self.xp.linalg.inv(M)
 
     def _factored(self, lu, v):
-        """M^{-1} v from :meth:`_factor`'s factors."""
+        """M^{-1} v from :meth:`_factor`'s factors (example there)."""
         return scipy.linalg.lu_solve(lu, v, check_finite=False) if self.xp is np else lu @ v
 
     def _basis(self, G):
