@@ -17,6 +17,10 @@ backend, compared with the spec's q1 q2 - c^2 (q = C K + C_b, at 120 digits) at 
 (1 - rho = 1e-15 / 1e-10 in float64, 1e-45 / 1e-30 at 60 digits), L = 1 and 3, t = s and t > s;
 relative tolerance 1e-13 (float64) and 1e-40. Foil: q1 q2 - c^2 rounded in the backend must miss.
 
+``codegen.gram_near.erf``: the arcsine-type form of the next layer's Gram determinant V(q1) V(q2) - F^2
+that the generated numpy ``layer`` uses near rho = +-1 (atan differences, no subtraction of V1 V2 and F^2;
+:func:`symndk.codegen.stable.angle_gram`) is proved equal to it symbolically.
+
 Residuals are relative to the Cauchy-Schwarz scale sqrt(|a(x,x;t,t) a(x',x';s,s)|) of each
 quantity a (so entries that vanish, e.g. the ReLU kernel at rho = -1, are judged on the scale
 of the kernel). Tolerances: 1e-11 for float64 (depth 5 accumulates a few ulps per layer), 1e-40 for mpmath and MPFR (working precision 60
@@ -343,10 +347,46 @@ def _bias_gram(backend, names=("relu", "erf")):
                            "q1 q2 - c^2", r"\mathrm{gram}_l = q_1 q_2 - c^2\ (q = C K + C_b)", check)
 
 
+# ----------------------------------------------------------------------------- the next layer's Gram determinant
+
+#: activations whose numpy ``layer`` takes the next Gram determinant near rho = +-1 from atan differences
+#: (arcsine-type kernels, :func:`symndk.codegen.stable.angle_gram`)
+ANGLE_GRAM = ("erf",)
+
+
+def _angle_gram(name):
+    """``codegen.gram_near.<name>``: the arcsine-type form of V(q1) V(q2) - F^2 that the generated numpy
+    ``_gram_near`` evaluates (:func:`symndk.codegen.stable.angle_gram`) equals it, symbolically
+    (:func:`symndk.codegen.stable.prove_angle_gram`), and the generated module has that helper."""
+    def check():
+        from symndk.codegen.kernelspec import stabilised
+        from symndk.codegen.stable import angle_gram, prove_angle_gram
+        from symndk.spec.dual import Q, Q1, Q2, C, dual_kernels
+
+        stab = stabilised(dual_kernels(get_activation(name)))
+        ag = angle_gram(stab["F"], stab["V"], Q1, Q2, C, Q)
+        if ag is None:
+            return "failed", float("inf"), "not an arcsine-type kernel"
+        why = prove_angle_gram(ag, stab["F"], stab["V"], Q1, Q2, C, Q)
+        if why is not None:
+            return "failed", float("inf"), why
+        if not hasattr(loader.load(name, "numpy"), "_gram_near"):
+            return "failed", float("inf"), "the generated numpy module has no _gram_near"
+        return "symbolic", 0.0, ("gaps x^2 - y^2 as rational functions (factors D and q1 - q2), atan differences "
+                                 "of non-negative arguments, the angle polynomial, F odd in c")
+
+    return custom_identity(f"codegen.gram_near.{name}", f"{name}: the next layer's Gram determinant from atan "
+                           "differences equals V(q1) V(q2) - F^2",
+                           r"K^2[\theta^*(d_1 + d_2) + d_1 d_2 + (\theta^* - \theta)(\theta^* + \theta)] = V_1 V_2 - F^2",
+                           check)
+
+
 def identities(names) -> list:
-    """One ``runtime.<backend>.<activation>`` identity per backend and closed-form activation, and the
-    ``runtime.bias_gram.*`` checks of the Gram-determinant carry with biases."""
+    """One ``runtime.<backend>.<activation>`` identity per backend and closed-form activation, the
+    ``runtime.bias_gram.*`` checks of the Gram-determinant carry with biases and the ``codegen.gram_near.*``
+    proofs of the arcsine-type next-layer Gram determinant."""
     gram = [n for n in ("relu", "erf") if n in names]
     return [_identity(b, name) for name in names for b in BACKENDS] + \
-        ([_bias_gram_symbolic()] + [_bias_gram(b, gram) for b in BACKENDS] if gram else [])
+        ([_bias_gram_symbolic()] + [_bias_gram(b, gram) for b in BACKENDS] if gram else []) + \
+        [_angle_gram(n) for n in ANGLE_GRAM if n in names]
 

@@ -31,12 +31,12 @@ import sympy as sp
 
 from symndk.codegen.broadcast import regroup
 from symndk.codegen.printers import MpfrPrinter, MpmathPrinter, NumpyPrinter, UnsupportedNode
-from symndk.codegen.stable import (D, SMALL_ORDER, THETA, collect_transcendental, gram_factors, homogeneous_profile,
-                                   small_scale, stabilise)
+from symndk.codegen.stable import (D, SMALL_ORDER, THETA, angle_gram, collect_transcendental, gram_factors,
+                                   homogeneous_profile, small_scale, stabilise)
 from symndk.spec.activations import X
 from symndk.spec.dual import C, Q, Q1, Q2
 
-GENERATOR_VERSION = "symndk-codegen 1.3"
+GENERATOR_VERSION = "symndk-codegen 1.4"
 #: numpy Gram-factor series are used below this angle (direct form loses ~eps/theta^2)
 THETA_SERIES = 0.3
 SERIES_ORDER = 34
@@ -195,16 +195,26 @@ def _layer(F, Fdot, V, degree, printer, backend):
 
     For a positively homogeneous kernel in numpy, gram is recomputed without cancellation by
     ``_gram_near`` where |theta| or |pi - theta| < THETA_SERIES, i.e. where D < tan^2(THETA_SERIES) c^2
-    (the mpmath and mpfr backends evaluate gram with twice the working precision instead).
+    (the mpmath and mpfr backends evaluate gram with twice the working precision instead); for an
+    arcsine-type kernel (erf: F = K atan(G), :func:`symndk.codegen.stable.angle_gram`) ``_gram_near`` is
+    built from atan differences, under the same mask. Other kernels keep the plain difference.
     """
     gram = sp.Max(V.subs(Q, Q1) * V.subs(Q, Q2) - F**2, 0, evaluate=False)
     spec = _codegen("layer", (F, Fdot, gram), (Q1, Q2, C), printer)
-    if degree is None or backend != "numpy":
+    if backend != "numpy":
         return spec, None
+    if degree is not None:
+        helper = _gram_near(F, degree, printer)
+    else:   # an arcsine-type kernel (erf): atan differences (symndk.codegen.stable.angle_gram)
+        ag = angle_gram(F, V, Q1, Q2, C, Q)
+        if ag is None:
+            return spec, None
+        helper = _codegen("_gram_near", (ag.expr,), (Q1, Q2, C), printer,
+                          extra_doc=" (arcsine-type kernel F = K atan(G): atan differences, stable.angle_gram)")
     mask = f"D < {math.tan(THETA_SERIES) ** 2!r}*c*c"
     patched = replace(spec, doc=spec.doc + "; near rho = +-1 the Gram determinant comes from _gram_near", uses_D=True,
                       patches=((2, mask, "_gram_near", "q1, q2, c, D"),))
-    return patched, _gram_near(F, degree, printer)
+    return patched, helper
 
 
 def _small_branches(stab, backend, mean=None):
@@ -248,6 +258,15 @@ def _patched(spec, args, exprs, branched, names, printer, helpers):
     return replace(spec, patches=spec.patches + tuple(patches), uses_D=spec.uses_D or len(spec.args) == 3)
 
 
+def stabilised(dual) -> dict:
+    """The dual kernels F, Fdot, Fbar, V, Vdot as the generated code evaluates them (stabilised, collected)."""
+    stab = {k: None if getattr(dual, k) is None else _tidy(_collected(stabilise(getattr(dual, k), Q1, Q2, C)))
+            for k in ("F", "Fdot", "Fbar", "V", "Vdot")}
+    for k in ("V", "Vdot"):  # second moments: E[delta(u)^2] = +infinity, not complex infinity
+        stab[k] = None if stab[k] is None else stab[k].subs(sp.zoo, sp.oo)
+    return stab
+
+
 def spec_hash(name: str, expr: sp.Expr, dual) -> str:
     """Stable hash of what a module is generated from (expressions as srepr + generator version)."""
     parts = [GENERATOR_VERSION, name, sp.srepr(expr)] + [
@@ -260,10 +279,7 @@ def build_module(name: str, expr: sp.Expr, dual, backend: str) -> ModuleSpec:
     """Plain-data spec of the generated module for one activation and one backend."""
     printer = _PRINTERS[backend]()
     dphi = sp.diff(expr, X)
-    stab = {k: None if getattr(dual, k) is None else _tidy(_collected(stabilise(getattr(dual, k), Q1, Q2, C)))
-            for k in ("F", "Fdot", "Fbar", "V", "Vdot")}
-    for k in ("V", "Vdot"):  # second moments: E[delta(u)^2] = +infinity, not complex infinity
-        stab[k] = None if stab[k] is None else stab[k].subs(sp.zoo, sp.oo)
+    stab = stabilised(dual)
     mean = None if dual.mean is None else _tidy(dual.mean)
     small = _small_branches(stab, backend, mean)
     branch = {k: small[k][1] if k in small else stab[k] for k in stab}

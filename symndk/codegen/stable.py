@@ -333,3 +333,127 @@ def small_scale(expr: sp.Expr, args: tuple) -> SmallScale | None:
         return None
     scale = sp.Max(*(s if s.is_nonnegative else sp.Abs(s) for s in args))
     return SmallScale(series=series, scale=scale, below=below, digits=(round(k, 2), round(a, 2)))
+
+
+# ----------------------------------------------------------------------------- arcsine-type kernels
+#
+# A kernel F = K atan(G), odd in c, with V(q) = K atan(H(q)) (erf: G = 2c / sqrt(1 + 2q1 + 2q2 + 4D),
+# H = 2q / sqrt(1 + 4q), the arcsine kernel) is not homogeneous, and V(q1) V(q2) - F^2 cancels as
+# rho -> +-1.  With the angles th = atan(G(|c|)), th* = atan(G*) at the collinear point (c = sqrt(q1 q2),
+# D = 0) and th_i = atan(H(q_i)):
+#
+#     (V1 V2 - F^2) / K^2 = th* (d1 + d2) + d1 d2 + (th* - th)(th* + th),   d_i = th_i - th*,
+#
+# each difference an atan of a cancellation-free argument: atan x - atan y = atan((x - y) / (1 + x y))
+# for x, y >= 0 (x = H_i may be below y: x y >= 0 still), and x - y = (x^2 - y^2) / (x + y) with x^2 - y^2
+# a rational function whose numerator carries the factor D (th* - th: q1 q2 -> D + c^2) or q1 - q2 (d_i).
+# What is left: d1 + d2 cancels to first order in q1 - q2 (absolute error ~ eps th* |d_i|, 0 at q1 = q2).
+
+
+@dataclass(frozen=True)
+class AngleGram:
+    """V(q1) V(q2) - F^2 of an arcsine-type kernel F = ``scale`` atan(G) (see above), cancellation-free.
+
+    ``g``: G at |c|; ``g_star``: G at the collinear point; ``h``: (H(q1), H(q2)); ``gap``: (x^2 - y^2) of
+    th* - th, the numerator factored with D; ``gaps``: those of d_1, d_2, factored with q1 - q2;
+    ``expr``: the Gram determinant of the next layer built from them."""
+
+    scale: sp.Expr
+    g: sp.Expr
+    g_star: sp.Expr
+    h: tuple
+    gap: sp.Expr
+    gaps: tuple
+    expr: sp.Expr
+
+
+def _atan_diff(x, y, sq_gap):
+    """atan x - atan y (x, y >= 0) from ``sq_gap`` = x^2 - y^2 computed without cancellation."""
+    return sp.atan(sq_gap / ((x + y) * (1 + x * y)))
+
+
+def angle_gram(F: sp.Expr, V: sp.Expr, q1, q2, c, q) -> AngleGram | None:
+    """The cancellation-free next-layer Gram determinant of an arcsine-type kernel, or None when
+    ``F`` (stabilised, in q1, q2, c, D) is not K atan(G) with G odd in c, or ``V`` (in q) not K atan(H).
+
+    >>> q1, q2, q = sp.symbols("q1 q2 q", positive=True); c = sp.Symbol("c", real=True)
+    >>> F = 2 * sp.atan(2 * c / sp.sqrt(4 * D + 2 * q1 + 2 * q2 + 1)) / sp.pi
+    >>> ag = angle_gram(F, 2 * sp.atan(2 * q / sp.sqrt(4 * q + 1)) / sp.pi, q1, q2, c, q)
+    >>> ag.gap, ag.gaps[0]
+    (4*D*(4*D + 4*c**2 + 2*q1 + 2*q2 + 1)/((2*q1 + 2*q2 + 1)*(4*D + 2*q1 + 2*q2 + 1)), 4*q1*(q1 - q2)*(2*q1 + 1)/((4*q1 + 1)*(2*q1 + 2*q2 + 1)))
+    """
+    if F is None or V is None:
+        return None
+    scale, atans = sp.S.One, []
+    for f in sp.Mul.make_args(F):
+        if isinstance(f, sp.atan):
+            atans.append(f)
+        elif f.free_symbols:
+            return None
+        else:
+            scale *= f
+    if len(atans) != 1 or not scale.is_positive:
+        return None
+    G = atans[0].args[0]
+    if sp.simplify(G.subs(c, -c) + G) != 0:
+        return None
+    H = sp.simplify(V / scale)
+    if not isinstance(H, sp.atan):
+        return None
+    H = H.args[0]
+    cp = sp.Symbol("c_abs", positive=True)
+    g = G.subs(c, cp)
+    g_star = sp.simplify(G.subs(D, 0).subs(c, sp.sqrt(q1 * q2)))
+    if sp.simplify(H.subs(q, q1) - G.subs(D, 0).subs({q2: q1, c: q1})) != 0:
+        return None   # V(q) = F(q, q, q): the same atan
+    if not all(e.is_nonnegative for e in (g, g_star, H.subs(q, q1))):
+        return None
+    num, den = sp.fraction(sp.together(g_star**2 - g**2))
+    num = sp.expand(sp.expand(num).subs(q1 * q2, D + cp**2))
+    if num.subs(D, 0) != 0 or any(co.is_negative for co in sp.Poly(num, D, cp, q1, q2).coeffs()):
+        return None   # the collinear gap must carry D, as a sum of positive terms
+    gap = sp.factor(num) / sp.factor(den)
+    hs = (H.subs(q, q1), H.subs(q, q2))
+    gaps = []
+    for i, h in enumerate(hs):
+        n_h, d_h = sp.fraction(sp.together(h**2 - g_star**2))
+        n_h = sp.factor(n_h)
+        if sp.simplify(n_h.subs(q2 if i == 0 else q1, q1 if i == 0 else q2)) != 0 or not n_h.has(q1 - q2, q2 - q1):
+            return None
+        gaps.append(n_h / sp.factor(d_h))
+    th, th_star = sp.atan(g), sp.atan(g_star)
+    d1, d2 = (_atan_diff(h, g_star, gp) for h, gp in zip(hs, gaps))
+    expr = scale**2 * (th_star * (d1 + d2) + d1 * d2 + _atan_diff(g_star, g, gap) * (th_star + th))
+    expr = expr.xreplace({cp: sp.Abs(c)})
+    return AngleGram(scale=scale, g=g.xreplace({cp: sp.Abs(c)}), g_star=g_star, h=hs, gap=gap.xreplace({cp: sp.Abs(c)}),
+                     gaps=tuple(gaps), expr=expr)
+
+
+def prove_angle_gram(ag: AngleGram, F: sp.Expr, V: sp.Expr, q1, q2, c, q) -> str | None:
+    """Symbolic proof that ``ag.expr`` = V(q1) V(q2) - F^2 (None) or what failed (a message).
+
+    Steps: (i) each gap numerator / denominator equals x^2 - y^2 as a rational function (D = q1 q2 - c^2,
+    c > 0); then x - y = gap / (x + y) and atan x - atan y = atan((x - y)/(1 + x y)) for x, y >= 0, x y > -1;
+    (ii) with the angles as free symbols, the assembled polynomial in them equals th1 th2 - th^2;
+    (iii) F is odd in c, so F^2 is F(|c|)^2."""
+    cp = sp.Symbol("c_pos", positive=True)
+    at = {D: q1 * q2 - cp**2}
+    pos = lambda e: e.subs(c, cp)   # noqa: E731  (c > 0: Abs(c) = c)
+    pieces = [(pos(ag.gap).xreplace(at), pos(ag.g_star**2 - ag.g**2).xreplace(at))]
+    pieces += [(gp, h**2 - ag.g_star**2) for gp, h in zip(ag.gaps, ag.h)]
+    for k, (ours, want) in enumerate(pieces):
+        if sp.cancel(sp.together(ours - want)) != 0:
+            return f"gap {k}: not x^2 - y^2"
+    if not all(e.is_nonnegative for e in (pos(ag.g), ag.g_star, *ag.h)):
+        return "an atan argument is not provably >= 0"
+    t, ts, t1, t2 = sp.symbols("t ts t1 t2")
+    d1, d2 = t1 - ts, t2 - ts
+    if sp.expand(ts * (d1 + d2) + d1 * d2 + (ts - t) * (ts + t) - (t1 * t2 - t**2)) != 0:
+        return "angle polynomial"
+    if sp.simplify(F.subs(c, -c) + F) != 0:
+        return "F is not odd in c"
+    scale = ag.scale
+    if sp.simplify(pos(F - scale * sp.atan(ag.g))) != 0 or \
+            any(sp.simplify(V.subs(q, qi) - scale * sp.atan(h)) != 0 for qi, h in zip((q1, q2), ag.h)):
+        return "F or V is not scale * atan(.)"
+    return None
