@@ -327,8 +327,8 @@ class ProximalKernel:
             return st.C(n), C_m, A * C_m, A * st.v_at(m), C_m * st.E(n, m), None
         if self.grouped:
             w = [list(x) for x in zip(*(self._chain_stats(c, n, m) for c in self.chains))]
-            bias = None if self.bias_chains is None else [
-                None if c is None else self._chain_stats(c, n, m)[:4] for c in self.bias_chains]
+            bias = None if self.bias_chains is None else [   # with D_hi: the bias Gram determinant carried
+                None if c is None else self._chain_stats(c, n, m) for c in self.bias_chains]
             return (*w, bias)
         return (*self._chain_stats((self.sigma0_sq, self.a, self.v, self.rate, self.cinf), n, m), None)
 
@@ -347,7 +347,7 @@ class ProximalKernel:
         ms = np.asarray(ms, int)
         if self.grouped:
             st = [list(x) for x in zip(*(ch.stats(n, ms) for ch in self.step_chains))]
-            bias = None if self.step_bias is None else [None if ch is None else ch.stats(n, ms)[:4]
+            bias = None if self.step_bias is None else [None if ch is None else ch.stats(n, ms)
                                                         for ch in self.step_bias]
         else:
             st, bias = self.steps_chain.stats(n, ms), None
@@ -690,16 +690,18 @@ def equilibrium_kernels(kernel: ProximalKernel):
     lag-one covariance a_g c_inf,g."""
     kt, ks, g, d0 = kernel.norm_rows[:, None], kernel.norm_cols[None, :], kernel.gram, kernel.det0
     G = lambda C, c, D_C, b=None: rt.output_kernel(kt, ks, g, C, C, c, kernel.depth, kernel.duals, b, D_C, d0)  # noqa: E731
+    # c_inf^2 - (a^lag c_inf)^2 = c_inf^2 (1 - a^{2 lag}) without cancellation (rt.gram at C_m = c_inf)
+    D = lambda ch, lag: rt.gram(lag, 0, ch[4], ch[4], ch[3], np.expm1)  # noqa: E731
     if not kernel.grouped:
-        c = kernel.cinf
-        return sum(G(c, cc, c * c - cc * cc) for cc in (c, kernel.a * c)), kernel.beta
+        c, one = kernel.cinf, (None, None, None, kernel.rate, kernel.cinf)
+        return sum(G(c, cc, D(one, lag)) for lag, cc in ((0, c), (1, kernel.a * c))), kernel.beta
     S = 0.0
     for lag in (0, 1):
         C = [ch[4] for ch in kernel.chains]
         c = [ch[1] ** lag * ch[4] for ch in kernel.chains]
         b = None if kernel.bias_chains is None else [
-            None if ch is None else (ch[4], ch[4], ch[1] ** lag * ch[4]) for ch in kernel.bias_chains]
-        S = S + G(C, c, [x * x - y * y for x, y in zip(C, c)], b)
+            None if ch is None else (ch[4], ch[4], ch[1] ** lag * ch[4], D(ch, lag)) for ch in kernel.bias_chains]
+        S = S + G(C, c, [D(ch, lag) for ch in kernel.chains], b)
     return S, kernel.beta
 
 
@@ -871,7 +873,7 @@ def _proximal_point_rows(X_train, y_train, X_test, st, lam, activation, depth, s
     else:   # the NTK with biases / per-layer variances: the recursion at t = s = 0 (propagators 1)
         s0 = _each(sigma0_sq, L1)
         b0, b2 = ([0.0] * L1, [0.0] * L1) if bias is None else (_each(bias[0], L1), _each(bias[1], L1))
-        groups = [Bias(x0, x0, x0, 1.0, 1.0) if x2 > 0 else Bias(None, None, None, 1.0, None) for x0, x2 in zip(b0, b2)]
+        groups = [Bias(x0, x0, x0, 1.0, 1.0, 0.0) if x2 > 0 else Bias(None, None, None, 1.0, None) for x0, x2 in zip(b0, b2)]
         Theta = layer_kernels(nr[:, None], nr[None, : X_train.shape[0]], g, s0, s0, s0, int(depth), duals,
                               [0.0] * L1, d0, bias=groups)[3]
     P = X_train.shape[0]

@@ -103,13 +103,15 @@ def output_kernel(k0_tt, k0_ss, k0_ts, C_n, C_m, c, depth, duals, bias=None, D_C
     included) has covariance c and the variances are C_n, C_m (docs/theory.md §3 with C(t,s) -> c).
 
     Parameter groups (docs/theory.md §D): ``C_n``, ``C_m``, ``c`` (and ``D_C``) lists of L + 1 (W_1..W_L,
-    readout) and ``bias`` None or L + 1 entries (Cb_n, Cb_m, cb) or None (no bias there); then
+    readout) and ``bias`` None or L + 1 entries (Cb_n, Cb_m, cb) or (Cb_n, Cb_m, cb, Db), Db = Cb_n Cb_m - cb^2
+    carried without cancellation (:func:`gram`; else the recursion forms it), or None (no bias there); then
     G = c_{L+1} K_L + cb_{L+1}.
     """
     if not isinstance(c, list):
         return c * layer_kernels(k0_tt, k0_ss, k0_ts, C_n, C_m, c, depth, duals, D_C, D_0)[0]
     bias = [None] * len(c) if bias is None else bias
-    groups = [Bias(None, None, None, 1, None) if b is None else Bias(b[0], b[1], b[2], 1, 1) for b in bias]
+    groups = [Bias(None, None, None, 1, None) if b is None else Bias(b[0], b[1], b[2], 1, 1, b[3] if len(b) > 3 else None)
+              for b in bias]
     K_L = layer_kernels(k0_tt, k0_ss, k0_ts, C_n, C_m, c, depth, duals, D_C, D_0, bias=groups)[0]
     return c[-1] * K_L if bias[-1] is None else c[-1] * K_L + bias[-1][2]
 
@@ -124,12 +126,15 @@ def segment(c_hi, width, D_hi, bias, x):
     form :func:`symndk.runtime.recursion.layer_kernels` takes: (c, D_C, groups), lists of L + 1, with
     each group's ``width`` as its propagator, so that the recursion's Theta_L is the directional
     derivative sum_g width_g dG/dc_g at that point (docs/theory.md §D). ``bias`` as
-    :func:`delta_kernel`; D_C = D_hi + d (2 c_hi - d), d = width x, without cancellation.
+    :func:`delta_kernel`; D_C = D_hi + d (2 c_hi - d), d = width x, without cancellation, and likewise
+    each bias group's ``Bias.D`` = Db_hi + d_b (2 cb_hi - d_b), d_b = width_b x, where its entry carries Db_hi.
 
-    Example (one weight group of each layer, no biases):
+    Example (one weight group of each layer, no biases; then a bias on the first):
         >>> c, D_C, g = segment([1.0, 2.0], [0.5, 0.25], [0.0, 0.0], None, 0.5)
         >>> c, D_C, [b.prop_w for b in g]
         ([0.75, 1.875], [0.4375, 0.484375], [0.5, 0.25])
+        >>> segment([1.0, 2.0], [0.5, 0.25], [0.0, 0.0], [(1.0, 1.0, 1.0, 0.5, 0.0), None], 0.5)[2][0].D
+        0.4375
     """
     c, D_C, groups = [], [], []
     for l, (ch, w) in enumerate(zip(c_hi, width)):
@@ -137,7 +142,11 @@ def segment(c_hi, width, D_hi, bias, x):
         c.append(ch - d)
         D_C.append(None if D_hi is None else D_hi[l] + d * (2 * ch - d))
         b = None if bias is None else bias[l]
-        groups.append(Bias(None, None, None, w, None) if b is None else Bias(b[0], b[1], b[2] - b[3] * x, w, b[3]))
+        if b is None:
+            groups.append(Bias(None, None, None, w, None))
+            continue
+        db = b[3] * x
+        groups.append(Bias(b[0], b[1], b[2] - db, w, b[3], b[4] + db * (2 * b[2] - db) if len(b) > 4 else None))
     return c, (None if D_hi is None else D_C), groups
 
 
@@ -152,7 +161,7 @@ def delta_kernel(k0_tt, k0_ss, k0_ts, C_n, C_m, c_hi, width, D_hi, depth, duals,
 
     **Parameter groups** (biases, per-layer variances; docs/theory.md §D): ``C_n``, ``C_m``, ``c_hi``,
     ``width``, ``D_hi`` lists of L + 1 (W_1..W_L, readout) and ``bias`` None or L + 1 entries
-    (Cb_n, Cb_m, cb_hi, width_b) or None (no bias in that group). G is then a function of the vector
+    (Cb_n, Cb_m, cb_hi, width_b[, Db_hi]) or None (no bias in that group). G is then a function of the vector
     of group covariances and, by Price's theorem per group, DeltaK is the line integral along the
     straight segment c(u) = c_hi - width u^2 (every group at once):
 
@@ -170,7 +179,10 @@ def delta_kernel(k0_tt, k0_ss, k0_ts, C_n, C_m, c_hi, width, D_hi, depth, duals,
         depth, duals: as :func:`symndk.runtime.recursion.layer_kernels`.
         nodes, weights: quadrature rule on [0, 1] (backend numbers).
         D_0: input Gram determinant k0_tt k0_ss - k0_ts^2 (optional).
-        bias: parameter groups' biases (above); only with lists.
+        bias: parameter groups' biases (above); only with lists. An entry may carry a fifth value,
+            Db_hi = Cb_n Cb_m - cb_hi^2 without cancellation (:func:`gram` of the bias chain): the
+            bias Gram determinant is then carried along the segment (else the recursion forms it
+            from the covariances, which cancels near the top end; docs/numerics.md §5).
     """
     total = 0
     for u, wq in zip(nodes, weights):
