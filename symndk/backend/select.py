@@ -88,13 +88,16 @@ def _device_of(x):
 
 
 def to_numpy(x):
-    """A host NumPy copy of an array of any namespace (for reports and tests)."""
+    """A host NumPy copy of an array of any namespace (for reports, tests and the small host steps of the
+    Volterra solver: CuPy arrays by ``get``, which NumPy's conversions refuse)."""
     if isinstance(x, np.ndarray) or x is None:
         return x
-    from array_api_compat import is_torch_array
+    from array_api_compat import is_cupy_array, is_torch_array
 
     if is_torch_array(x):
         return x.detach().cpu().numpy()
+    if is_cupy_array(x):
+        return x.get()
     try:
         return np.asarray(x)
     except (TypeError, ValueError, RuntimeError):
