@@ -240,17 +240,18 @@ class NDK:
         Xt = check.optional_inputs(X_test, self.X_train.shape[1])
         return Xt, _digest(Xt)
 
-    def kernel(self, X_test=None, stationary: bool = False):
-        """The two-time kernel on rows [X_train; X_test] (sigma0 = sigma when ``stationary``), cached."""
+    def kernel(self, X_test=None, stationary: bool = False, backend=None):
+        """The two-time kernel on rows [X_train; X_test] (sigma0 = sigma when ``stationary``), cached; in the
+        array namespace ``backend`` (None: NumPy; :class:`~symndk.dynamics.twotime.TwoTimeKernel`)."""
         from symndk.dynamics.twotime import TwoTimeKernel
 
         Xt, key = self._test(X_test)
-        key = (key, stationary)
+        key = (key, stationary) if backend is None else (key, stationary, backend)
         if key not in self._kernels:
             net = self.network
             (w0, b0), (w2, b2) = net.variances(stationary), net.variances(True)
             bias = None if b2 is None else (b0, b2)
-            k = TwoTimeKernel(self.X_train, Xt, net.activation, net.depth, w0, w2, self.T, bias)
+            k = TwoTimeKernel(self.X_train, Xt, net.activation, net.depth, w0, w2, self.T, bias, backend=backend)
             k.on_compress = self._count_compression
             self._kernels[key] = k
             self.builds["kernels"] += 1
@@ -285,7 +286,7 @@ class NDK:
 
     def predict(self, times, X_test=None, rtol: float = 1e-10, atol: float = 1e-12, *, m: int = 12,
                 max_refine: int = 2, cov=False, T_schedule=None, eta_schedule=None, memory=None,
-                folder=None) -> Result:
+                folder=None, backend=None) -> Result:
         """Mean predictor under Langevin training (docs/theory.md §5), adaptive to ``rtol``/``atol``.
 
         ``error_estimate`` bounds the absolute error over all entries and times (m vs m - 2
@@ -308,12 +309,41 @@ class NDK:
         (the page cache holds what fits; the values are identical), kept in ``folder`` if given, else in
         a private temporary folder, unlinked at once. Compressions cached by earlier calls are reused as
         they are.
+
+        ``backend`` (``"torch"``, ``"cupy"``, ``"array_api_strict"``; None: NumPy) runs the whole constant-T
+        mean predictor in that array namespace, on its device (``$SYMNDK_DEVICE``): kernel blocks,
+        compression, panel solves (docs/numerics.md §5); the result comes back as NumPy. Not with ``cov``,
+        schedules, T = 0 or ``memory`` (those run in NumPy).
         """
         from symndk.files import capped
 
+        if backend is not None:
+            return self._predict_on(backend, times, X_test, rtol, atol, m, max_refine,
+                                    cov=cov, T_schedule=T_schedule, eta_schedule=eta_schedule, memory=memory)
         with capped(memory, folder):
             return self._predict(times, X_test, rtol, atol, m=m, max_refine=max_refine, cov=cov,
                                  T_schedule=T_schedule, eta_schedule=eta_schedule)
+
+    def _predict_on(self, backend, times, X_test, rtol, atol, m, max_refine, **numpy_only) -> Result:
+        """:meth:`predict` with every array of the solve in the namespace ``backend`` (results to NumPy)."""
+        from symndk.backend.select import to_numpy
+        from symndk.dynamics import solvers
+
+        used = [k for k, v in numpy_only.items() if v is not None and v is not False]
+        if used or self.T == 0:
+            raise SymndkError(f"backend={backend!r} runs the constant-T mean predictor only; "
+                              f"{', '.join(used) or 'T = 0'} run{'s' if len(used) <= 1 else ''} in NumPy (backend=None)")
+        tt = check.times(times)
+        for name, v in (("rtol", rtol), ("atol", atol)):
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
+                raise SymndkError(f"{name} must be a finite number >= 0, got {v!r}")
+        started = time.perf_counter()
+        Xt, _ = self._test(X_test)
+        train, test, est, info = solvers.trajectory(self.kernel(X_test, backend=backend), self.y_train, tt, rtol, atol,
+                                                    int(m), int(max_refine))
+        res = self._result(tt, np.hstack([to_numpy(train), to_numpy(test)]), Xt, "volterra, radau iia", started, est,
+                           info, rtol=rtol, atol=atol, backend=backend)
+        return res
 
     def _predict(self, times, X_test, rtol, atol, *, m, max_refine, cov, T_schedule, eta_schedule) -> Result:
         from symndk.dynamics import solvers

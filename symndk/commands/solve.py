@@ -39,6 +39,9 @@ def add_arguments(parser):
     parser.add_argument("--memory-folder", metavar="DIR",
                         help="keep the memory-mapped basis here (an existing folder on a disk with the space); "
                              "default: a private temporary folder, removed at once")
+    parser.add_argument("--backend", choices=("numpy", "torch", "cupy", "array_api_strict"), default=None,
+                        help="array namespace of the mean-predictor solve (torch/cupy: on the GPU of $SYMNDK_DEVICE; "
+                             "NDK.predict(backend=)); not with --cov or --memory")
     parser.add_argument("--out", default="symndk-solution", metavar="PREFIX",
                         help="writes PREFIX.npz and PREFIX.json (default: ./symndk-solution)")
 
@@ -87,8 +90,9 @@ def run(args) -> int:
     net = symndk.Network(**{o.field: getattr(args, o.field) for o in OPTIONS})
     ndk = symndk.NDK(net, X, y, T=args.T)
     cov = {None: False, "var": True, "full": "full", "test": "test"}[args.cov]
+    backend = None if args.backend in (None, "numpy") else args.backend
     res = ndk.predict(times, Xt, rtol=args.rtol, atol=args.atol, cov=cov, memory=args.memory,
-                      folder=args.memory_folder)
+                      folder=args.memory_folder, backend=backend)
     for kind in ("nngp", "ntk"):  # the two ends, in the same files
         eq = ndk.equilibrium(kind, Xt, cov=bool(cov))
         res.extras.update({f"{kind}_equilibrium_train": eq.train[0], f"{kind}_equilibrium_test": eq.test[0]})
