@@ -12,8 +12,9 @@ wall time of
 and their ratio (target: symndk / prototype <= 2 at P = 30,000), the peak device memory of each, and
 the relative error of both at rho = 1 - 1e-8 against mpmath at 40 digits (target <= 1e-14 for symndk;
 the prototype is expected near 1e-9 there). It also checks that symndk on the GPU equals symndk's
-NumPy path at P = 500 to 1e-13. ``predict`` does not run on a GPU yet (the Volterra solver is
-NumPy-only), so the P = 20,000 predict row of the issue is reported as not available.
+NumPy path at P = 500 to 1e-13. Then ``NDK.predict(backend="torch")`` at ``--predict-P`` (default
+2000 and 20,000; the problem of ``benchmarks/scale.py predict``): wall time and peak device memory,
+at the first size against the NumPy predict on the CPU (target: <= 5 minutes at P = 20,000).
 It also times the NumPy path at P = 2000 on 1, 2, 4, ... threads up to the machine's cores
 (the issue saw 0.43 s on 16 cores: the old thread pool did not scale).
 
@@ -24,7 +25,8 @@ downloadable), from the repository root here: ``echo /.whl/ >> .git/info/exclude
 download --no-deps --only-binary=:all: --python-version 3.12 -d .whl array-api-compat==1.16.0``, then
 run with ``carry: [".whl"]`` and the command ``python3 -m pip install -q --no-index --no-deps --target
 /tmp/site .whl/*.whl && PYTHONPATH=/tmp/site:. PYTHONUNBUFFERED=1 python3 benchmarks/gpu_check.py
---out $OUT/gpu_check.json`` (about 2 minutes of device time at the default sizes).
+--out $OUT/gpu_check.json`` (static rows about 2 minutes of device time; the predict rows add the
+P = 2000 CPU run and up to 5 minutes at P = 20,000: give ``--predict-P`` fewer sizes when time is short).
 """
 from __future__ import annotations
 
@@ -85,12 +87,55 @@ def _peak(fn, torch):
     return torch.cuda.max_memory_allocated() / 2**30
 
 
+def _predict_rows(args, torch, rows, backend="torch"):
+    """``NDK.predict(backend="torch")`` on the GPU: the problem of ``benchmarks/scale.py predict`` (random
+    inputs, ReLU L = 3, T = 1e-3, sigma^2 = 1, 11 times up to 20 / gamma, rtol 1e-8). At the smallest P
+    also the NumPy predict on this machine's CPU (agreement within the error estimates); the target is
+    <= 5 minutes at P = 20,000. Returns whether the targets were met."""
+    import symndk
+    ok = True
+    for i, P in enumerate(args.predict_P):
+        rng = np.random.default_rng(0)
+        X, y = rng.standard_normal((P, args.N0)), rng.standard_normal(P)
+        times = np.linspace(0.0, 20 / 1e-3, 11)
+        ndk = symndk.NDK(symndk.Network("relu", 3, 1.0, 1.0), X, y, T=1e-3)
+        try:
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+            t = time.perf_counter()
+            res = ndk.predict(times, rtol=1e-8, backend=backend)
+            torch.cuda.synchronize()
+            wall = time.perf_counter() - t
+        except torch.cuda.OutOfMemoryError as exc:
+            print(f"predict P = {P}: out of device memory ({exc})")
+            ok = False
+            continue
+        peak = torch.cuda.max_memory_allocated() / 2**30
+        row = {"what": "predict", "P": P, "gpu_s": wall, "gpu_peak_GiB": peak, "error_estimate": res.error_estimate,
+               "rank": res.metadata["solver"]["rank"]}
+        line = f"predict P = {P:6d} on the GPU: {wall:7.1f} s, peak {peak:5.1f} GiB, estimate {res.error_estimate:.1e}"
+        if i == 0:
+            t = time.perf_counter()
+            host = symndk.NDK(symndk.Network("relu", 3, 1.0, 1.0), X, y, T=1e-3).predict(times, rtol=1e-8)
+            row["cpu_s"] = time.perf_counter() - t
+            row["gpu_vs_cpu"] = float(np.max(np.abs(res.train - host.train)))
+            line += f"; NumPy on the CPU {row['cpu_s']:.1f} s, max difference {row['gpu_vs_cpu']:.1e}"
+            ok &= row["gpu_vs_cpu"] <= res.error_estimate + host.error_estimate
+        if P >= 20000:
+            ok &= wall <= 300
+        rows.append(row)
+        print(line)
+    return ok
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--P", type=int, nargs="+", default=[2000, 10000, 30000])
     ap.add_argument("--N0", type=int, default=784)
     ap.add_argument("--depth", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--predict-P", type=int, nargs="*", default=[2000, 20000],
+                    help="sizes of the predict rows (NDK.predict(backend='torch')); none: skip them")
     ap.add_argument("--out", default=None, help="also write the rows as JSON")
     args = ap.parse_args(argv)
     try:
@@ -155,7 +200,7 @@ def main(argv=None):
                 ok &= t_s / t_p <= 2
             del X
             torch.cuda.empty_cache()
-    print("predict P = 20,000 on the GPU: not available (the Volterra solver is NumPy-only)")
+    ok &= _predict_rows(args, torch, rows)
     import os
 
     import symndk.kernels.static as static
