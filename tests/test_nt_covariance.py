@@ -25,13 +25,14 @@ def _rows(*flags):
 
 def test_closed_form_matches_neural_tangents():
     for row in _rows():
-        mean, test_cov, train_cov, foil = map(float, row[4:8])
-        assert max(mean, test_cov, train_cov) < 1e-9 and foil > 1e-2, row      # measured <= 8e-11; foil >= 0.09
+        mean, test_cov, train_cov, foil, collinear = map(float, row[4:9])
+        assert max(mean, test_cov, train_cov) < 1e-9 and foil > 1e-2, row      # foil >= 0.09
+        assert collinear < 1e-7, row       # NT's arccos at rho = 1 is O(sqrt(eps)) off: 4e-9 / 9e-9 for ReLU
 
 
 @pytest.mark.slow
 def test_small_temperature_volterra_approaches_neural_tangents_linearly_in_T():
     for row in _rows("--volterra"):
         if row[0] == "erf":
-            near, far = float(row[8]), float(row[9])
+            near, far = float(row[9]), float(row[10])
             assert near < 1e-4 and 50 < far / near < 200, row                  # measured 3e-6..2e-5, ratio 100
