@@ -97,6 +97,13 @@ def _full(xp):
     return _full
 
 
+def _near(xp):
+    def _near(D, c, q1, q2, k):
+        """The mask D < k c^2 (no early test: that would bring a number back from the device)."""
+        return D < k * c * c
+    return _near
+
+
 def _patch(xp):
     def _patch(value, mask, helper, *args):
         """Where ``mask`` holds, ``helper(*args)`` (computed everywhere, selected by where)."""
@@ -132,7 +139,7 @@ def _rebind(module, xp):
             g[name] = _numpy_only(module.NAME, name, xp)
     if "scipy" in g:
         g["scipy"] = _NumpyOnly(module.NAME, "scipy", xp)
-    g.update(numpy=Shim(xp), _gram=_gram(xp), _full=_full(xp), _patch=_patch(xp), __name__=f"{module.__name__}@{xp.__name__}")
+    g.update(numpy=Shim(xp), _gram=_gram(xp), _full=_full(xp), _near=_near(xp), _patch=_patch(xp), __name__=f"{module.__name__}@{xp.__name__}")
     for name, value in list(g.items()):
         if isinstance(value, types.FunctionType) and value.__module__ == module.__name__:
             g[name] = types.FunctionType(value.__code__, g, name, value.__defaults__, value.__closure__)

@@ -36,7 +36,7 @@ from symndk.codegen.stable import (D, SMALL_ORDER, THETA, angle_gram, collect_tr
 from symndk.spec.activations import X
 from symndk.spec.dual import C, Q, Q1, Q2
 
-GENERATOR_VERSION = "symndk-codegen 1.4"
+GENERATOR_VERSION = "symndk-codegen 1.5"
 #: numpy Gram-factor series are used below this angle (direct form loses ~eps/theta^2)
 THETA_SERIES = 0.3
 SERIES_ORDER = 34
@@ -211,7 +211,7 @@ def _layer(F, Fdot, V, degree, printer, backend):
             return spec, None
         helper = _codegen("_gram_near", (ag.expr,), (Q1, Q2, C), printer,
                           extra_doc=" (arcsine-type kernel F = K atan(G): atan differences, stable.angle_gram)")
-    mask = f"D < {math.tan(THETA_SERIES) ** 2!r}*c*c"
+    mask = f"_near(D, c, q1, q2, {math.tan(THETA_SERIES) ** 2!r})"      # D < tan^2 c^2, with a cheap none-test
     patched = replace(spec, doc=spec.doc + "; near rho = +-1 the Gram determinant comes from _gram_near", uses_D=True,
                       patches=((2, mask, "_gram_near", "q1, q2, c, D"),))
     return patched, helper

@@ -58,6 +58,7 @@ def runtime_imports(spec: ModuleSpec) -> tuple[str, ...]:
     fs = spec.functions
     if spec.backend == "numpy":
         used = {"_gram": any(f.uses_D for f in fs), "_patch": any(f.patches for f in fs),
+                "_near": any("_near(" in mask for f in fs for _, mask, _, _ in f.patches),
                 "_full": any(any(f.constant) for f in fs), "_bvn": "_bvn(" in spec.helpers}
     else:
         mpfr = spec.backend == "mpfr"
