@@ -310,14 +310,14 @@ class NDK:
         a private temporary folder, unlinked at once. Compressions cached by earlier calls are reused as
         they are.
 
-        ``backend`` (``"torch"``, ``"cupy"``, ``"array_api_strict"``; None: NumPy) runs the whole constant-T
+        ``backend`` (``"torch"``, ``"cupy"``, ``"array_api_strict"``; None or ``"numpy"``: NumPy) runs the whole constant-T
         mean predictor in that array namespace, on its device (``$SYMNDK_DEVICE``): kernel blocks,
         compression, panel solves (docs/numerics.md §5); the result comes back as NumPy. Not with ``cov``,
         schedules, T = 0 or ``memory`` (those run in NumPy).
         """
         from symndk.files import capped
 
-        if backend is not None:
+        if backend not in (None, "numpy"):
             return self._predict_on(backend, times, X_test, rtol, atol, m, max_refine,
                                     cov=cov, T_schedule=T_schedule, eta_schedule=eta_schedule, memory=memory)
         with capped(memory, folder):

@@ -28,6 +28,8 @@ def test_predict_in_a_namespace_equals_numpy_and_reaches_the_nngp_posterior(case
     post = k.test @ np.linalg.solve(k.train + ndk.gamma * np.eye(len(k.train)), ds.y_train)
     assert np.max(np.abs(b.test[-1] - post)) <= max(b.error_estimate, 1e-12)
     assert np.max(np.abs(b.test[1] - post)) > 1e-3                   # foil: t = 1 is far from it
+    c = ndk.predict(times, ds.X_test, backend="numpy", cov=True)      # "numpy" is the default path, cov and all
+    assert np.array_equal(c.test, a.test) and "backend" not in c.metadata
 
 
 @pytest.mark.parametrize("options, message", [({"cov": True}, "cov runs in NumPy"),

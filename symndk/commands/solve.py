@@ -90,9 +90,8 @@ def run(args) -> int:
     net = symndk.Network(**{o.field: getattr(args, o.field) for o in OPTIONS})
     ndk = symndk.NDK(net, X, y, T=args.T)
     cov = {None: False, "var": True, "full": "full", "test": "test"}[args.cov]
-    backend = None if args.backend in (None, "numpy") else args.backend
     res = ndk.predict(times, Xt, rtol=args.rtol, atol=args.atol, cov=cov, memory=args.memory,
-                      folder=args.memory_folder, backend=backend)
+                      folder=args.memory_folder, backend=args.backend)
     for kind in ("nngp", "ntk"):  # the two ends, in the same files
         eq = ndk.equilibrium(kind, Xt, cov=bool(cov))
         res.extras.update({f"{kind}_equilibrium_train": eq.train[0], f"{kind}_equilibrium_test": eq.test[0]})
