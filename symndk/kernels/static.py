@@ -66,7 +66,7 @@ def warm_heap() -> None:
     to twice that of free heap per arena. Nothing is set process-wide by hand (no ``mallopt``), and the
     adaptation is what the first large free of any program triggers anyway.
 
-    Without it a fresh process page-faults every 240 KiB temporary of a chunk afresh (glibc's initial
+    Without it a fresh process page-faults every temporary of a chunk afresh (glibc's initial
     128 KiB mmap and trim thresholds): measured 166-174 ns per element of the layer recursion instead of
     32 (ReLU, depth 2, 64 x 234 chunks). Where the thresholds were fixed by $MALLOC_* variables glibc does
     not adapt (Dask workers: :func:`reuse_heap`)."""
@@ -175,10 +175,12 @@ def _twins(la, lb, same):
     return i[keep], j[keep]
 
 
-#: entries per elementwise chunk: its temporaries (240 KiB) stay under NumPy's 256 KiB threshold for eliding
-#: temporaries (whose backtrace check made chained expressions 4-5x slower) and in L2, and are reused from
-#: the heap (:func:`warm_heap`; with glibc's initial 128 KiB mmap threshold each was page-faulted in afresh)
-CHUNK = 30000
+#: entries per elementwise chunk: its temporaries (940 KiB each, ~15 live) are reused from the heap
+#: (:func:`warm_heap`; with glibc's initial 128 KiB mmap threshold each was page-faulted in afresh). Measured
+#: (NumPy 2.4, fresh processes, P = 1000/2000/4000, depth 2, 2 threads): 6-10% less wall time than 30000
+#: entries (which had kept them under NumPy's 256 KiB temporary-elision threshold, once 4-5x slower above it;
+#: no longer), best at 90000-131072
+CHUNK = 120000
 #: columns per Gram product of a task (a whole number of chunks): the working memory of a thread stays
 #: ROWS x BAND entries (1 MiB) whatever Q; measured (P = 2000, one thread) 0.072 s vs 0.071 s in one product
 BAND = 1024
@@ -373,7 +375,7 @@ def static_kernels(X1, X2=None, activation="relu", depth=2, sigma_sq=1.0, bias_s
     at rho = 1 - 1e-8 (the Gram-determinant carry works in float32 units), 0.6-0.66x the CPU time.
 
     ``memory`` (bytes; NumPy path): a cap on the results held in RAM. The working memory is bounded
-    whatever the size (per thread one ROWS x BAND Gram band and the chunks' temporaries, about 2 MiB);
+    whatever the size (per thread one ROWS x BAND Gram band and the chunks' temporaries, about 15 MiB);
     the results are 2 (P^2 + Q P) entries, and when they exceed ``memory`` they are written block by
     block to memory-mapped files (out of core: the page cache holds what fits) and come back as
     ``numpy.memmap``, with the same values as in memory. In ``folder`` they are kept as
