@@ -98,12 +98,10 @@ class TwoTimeKernel:
     the input blocks (:attr:`device`, :func:`symndk.dynamics.device.input_blocks`) are computed once on
     the inputs' device and every block is evaluated and returned there, by the same runtime recursion
     with the dual kernels rebound to the namespace (:func:`symndk.backend.namespace.namespace_duals`;
-    closed forms only). Two places are more accurate than the NumPy path: near-collinear input pairs
-    get D_0 from the difference of the inputs (NumPy subtracts: 9e-12 relative error at
-    1 - rho = 1e-12, t = s), and identical inputs at t = s are pinned to the same-input chain (the
-    recursion's ``same``; with biases the NumPy path can lose ~1e-9 there). :attr:`xp` is the
-    namespace; ``norm_rows``, ``gram``, ``det0`` stay host NumPy copies (for :meth:`entries` and the
-    compression's sampling: set-up, not per block).
+    closed forms only). Both paths take D_0 of near-collinear inputs from their difference and put
+    identical inputs at t = s on the same-input chain. :attr:`xp` is the namespace; ``norm_rows``,
+    ``gram``, ``det0``, ``twin`` are host NumPy copies (for :meth:`entries` and the compression's
+    sampling: set-up, not per block).
 
     Example (the same block in ``array_api_strict``, computed and returned there):
         >>> import numpy as np
@@ -121,12 +119,12 @@ class TwoTimeKernel:
     def __init__(self, X_train, X_test, activation, depth, sigma0_sq, sigma_sq, T, bias=None, backend=None):
         self.xp, (X_train, X_test) = resolve([X_train, X_test], "numpy" if backend is None else backend)
         if self.xp is np:
-            input_kernels(self, X_train, X_test)
-            self.device = None
-        else:
-            self.device = input_blocks(X_train, X_test, self.xp)
-            self.norm_rows, self.norm_cols, self.gram, self.det0, self.twin = map(to_numpy, self.device)
-            self.P, self.R = self.gram.shape[1], self.gram.shape[0]
+            X_train = np.asarray(X_train, float)
+            X_test = np.asarray(X_test, float).reshape(-1, X_train.shape[1])
+        blocks = input_blocks(X_train, X_test, self.xp)
+        self.device = None if self.xp is np else blocks
+        self.norm_rows, self.norm_cols, self.gram, self.det0, self.twin = map(to_numpy, blocks)
+        self.R, self.P = self.gram.shape
         self.activation, self.depth = activation, int(depth)
         self.layered = isinstance(sigma_sq, (list, tuple))
         if self.layered:
