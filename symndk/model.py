@@ -317,35 +317,21 @@ class NDK:
         """
         from symndk.files import capped
 
-        if backend not in (None, "numpy"):
-            return self._predict_on(backend, times, X_test, rtol, atol, m, max_refine,
-                                    cov=cov, T_schedule=T_schedule, eta_schedule=eta_schedule, memory=memory)
+        backend = None if backend == "numpy" else backend
+        if backend is not None:
+            used = [k for k, v in (("cov", cov), ("T_schedule", T_schedule), ("eta_schedule", eta_schedule),
+                                   ("memory", memory)) if v is not None and v is not False]
+            if used or self.T == 0:
+                raise SymndkError(f"backend={backend!r} runs the constant-T mean predictor only; "
+                                  f"{', '.join(used) or 'T = 0'} run{'s' if len(used) <= 1 else ''} in NumPy "
+                                  "(backend=None)")
         with capped(memory, folder):
             return self._predict(times, X_test, rtol, atol, m=m, max_refine=max_refine, cov=cov,
-                                 T_schedule=T_schedule, eta_schedule=eta_schedule)
+                                 T_schedule=T_schedule, eta_schedule=eta_schedule, backend=backend)
 
-    def _predict_on(self, backend, times, X_test, rtol, atol, m, max_refine, **numpy_only) -> Result:
-        """:meth:`predict` with every array of the solve in the namespace ``backend`` (results to NumPy)."""
+    def _predict(self, times, X_test, rtol, atol, *, m, max_refine, cov, T_schedule, eta_schedule,
+                 backend=None) -> Result:
         from symndk.backend.select import to_numpy
-        from symndk.dynamics import solvers
-
-        used = [k for k, v in numpy_only.items() if v is not None and v is not False]
-        if used or self.T == 0:
-            raise SymndkError(f"backend={backend!r} runs the constant-T mean predictor only; "
-                              f"{', '.join(used) or 'T = 0'} run{'s' if len(used) <= 1 else ''} in NumPy (backend=None)")
-        tt = check.times(times)
-        for name, v in (("rtol", rtol), ("atol", atol)):
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
-                raise SymndkError(f"{name} must be a finite number >= 0, got {v!r}")
-        started = time.perf_counter()
-        Xt, _ = self._test(X_test)
-        train, test, est, info = solvers.trajectory(self.kernel(X_test, backend=backend), self.y_train, tt, rtol, atol,
-                                                    int(m), int(max_refine))
-        res = self._result(tt, np.hstack([to_numpy(train), to_numpy(test)]), Xt, "volterra, radau iia", started, est,
-                           info, rtol=rtol, atol=atol, backend=backend)
-        return res
-
-    def _predict(self, times, X_test, rtol, atol, *, m, max_refine, cov, T_schedule, eta_schedule) -> Result:
         from symndk.dynamics import solvers
 
         tt = check.times(times)
@@ -366,10 +352,10 @@ class NDK:
         Xt, _ = self._test(X_test)
         if T_schedule is not None:
             return self._schedule(tt, X_test, Xt, T_schedule, eta_schedule, rtol, atol, int(m), int(max_refine), started)
-        train, test, est, info = solvers.trajectory(self.kernel(X_test), self.y_train, tt, rtol, atol, int(m),
-                                                    int(max_refine))
-        res = self._result(tt, np.hstack([train, test]), Xt, "volterra, radau iia", started, est, info,
-                           rtol=rtol, atol=atol)
+        train, test, est, info = solvers.trajectory(self.kernel(X_test, backend=backend), self.y_train, tt, rtol,
+                                                    atol, int(m), int(max_refine))
+        res = self._result(tt, np.hstack([to_numpy(train), to_numpy(test)]), Xt, "volterra, radau iia", started, est,
+                           info, rtol=rtol, atol=atol, **({} if backend is None else {"backend": backend}))
         if cov:
             self._trajectory_cov(res, tt, X_test, Xt, rtol, atol, int(m), cov)
         return res
