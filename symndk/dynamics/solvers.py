@@ -331,24 +331,31 @@ def drift(kernel, y, t0, tt, m=12):
             rows.append(_rows_integral(parts, sl, t, t0, t, w_nngp, w_cross, w_bias))
         return np.array(rows)
 
-    out, est = _estimated(rows_of, sol, lo, parts, info, y, _kernel_floor(kernel, parts, t_max))
+    out, est = _estimated(rows_of, sol, lo, parts, info, y, sum(kernel_floor(kernel, parts.kernel, t_max)))
     return out, dict(info, t0=t0, method="drift, general t0", estimate=est)
 
 
-def _kernel_floor(kernel, parts, t_max):
-    """Relative kernel error that the m vs m - 2 comparison cannot see: the numerically evaluated dual
-    kernels (0 for closed forms) in the NDK (the residual) and in the drift channels
-    (:meth:`~symndk.dynamics.twotime.TwoTimeKernel.numeric_error`), plus float64 times resolving lags
-    only to eps t, a relative error gamma t_max eps in e^{-gamma (t - s)} (as the mean's estimate; measured:
-    drift at gamma t0 = 60 vs the equilibrium-lag formula differed by 2.9e-15 against an estimate of
-    2.86e-15 without it)."""
-    rounding = max(kernel.gamma, parts.kernel.gamma) * t_max * float(np.finfo(float).eps)
-    return max(kernel.numeric_error(t_max), parts.kernel.numeric_error(t_max)) + rounding
+def kernel_floor(kernel, other, t_max):
+    """(numeric, rounding): the relative kernel errors that an m vs m - 2 comparison cannot see, for the NDK
+    ``kernel`` and the two-time kernel ``other`` of the other channels in the same estimate (drift,
+    correlation, covariance): the numerically evaluated dual kernels (0 for closed forms,
+    :meth:`~symndk.dynamics.twotime.TwoTimeKernel.numeric_error`), and float64 times resolving lags only to
+    eps t, a relative error gamma t_max eps in e^{-gamma (t - s)} (as the mean's estimate; measured: drift
+    at gamma t0 = 60 vs the equilibrium-lag formula differed by 2.9e-15 against an estimate of 2.86e-15
+    without it).
+
+    Example (closed-form ReLU: no numeric error; gamma t = 20):
+        >>> k = TwoTimeKernel(np.eye(2), np.eye(2)[:0], "relu", 1, 1.0, 1.0, 0.5)
+        >>> kernel_floor(k, k.with_channels("nngp"), 40.0)
+        (0.0, 4.440892098500626e-15)
+    """
+    rounding = max(kernel.gamma, other.gamma) * t_max * float(np.finfo(float).eps)
+    return max(kernel.numeric_error(t_max), other.numeric_error(t_max)), rounding
 
 
 def _estimated(rows_of, sol, lo, parts, info, y, floor=0.0):
     """``rows_of(sol)`` and its error estimate: the difference from the m - 2 solution ``lo`` (same
-    mesh and quadrature) plus the compressions' relative errors and ``floor`` (:func:`_kernel_floor`)
+    mesh and quadrature) plus the compressions' relative errors and ``floor`` (:func:`kernel_floor`)
     times max(|y|, |rows|)."""
     out, out_lo = rows_of(sol), rows_of(lo)
     scale = max(float(np.max(np.abs(y))), float(np.max(np.abs(out))))
@@ -392,7 +399,7 @@ def temporal_correlation(kernel, y, t_a, t_w, m=12):
         return (_rows_integral(parts, sl, t_w, t_a, t_w, w_nngp, None, w_bias)
                 + _rows_integral(parts, sl, t_w, t_w, t_w, None, w_cross))
 
-    out, est = _estimated(rows_of, sol, lo, parts, info, y, _kernel_floor(kernel, parts, t_max))
+    out, est = _estimated(rows_of, sol, lo, parts, info, y, sum(kernel_floor(kernel, parts.kernel, t_max)))
     return out, dict(info, t_w=t_w, estimate=est)
 
 
