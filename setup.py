@@ -4,6 +4,6 @@ from setuptools import find_packages, setup
 setup(
     packages=find_packages(include=["symndk", "symndk.*"]) + ["symndk_generated"],
     package_dir={"symndk_generated": "generated"},
-    package_data={"symndk": ["**/*.j2", "**/*.json", "**/*.csv"]},
+    package_data={"symndk": ["**/*.j2", "**/*.json", "**/*.csv"], "symndk_generated": ["*.c"]},
     include_package_data=True,
 )

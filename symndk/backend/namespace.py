@@ -154,4 +154,4 @@ def namespace_duals(duals, xp):
 
     if xp is numpy:
         return duals
-    return _rebind(duals, xp)
+    return _rebind(getattr(duals, "generated", duals), xp)   # the module behind compiled kernels (kernels.native)

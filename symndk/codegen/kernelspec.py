@@ -168,10 +168,35 @@ def _tidy(expr):
     return expanded if sp.count_ops(expanded) < sp.count_ops(expr) else expr
 
 
-def _gram_near(F, degree, printer):
-    """Helper ``_gram_near(q1, q2, c, D)``: the Gram determinant of the next layer, (q1 q2)^n A B,
-    with the Gram factors A = J(0) - J(theta), B = J(0) + J(theta) taken from their series near
-    the pole where they vanish (theta = 0 for A, theta = pi for B; pi - theta = atan2(sqrt D, -c))."""
+@dataclass(frozen=True)
+class Patch:
+    """Where ``mask`` holds, output ``index`` of a function is replaced by ``expr`` (SymPy, evaluated after the
+    ``prelude`` pairs), computed by the helper ``helper``; ``near``: the mask is D < near c^2 (|rho| near 1).
+    The numpy and C backends print the same patches (:func:`near_patch`, :func:`small_patches`)."""
+
+    index: int
+    mask: sp.Basic
+    helper: str
+    expr: sp.Expr
+    prelude: tuple = ()
+    doc: str = ""
+    near: float | None = None
+
+
+def near_patch(F, V, degree) -> Patch | None:
+    """The patch of the layer map's Gram determinant (output 2) near rho = +-1, or None.
+
+    Positively homogeneous kernel of degree n: (q1 q2)^n A B, with the Gram factors A = J(0) - J(theta),
+    B = J(0) + J(theta) taken from their series near the pole where they vanish (theta = 0 for A,
+    theta = pi for B; pi - theta = atan2(sqrt D, -c)); an arcsine-type kernel (erf: F = K atan(G)):
+    atan differences (:func:`symndk.codegen.stable.angle_gram`); other kernels: None.
+    """
+    k = math.tan(THETA_SERIES) ** 2
+    mask = sp.Lt(D, sp.Float(repr(k)) * C**2)
+    if degree is None:
+        ag = angle_gram(F, V, Q1, Q2, C, Q)
+        return None if ag is None else Patch(2, mask, "_gram_near", ag.expr, near=k,
+                                             doc=" (arcsine-type kernel F = K atan(G): atan differences, stable.angle_gram)")
     _, factors = gram_factors(homogeneous_profile(F, degree, Q1, Q2, C), SERIES_ORDER)
     th, th_pi = sp.Symbol("th"), sp.Symbol("th_pi")
     trig = {sp.sin(THETA): sp.sqrt(D) / (sp.sqrt(Q1) * sp.sqrt(Q2)), sp.cos(THETA): C / (sp.sqrt(Q1) * sp.sqrt(Q2))}
@@ -185,9 +210,22 @@ def _gram_near(F, degree, printer):
         poly = sp.horner(sp.expand(series.subs(THETA, u if at == 0 else sp.pi - u)).evalf(17))
         pieces.append(sp.Piecewise((poly, u < THETA_SERIES), (direct, True)))
     used = set().union(*(p.free_symbols for p in pieces))
-    prelude = [(u, e) for u, e in ((th, sp.atan2(sp.sqrt(D), C)), (th_pi, sp.atan2(sp.sqrt(D), -C))) if u in used]
-    return _codegen("_gram_near", ((Q1 * Q2) ** degree * pieces[0] * pieces[1],), (Q1, Q2, C), printer, prelude=prelude,
-                    extra_doc=f" (kernel positively homogeneous of degree {degree})")
+    prelude = tuple((u, e) for u, e in ((th, sp.atan2(sp.sqrt(D), C)), (th_pi, sp.atan2(sp.sqrt(D), -C))) if u in used)
+    return Patch(2, mask, "_gram_near", (Q1 * Q2) ** degree * pieces[0] * pieces[1], prelude, near=k,
+                 doc=f" (kernel positively homogeneous of degree {degree})")
+
+
+def small_patches(exprs, branched, names) -> tuple[Patch, ...]:
+    """Patches ``_small_<name>`` of the outputs whose small-scale branch (:func:`_small_branches`) differs
+    from the closed form: the series, where one of the small-argument conditions holds."""
+    out = []
+    for i, (direct, branch, key) in enumerate(zip(exprs, branched, names)):
+        if branch == direct:
+            continue
+        conds = sorted({p.args[0].cond for p in branch.atoms(sp.Piecewise)}, key=sp.default_sort_key)
+        expr = branch.args[0].expr if len(conds) == 1 and isinstance(branch, sp.Piecewise) else branch
+        out.append(Patch(i, sp.Or(*conds), f"_small_{key}", expr))
+    return tuple(out)
 
 
 def _layer(F, Fdot, V, degree, printer, backend):
@@ -197,24 +235,22 @@ def _layer(F, Fdot, V, degree, printer, backend):
     ``_gram_near`` where |theta| or |pi - theta| < THETA_SERIES, i.e. where D < tan^2(THETA_SERIES) c^2
     (the mpmath and mpfr backends evaluate gram with twice the working precision instead); for an
     arcsine-type kernel (erf: F = K atan(G), :func:`symndk.codegen.stable.angle_gram`) ``_gram_near`` is
-    built from atan differences, under the same mask. Other kernels keep the plain difference.
+    built from atan differences, under the same mask (:func:`near_patch`). Other kernels keep the plain difference.
     """
-    gram = sp.Max(V.subs(Q, Q1) * V.subs(Q, Q2) - F**2, 0, evaluate=False)
-    spec = _codegen("layer", (F, Fdot, gram), (Q1, Q2, C), printer)
-    if backend != "numpy":
+    spec = _codegen("layer", (F, Fdot, _gram(F, V)), (Q1, Q2, C), printer)
+    near = near_patch(F, V, degree) if backend == "numpy" else None
+    if near is None:
         return spec, None
-    if degree is not None:
-        helper = _gram_near(F, degree, printer)
-    else:   # an arcsine-type kernel (erf): atan differences (symndk.codegen.stable.angle_gram)
-        ag = angle_gram(F, V, Q1, Q2, C, Q)
-        if ag is None:
-            return spec, None
-        helper = _codegen("_gram_near", (ag.expr,), (Q1, Q2, C), printer,
-                          extra_doc=" (arcsine-type kernel F = K atan(G): atan differences, stable.angle_gram)")
-    mask = f"_near(D, c, q1, q2, {math.tan(THETA_SERIES) ** 2!r})"      # D < tan^2 c^2, with a cheap none-test
+    helper = _codegen("_gram_near", (near.expr,), (Q1, Q2, C), printer, prelude=near.prelude, extra_doc=near.doc)
+    mask = f"_near(D, c, q1, q2, {near.near!r})"      # D < tan^2 c^2, with a cheap none-test
     patched = replace(spec, doc=spec.doc + "; near rho = +-1 the Gram determinant comes from _gram_near", uses_D=True,
                       patches=((2, mask, "_gram_near", "q1, q2, c, D"),))
     return patched, helper
+
+
+def _gram(F, V):
+    """max(V(q1) V(q2) - F^2, 0): the next layer's Gram determinant, plainly."""
+    return sp.Max(V.subs(Q, Q1) * V.subs(Q, Q2) - F**2, 0, evaluate=False)
 
 
 def _small_branches(stab, backend, mean=None):
@@ -243,19 +279,15 @@ def _small_branches(stab, backend, mean=None):
 def _patched(spec, args, exprs, branched, names, printer, helpers):
     """numpy: where output i of ``spec`` has a small-scale branch, patch it with the helper
     ``_small_<names[i]>`` (collected in ``helpers``), evaluated only where a small-argument condition holds."""
-    patches = []
-    for i, (direct, branch, key) in enumerate(zip(exprs, branched, names)):
-        if branch == direct:
-            continue
-        conds = sorted({p.args[0].cond for p in branch.atoms(sp.Piecewise)}, key=sp.default_sort_key)
-        name = f"_small_{key}"
-        if name not in helpers:
-            helpers[name] = _codegen(name, (branch.args[0].expr if len(conds) == 1 and isinstance(branch, sp.Piecewise)
-                                            else branch,), args, printer)
-        patches.append((i, printer.doprint(sp.Or(*conds)), name, ", ".join(spec.args) + (", D" if len(spec.args) == 3 else "")))
+    patches = small_patches(exprs, branched, names)
+    for p in patches:
+        if p.helper not in helpers:
+            helpers[p.helper] = _codegen(p.helper, (p.expr,), args, printer)
     if not patches:
         return spec
-    return replace(spec, patches=spec.patches + tuple(patches), uses_D=spec.uses_D or len(spec.args) == 3)
+    extra = tuple((p.index, printer.doprint(p.mask), p.helper, ", ".join(spec.args) + (", D" if len(spec.args) == 3 else ""))
+                  for p in patches)
+    return replace(spec, patches=spec.patches + extra, uses_D=spec.uses_D or len(spec.args) == 3)
 
 
 def stabilised(dual) -> dict:
@@ -318,12 +350,8 @@ def build_module(name: str, expr: sp.Expr, dual, backend: str) -> ModuleSpec:
             functions.append(_patched(spec, _ARGS["F"], pair, (branch["F"], branch["Fdot"]), ("F", "Fdot"), printer,
                                       helpers))
             layer, helper = _layer(stab["F"], stab["Fdot"], stab["V"], degree, printer, backend)
-
-            def gram(F, V):
-                return sp.Max(V.subs(Q, Q1) * V.subs(Q, Q2) - F**2, 0, evaluate=False)
-
-            layer = _patched(layer, _ARGS["F"], (stab["F"], stab["Fdot"], gram(stab["F"], stab["V"])),
-                             (branch["F"], branch["Fdot"], gram(branch["F"], branch["V"])), ("F", "Fdot", "gram"),
+            layer = _patched(layer, _ARGS["F"], (stab["F"], stab["Fdot"], _gram(stab["F"], stab["V"])),
+                             (branch["F"], branch["Fdot"], _gram(branch["F"], branch["V"])), ("F", "Fdot", "gram"),
                              printer, helpers)
             functions += [layer] + ([helper] if helper else [])
     functions += [helpers[n] for n in sorted(helpers)]

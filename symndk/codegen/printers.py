@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 
 import sympy as sp
+from sympy.printing.c import C99CodePrinter
 from sympy.printing.codeprinter import PrintMethodNotImplementedError
 from sympy.printing.numpy import SciPyPrinter
 from sympy.printing.pycode import MpmathPrinter as _SympyMpmathPrinter
@@ -38,8 +39,10 @@ class UnsupportedNode(TypeError):
 
 
 class _Strict:
+    _settings = {"strict": True, "fully_qualified_modules": True}
+
     def __init__(self, settings=None):
-        super().__init__({"strict": True, "fully_qualified_modules": True, **(settings or {})})
+        super().__init__({**self._settings, **(settings or {})})
         #: module-level constants the printed code refers to (name -> code defining it)
         self.constants: dict[str, str] = {}
 
@@ -206,3 +209,57 @@ for _name in _GMPY2_FUNCTIONS:
     setattr(MpfrPrinter, f"_print_{_name}", _print_gmpy2_function)
 for _name in _GMPY2_CONSTANTS:
     setattr(MpfrPrinter, f"_print_{_name}", _print_gmpy2_constant)
+
+
+class CPrinter(_Strict, C99CodePrinter):
+    """Scalar C99 ``double`` code for the native kernels (:mod:`symndk.codegen.native`).
+
+    ``Max``/``Min`` print as the NaN-propagating ``symndk_max``/``symndk_min`` of the C template (as
+    ``numpy.maximum`` is; C's ``fmax`` drops a NaN), ``Piecewise`` as nested conditional expressions, powers
+    with integer or half-integer exponents as products and one (reciprocal) square root; functions
+    without a C99 counterpart raise :class:`UnsupportedNode`.
+
+    Example:
+        >>> x = sp.Symbol("x", real=True)
+        >>> CPrinter().doprint(sp.Max(x, 0) / sp.sqrt(4 * x + 1) + x**sp.Rational(3, 2))
+        '(x*sqrt(x)) + symndk_max(0, x)/sqrt(4*x + 1)'
+        >>> CPrinter().doprint(1 / sp.pi**2)
+        '1.0/(M_PI*M_PI)'
+        >>> CPrinter().doprint(sp.Piecewise((x, x < 0.5), (2 * x, True)))
+        '((x < 0.5) ? (x) : (2*x))'
+    """
+
+    _settings = {"strict": True}
+
+    def _print_Max(self, expr):
+        return self._nested("symndk_max", sorted(expr.args, key=sp.default_sort_key))
+
+    def _print_Min(self, expr):
+        return self._nested("symndk_min", sorted(expr.args, key=sp.default_sort_key))
+
+    _nested = NumpyPrinter._nested
+
+    def _print_Heaviside(self, expr):
+        x = self._print(expr.args[0])
+        h0 = self._print(expr.args[1] if len(expr.args) > 1 else sp.S.Half)
+        return f"(({x}) > 0 ? 1.0 : ({x}) < 0 ? 0.0 : ({h0}))"
+
+    def _print_Piecewise(self, expr):
+        *pieces, (last, cond) = expr.args
+        if cond != sp.true:
+            return self._print_not_supported(expr)
+        out = self._print(last)
+        for value, cond in reversed(pieces):
+            out = f"(({self._print(cond)}) ? ({self._print(value)}) : ({out}))"
+        return out
+
+    def _print_Pow(self, expr):
+        base, exp = expr.base, expr.exp
+        if exp.is_Rational and exp.q in (1, 2) and abs(exp.p) <= 8 * exp.q:
+            b = self.parenthesize(base, 50)          # PRECEDENCE["Pow"]
+            whole = [b] * (abs(exp.p) // exp.q)
+            if exp.q == 2:
+                whole.append(f"sqrt({self._print(base)})")
+            prod = "*".join(whole) if len(whole) == 1 else f"({'*'.join(whole)})" if whole else "1.0"
+            return prod if exp > 0 else f"1.0/{prod}"
+        return super()._print_Pow(expr)

@@ -8,7 +8,7 @@ Example:
 """
 from __future__ import annotations
 
-HELP = "Generate the numpy/mpmath/mpfr dual-kernel modules in generated/ (--update) or diff them (--check)."
+HELP = "Generate the numpy/mpmath/mpfr dual-kernel modules and C kernels in generated/ (--update) or diff them (--check)."
 
 
 def add_arguments(parser) -> None:
@@ -56,7 +56,9 @@ def compare(target, fresh: dict[str, str]) -> tuple[int, str]:
     import difflib
     from pathlib import Path
 
-    shipped = {p.name: p.read_text() for p in Path(target).glob("*.py") if p.name != "__init__.py"}
+    from symndk.codegen.writer import PATTERNS
+
+    shipped = {p.name: p.read_text() for pattern in PATTERNS for p in Path(target).glob(pattern) if p.name != "__init__.py"}
     bad, out = 0, []
     for name in sorted(set(fresh) | set(shipped)):
         a, b = shipped.get(name, ""), fresh.get(name, "")

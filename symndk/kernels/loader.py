@@ -77,9 +77,19 @@ def _import(name: str, backend: str, folder=None):
     return module
 
 
+def _c_source(name: str, folder=None) -> bytes | None:
+    """The generated C kernels of an activation (shipped, or recorded where :func:`_import` reads), or None."""
+    if name in shipped() and folder is None:
+        path = Path(importlib.import_module("symndk_generated").__file__).parent / f"{name}.c"
+        return path.read_bytes() if path.is_file() else None
+    return read_recorded(cache_dir() if folder is None else Path(folder), f"{name}.c")
+
+
 def load(name: str, backend: str = "numpy", tol: float = 1e-12, folder=None):
     """Module-like object with the contract API (NAME, CLOSED_FORM, ODD, phi, dphi, F, Fdot, Fbar, V, Vdot)
-    plus the fused ``kernels`` (F, Fdot) and ``layer`` (F, Fdot, next Gram determinant).
+    plus the fused ``kernels`` (F, Fdot) and ``layer`` (F, Fdot, next Gram determinant); on numpy those two
+    run compiled C on blocks where the activation has C kernels and a compiler is found
+    (:mod:`symndk.kernels.native`).
 
     ``tol`` bounds the error of functions evaluated numerically (no closed form); ``folder``
     loads a user activation from that folder instead of :func:`cache_dir` (the new-activation
@@ -90,6 +100,10 @@ def load(name: str, backend: str = "numpy", tol: float = 1e-12, folder=None):
     key = (name, backend, tol, None if folder is None else str(folder))
     if key not in _LOADED:
         module = _import(name, backend, folder)
+        if backend == "numpy" and not module.NUMERIC:
+            from symndk.kernels.native import accelerate
+
+            module = accelerate(module, name, _c_source(name, folder))
         if module.NUMERIC:
             from symndk.kernels.quadrature import numeric_duals
 
