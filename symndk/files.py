@@ -111,8 +111,20 @@ def write_recorded(folder, files: dict[str, str]) -> list[Path]:
                 atomic_write(path, text)
             recorded[name] = _digest(text.encode())
             paths.append(path)
-        atomic_write(folder / MANIFEST, "".join(f"{d}  {n}\n" for n, d in sorted(recorded.items())))
+        _write_manifest(folder, recorded)
     return paths
+
+
+def _write_manifest(folder: Path, recorded: dict[str, str]) -> None:
+    atomic_write(Path(folder) / MANIFEST, "".join(f"{d}  {n}\n" for n, d in sorted(recorded.items())))
+
+
+def record(folder, name: str) -> None:
+    """Add the SHA-256 of file ``name``, which symndk has just written into ``folder`` itself (a compiled
+    library), to the folder's manifest; the caller holds :func:`file_lock` on ``folder / MANIFEST``."""
+    recorded = _read_manifest(folder)
+    recorded[name] = _digest((Path(folder) / name).read_bytes())
+    _write_manifest(folder, recorded)
 
 
 def read_recorded(folder, name: str) -> bytes | None:

@@ -9,6 +9,7 @@ import mpmath
 import numpy as np
 import pytest
 
+from symndk.errors import SymndkWarning
 from symndk.kernels import loader, native
 from symndk.kernels.loader import load, shipped
 from symndk.kernels.static import static_kernels
@@ -98,7 +99,7 @@ def test_switched_off_or_without_a_compiler_numpy_runs(monkeypatch, tmp_path):
     monkeypatch.delenv("SYMNDK_NATIVE")
     assert native.accelerate(module, "relu", b"this is not C") is module   # does not compile: numpy
     compiled = native.accelerate(module, "relu", source)
-    assert compiled is not module and sorted(p.suffix for p in (tmp_path / "symndk" / "native").iterdir()) == [".so"]
+    assert compiled is not module and len(list((tmp_path / "symndk" / "native").glob("relu-*.so"))) == 1
 
 
 def test_static_kernels_agree_with_the_numpy_path(monkeypatch):
@@ -117,3 +118,18 @@ def test_static_kernels_agree_with_the_numpy_path(monkeypatch):
         monkeypatch.setattr(loader, "_LOADED", {})
         for a, b in ((fast.nngp.train, slow.nngp.train), (fast.ntk.train, slow.ntk.train), (fast.ntk.test, slow.ntk.test)):
             assert np.abs(a - b).max() <= 1e-14 * np.abs(b).max()
+
+
+def test_a_library_symndk_did_not_write_or_that_changed_is_not_loaded(monkeypatch, tmp_path):
+    source, module = loader._c_source("erf"), load("erf").generated
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert native.accelerate(module, "erf", source) is not module
+    (lib,) = (tmp_path / "symndk" / "native").glob("*.so")
+    lib.write_bytes(lib.read_bytes() + b"\0")                  # changed after symndk wrote it
+    with pytest.warns(SymndkWarning, match="modified after symndk wrote it"):
+        assert native.accelerate(module, "erf", source) is module
+    manifest = tmp_path / "symndk" / "native" / "MANIFEST.sha256"
+    manifest.write_text("")                                    # now a file symndk has no record of
+    with pytest.warns(SymndkWarning, match="not written by symndk"):
+        assert native.accelerate(module, "erf", source) is module
+    assert lib.exists()                                        # and it is left where it is

@@ -6,7 +6,7 @@ C kernels where the arguments have the block shape the static kernels and the tw
 the numpy functions otherwise. The C source is ``generated/<name>.c`` (or a recorded file of a
 runtime-registered activation); it is compiled on first use with the system C compiler (``$CC``, else
 ``cc``) into ``$XDG_CACHE_HOME/symndk/native``, under a name carrying the SHA-256 of the source, the flags
-and the CPU, written atomically, and loaded by ctypes (which releases the GIL during the call, so the
+and the CPU, written atomically with its own SHA-256 recorded beside it, and loaded (only while it matches) by ctypes (which releases the GIL during the call, so the
 threads of the static kernels run it in parallel). Without a compiler, or with ``SYMNDK_NATIVE=0``,
 everything stays on numpy.
 
@@ -35,11 +35,14 @@ import os
 import platform
 import subprocess
 import tempfile
-import threading
 import types
+import warnings
 from pathlib import Path
 
 import numpy as np
+
+from symndk.errors import SymndkError, SymndkWarning
+from symndk.files import MANIFEST, file_lock, read_recorded, record
 
 FLAGS = ("-O3", "-march=native", "-ffp-contract=off", "-fno-math-errno", "-fopenmp-simd", "--param=max-completely-peel-times=4",
          "-fPIC", "-shared",
@@ -48,7 +51,6 @@ FLAGS = ("-O3", "-march=native", "-ffp-contract=off", "-fno-math-errno", "-fopen
 VARIANTS = (("-DSYMNDK_MVEC", "-lmvec", "-lm"), ("-lm",))
 #: seconds a compilation may take
 COMPILE_TIMEOUT = 120
-_LOCK = threading.Lock()
 
 
 def enabled() -> bool:
@@ -75,32 +77,44 @@ def _cpu() -> str:
 
 
 def _compile(source: bytes, name: str) -> Path | None:
-    """The shared library of ``source`` in :func:`cache_dir` (compiled now if it is not there), or None."""
-    compiler = os.environ.get("CC", "cc")
+    """The shared library of ``source`` in :func:`cache_dir` (compiled now if it is not there), or None.
+
+    Libraries are recorded in the folder's manifest (:func:`symndk.files.record`) and loaded only while
+    their SHA-256 matches it: a file symndk did not write there is neither loaded nor replaced."""
+    compiler, folder = os.environ.get("CC", "cc"), cache_dir()
     for variant in VARIANTS:
         key = hashlib.sha256(b"\0".join([source, " ".join((compiler, *FLAGS, *variant)).encode(), _cpu().encode()]))
-        target = cache_dir() / f"{name}-{key.hexdigest()[:24]}.so"
-        if target.exists():
-            return target
+        target = folder / f"{name}-{key.hexdigest()[:24]}.so"
         try:
-            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-                src, out = Path(tmp) / f"{name}.c", Path(tmp) / f"{name}.so"
-                src.write_bytes(source)
-                done = subprocess.run([compiler, *FLAGS, str(src), "-o", str(out), *variant], capture_output=True,
-                                      timeout=COMPILE_TIMEOUT, check=False)
-                if done.returncode == 0:
-                    os.replace(out, target)   # atomic: a concurrent process sees the whole file or none
-                    return target
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            with file_lock(folder / MANIFEST):
+                if target.exists():
+                    return target if read_recorded(folder, target.name) is not None else _foreign(target)
+                with tempfile.TemporaryDirectory(dir=folder) as tmp:
+                    src, out = Path(tmp) / f"{name}.c", Path(tmp) / f"{name}.so"
+                    src.write_bytes(source)
+                    done = subprocess.run([compiler, *FLAGS, str(src), "-o", str(out), *variant], capture_output=True,
+                                          timeout=COMPILE_TIMEOUT, check=False)
+                    if done.returncode == 0:
+                        os.replace(out, target)   # atomic: a concurrent reader sees the whole file or none
+                        record(folder, target.name)
+                        return target
+        except SymndkError as exc:              # modified after symndk wrote it
+            warnings.warn(f"{exc}; the numpy kernels run instead", SymndkWarning, stacklevel=5)
+            return None
         except (OSError, subprocess.SubprocessError):
             return None
     return None
 
 
+def _foreign(path: Path) -> None:
+    warnings.warn(f"{path} was not written by symndk; it is not loaded (the numpy kernels run instead)", SymndkWarning,
+                  stacklevel=6)
+
+
 def _library(name: str, source: bytes):
     """The loaded C kernels of ``source``, or None (no compiler, or compilation failed)."""
-    with _LOCK:
-        path = _compile(source, name)
+    path = _compile(source, name)
     if path is None:
         return None
     try:
