@@ -13,8 +13,9 @@ kernels (NNGP and NTK) from one call on each side. The baseline is neural-tangen
 ``kernel_fn(x, None, ('nngp', 'ntk'))``, JAX x64) in a worker process of the venv that
 ``../shared/tools/install_neural_tangents.sh`` builds (found at $SYMNDK_NT_PYTHON, .ntvenv/ or
 ../ntvenv/); without it, the plain NumPy baseline of benchmarks/static_kernels.py. Runs are
-interleaved (symndk, baseline, symndk, ...) and the best of each is compared. The relative error of
-both kernels at rho = 1 - 1e-8 is against mpmath at 40 digits from the same float64 inputs.
+interleaved (symndk, baseline, symndk, ...) and the best of each is compared; with compiled layer maps
+(:mod:`symndk.kernels.native`) symndk with its numpy maps is timed in the same rounds too. The relative
+error of both kernels at rho = 1 - 1e-8 is against mpmath at 40 digits from the same float64 inputs.
 
 ``float32``: the same static problem with ``dtype="float32"`` against float64 in the same run: CPU time
 ratio, error relative to the largest entry and elementwise, and at rho = 1 - 1e-8 against mpmath.
@@ -176,8 +177,12 @@ def _static_one(X, pair, act, args, nt):
     """One interleaved comparison (printed); returns (best symndk wall, best baseline wall)."""
     from static_kernels import baseline, reference
 
+    from symndk.kernels.loader import load
     from symndk.kernels.static import static_kernels
+    duals = load(act)
     ours = lambda: static_kernels(X, activation=act, depth=args.depth)  # noqa: E731
+    plain = getattr(duals, "generated", None)  # the numpy layer maps, where compiled ones run by default
+    numpy_only = None if plain is None else lambda: static_kernels(X, activation=plain, depth=args.depth)  # noqa: E731
     if nt:
         nt.load(X)
         nt.run(act, args.depth)  # compile
@@ -185,11 +190,13 @@ def _static_one(X, pair, act, args, nt):
     else:
         theirs = lambda: _timed(lambda: baseline(X, act, args.depth))  # noqa: E731
     ours()
-    t_s, t_b, c_s, c_b = [], [], [], []
+    t_s, t_b, c_s, c_b, t_n = [], [], [], [], []
     for _ in range(args.repeat):
         for times, cpus, (wall, cpu) in ((t_s, c_s, _timed(ours)), (t_b, c_b, theirs())):
             times.append(wall)
             cpus.append(cpu)
+        if numpy_only:
+            t_n.append(_timed(numpy_only)[0])
     K_ref, T_ref = reference(pair, act, args.depth)
     both = static_kernels(pair, activation=act, depth=args.depth)
     if nt:
@@ -202,6 +209,11 @@ def _static_one(X, pair, act, args, nt):
           f"{_relerr(Kb, K_ref):8.1e} / {_relerr(Tb, T_ref):.1e}")
     print(f"{'':10s} medians: symndk {np.median(t_s):.3f} s, baseline {np.median(t_b):.3f} s; CPU seconds "
           f"(all threads, best): symndk {min(c_s):.3f}, baseline {min(c_b):.3f}, ratio {min(c_s) / min(c_b):.2f}")
+    if t_n:
+        print(f"{'':10s} layer maps compiled (symndk.kernels.native) vs numpy: {min(t_s):.3f} s vs {min(t_n):.3f} s "
+              f"(ratio {min(t_s) / min(t_n):.2f}); numpy maps / baseline {min(t_n) / min(t_b):.2f}")
+    else:
+        print(f"{'':10s} layer maps: numpy (no compiled kernels: no C compiler, or SYMNDK_NATIVE=0)")
     return min(t_s), min(t_b)
 
 
