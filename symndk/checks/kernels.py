@@ -10,7 +10,8 @@ a :class:`Check` (name, passed, worst value against its tolerance, detail).  The
 * ``symmetry``: (q1, c) <-> (q2, c);
 * ``psd``: kernel matrices (F on random data, and the depth-2 NNGP/NTK) positive semi-definite;
 * ``extremes``: rho = +-1 and +-(1 - 1e-k), k = 1..15: finite, real, Cauchy-Schwarz bounded;
-* ``mpmath``: numpy against the mpmath twin (30 digits) to float64 precision.
+* ``mpmath``: numpy against the mpmath twin (30 digits) to float64 precision;
+* ``native``: the compiled layer maps (where a C compiler built them) against the same twin.
 
 Example:
     >>> from symndk.kernels.loader import load
@@ -177,9 +178,32 @@ def mpmath_agreement(duals, mp, tol=1e-13, dps=30):
     return Check("mpmath", worst <= tol, worst, tol, f"numpy vs mpmath twin at {digits} digits")
 
 
+def native(duals, mp, tol=1e-13, dps=30):
+    """The compiled ``layer`` and ``kernels`` (:mod:`symndk.kernels.native`) on a block of every pair of the
+    test variances against the mpmath twin, relative to sqrt(V1 V2), sqrt(Vdot1 Vdot2) and V1 V2; passes
+    as not applicable where they are not compiled."""
+    if not hasattr(duals, "library") or not getattr(mp, "CLOSED_FORM", True):
+        return Check("native", True, 0.0, tol, "not compiled: the numpy layer maps run")
+    q, rho = np.array([p[0] for p in POINTS]), np.array([p[2] for p in POINTS])
+    q1, q2 = q[:, None], q[None, :]
+    c = rho[:, None] * np.sqrt(q1 * q2)
+    D = q1 * q2 * (1 - rho[:, None]) * (1 + rho[:, None])
+    got = (*duals.layer(q1, q2, c, D), *duals.kernels(q1, q2, c, D))
+    worst = 0.0
+    with mpmath.workdps(dps):
+        for i, j in np.ndindex(c.shape):
+            a, b, cc, d = (mpmath.mpf(float(v)) for v in (q1[i, 0], q2[0, j], c[i, j], D[i, j]))
+            ref = (*mp.layer(a, b, cc, d), *mp.kernels(a, b, cc, d))
+            v, w = mp.V(a) * mp.V(b), mp.Vdot(a) * mp.Vdot(b) if _has_dphi(duals) else 1
+            scales = [mpmath.sqrt(v), mpmath.sqrt(w), v, mpmath.sqrt(v), mpmath.sqrt(w)]
+            for k in range(5) if _has_dphi(duals) else (0, 2, 3):
+                worst = max(worst, float(abs(mpmath.mpf(float(got[k][i, j])) - ref[k]) / (scales[k] + mpmath.mpf(1e-300))))
+    return Check("native", worst <= tol, worst, tol, f"compiled layer/kernels vs mpmath twin at {dps} digits")
+
+
 CHECKS = {
     "quadrature_2d": quadrature_2d, "monte_carlo": monte_carlo, "price": price, "symmetry": symmetry,
-    "psd": psd, "extremes": extremes, "mpmath": mpmath_agreement,
+    "psd": psd, "extremes": extremes, "mpmath": mpmath_agreement, "native": native,
 }
 
 
