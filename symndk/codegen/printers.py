@@ -107,8 +107,12 @@ class NumpyPrinter(_Strict, SciPyPrinter):
             return self._print_not_supported(expr)
         out = self._print(last)
         for value, cond in reversed(pieces):
-            out = f"numpy.where({self._print(cond)}, {self._print(value)}, {out})"
+            out = self._select(self._print(cond), self._print(value), out)
         return out
+
+    @staticmethod
+    def _select(cond, value, other):
+        return f"numpy.where({cond}, {value}, {other})"
 
 
 class MpmathPrinter(_Strict, _SympyMpmathPrinter):
@@ -244,14 +248,11 @@ class CPrinter(_Strict, C99CodePrinter):
         h0 = self._print(expr.args[1] if len(expr.args) > 1 else sp.S.Half)
         return f"(({x}) > 0 ? 1.0 : ({x}) < 0 ? 0.0 : ({h0}))"
 
-    def _print_Piecewise(self, expr):
-        *pieces, (last, cond) = expr.args
-        if cond != sp.true:
-            return self._print_not_supported(expr)
-        out = self._print(last)
-        for value, cond in reversed(pieces):
-            out = f"(({self._print(cond)}) ? ({self._print(value)}) : ({out}))"
-        return out
+    _print_Piecewise = NumpyPrinter._print_Piecewise
+
+    @staticmethod
+    def _select(cond, value, other):
+        return f"(({cond}) ? ({value}) : ({other}))"
 
     def _print_Pow(self, expr):
         base, exp = expr.base, expr.exp
