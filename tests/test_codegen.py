@@ -98,3 +98,22 @@ def test_generate_requires_a_mode():
     result = _run("generate")
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
 
+
+
+def test_check_and_update_cover_the_c_kernels(tmp_path):
+    """generated/<name>.c are compared by ``generate --check``; ``--update`` removes a stale one it wrote, never
+    another C file."""
+    from symndk.codegen.writer import remove_stale
+
+    shipped = {p.name: p.read_text() for p in GENERATED_DIR.glob("*.c")}
+    assert {"relu.c", "erf.c"} <= set(shipped)
+    for name, text in shipped.items():
+        (tmp_path / name).write_text(text)
+    assert compare(tmp_path, shipped)[0] == 0
+    (tmp_path / "erf.c").write_text(shipped["erf.c"].replace("atan(", "atan (", 1))
+    bad, diff = compare(tmp_path, shipped)
+    assert bad == 1 and "generated/erf.c" in diff
+    (tmp_path / "old.c").write_text(shipped["relu.c"])          # symndk's header: stale, removed
+    (tmp_path / "mine.c").write_text("int main(void) { return 0; }\n")
+    assert [p.name for p in remove_stale(tmp_path, [tmp_path / n for n in shipped])] == ["old.c"]
+    assert (tmp_path / "mine.c").exists()
