@@ -90,7 +90,7 @@ def missing_from_wheel(root: Path, names: set[str]) -> list[str]:
             want.append((d / "__init__.py").relative_to(root).as_posix())  # a package, so it must be one
     for pattern in ("*.py", "*.j2", "*.json", "*.csv"):
         want += [p.relative_to(root).as_posix() for p in (root / "symndk").rglob(pattern) if "__pycache__" not in p.parts]
-    want += ["symndk_generated/" + p.name for p in (root / "generated").glob("*.py")]
+    want += ["symndk_generated/" + p.name for pattern in ("*.py", "*.c") for p in (root / "generated").glob(pattern)]
     return sorted(set(want) - names)
 
 
@@ -101,8 +101,9 @@ def test_missing_from_wheel_can_fail(tmp_path):
     (tmp_path / "symndk" / "sub" / "m.py").write_text("")
     (tmp_path / "symndk" / "t.j2").write_text("")
     (tmp_path / "generated" / "relu.py").write_text("")
+    (tmp_path / "generated" / "relu.c").write_text("")
     assert missing_from_wheel(tmp_path, {"symndk/__init__.py", "symndk/sub/m.py"}) == [
-        "symndk/sub/__init__.py", "symndk/t.j2", "symndk_generated/relu.py"]
+        "symndk/sub/__init__.py", "symndk/t.j2", "symndk_generated/relu.c", "symndk_generated/relu.py"]
 
 
 CHECK = textwrap.dedent("""
@@ -123,8 +124,9 @@ CHECK = textwrap.dedent("""
     K = symndk.nngp_kernel(X, Xt, activation="erf", depth=2)
     ref = symndk.reference("relu", 1, T=0.01, times=(1.0, 10.0), dps=10, jobs=1)
     assert min(ref.digits) >= 10, ref.digits
+    from symndk.kernels.loader import load
     print(json.dumps({"symndk": symndk.__file__, "symndk_generated": symndk_generated.__file__,
-                      "kernels": type(K).__name__}))
+                      "kernels": type(K).__name__, "compiled": hasattr(load("erf"), "library")}))
 """)
 
 
@@ -156,6 +158,7 @@ def test_wheel_installs_and_runs_outside_the_source_tree(tmp_path):
     for name in ("symndk", "symndk_generated"):
         assert Path(files[name]).resolve().is_relative_to(venv.resolve()), f"{name} imported from {files[name]}"
     assert files["kernels"] == "KernelPair"
+    assert files["compiled"] == bool(shutil.which(os.environ.get("CC", "cc")))  # the C kernels ship and compile
 
     verify = _run([venv / BIN / "symndk", "verify", "--only", "prior"], cwd=outside)
     assert re.search(r"\b0 failed\b", verify.stdout), verify.stdout
