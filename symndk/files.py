@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import errno
 import fcntl
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -166,9 +168,19 @@ def out_of_core(memory, folder, nbytes, prefix="symndk-kernels-"):
         raise SymndkError(f"folder must be an existing directory, got {str(folder)!r}")
     if nbytes <= memory:
         return None
+    _room(tempfile.gettempdir() if folder is None else folder, nbytes)
     if folder is None:
         return tempfile.mkdtemp(prefix=prefix), False
     return Path(folder), True
+
+
+def _room(folder, nbytes) -> None:
+    """Refuse, in one line, results of ``nbytes`` bytes that the file system of ``folder`` has no room for
+    (before anything is written; :func:`mapped` then reserves each file's blocks)."""
+    free = shutil.disk_usage(folder).free
+    if nbytes > free:
+        raise SymndkError(f"the results need {nbytes / 1e9:.2f} GB on disk and {folder} has {free / 1e9:.2f} GB free: "
+                          f"give a folder on a larger disk, or more memory")
 
 
 def unclaimed(folder, names) -> None:
@@ -199,9 +211,29 @@ def mapped(P, Q, dtype, folder, name):
         return np.empty((P, Q), dtype)
     path = Path(folder[0]) / f"{name}.npy"
     arr = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=(P, Q))
+    _reserve(path)
     if not folder[1]:
         path.unlink()
     return arr
+
+
+def _reserve(path: Path) -> None:
+    """Allocate the blocks of the file symndk has just created at ``path`` (a sparse memory-mapped file on a
+    full disk would end the process by SIGBUS at the first page written); no room: the file is removed and
+    one :class:`SymndkError` line says so. File systems without ``posix_fallocate`` keep the sparse file."""
+    if not hasattr(os, "posix_fallocate"):
+        return
+    fd = os.open(path, os.O_RDWR)
+    try:
+        os.posix_fallocate(fd, 0, os.fstat(fd).st_size)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            return                                   # not supported here (EOPNOTSUPP, EINVAL): left sparse
+        path.unlink()
+        raise SymndkError(f"no room on disk for {path.name} ({os.fstat(fd).st_size / 1e9:.2f} GB) in {path.parent}: "
+                          f"give a folder on a larger disk, or more memory") from None
+    finally:
+        os.close(fd)
 
 
 #: (memory, folder) of the innermost :func:`capped` block

@@ -96,3 +96,32 @@ def test_cli_memory_option(tmp_path):
     assert [p.suffix for p in keep.iterdir()] == [".npy"]
     bad = subprocess.run(run + ["--memory", "-5"], capture_output=True, text=True)
     assert bad.returncode != 0 and "memory must be" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_results_that_do_not_fit_on_disk_are_refused_in_one_line(tmp_path, monkeypatch):
+    """Out-of-core results are checked against the free space before anything is written, and each file's
+    blocks are reserved (a sparse memory-mapped file on a full disk ends the process by SIGBUS)."""
+    import errno
+    import shutil
+
+    from symndk import files
+    from symndk.kernels.static import static_kernels
+
+    X = np.random.default_rng(0).standard_normal((40, 5))
+    arr = files.mapped(40, 40, float, (tmp_path, True), "reserved")
+    assert os.stat(tmp_path / "reserved.npy").st_blocks * 512 >= 40 * 40 * 8   # allocated, not sparse
+    del arr
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(files.shutil, "disk_usage", lambda p: usage._replace(free=1000))
+    with pytest.raises(SymndkError, match="need 0.00 GB on disk") as err:
+        static_kernels(X, activation="relu", memory=0, folder=tmp_path)
+    assert "\n" not in str(err.value) and not (tmp_path / "nngp_train.npy").exists()
+    monkeypatch.undo()
+
+    def full(fd, offset, length):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files.os, "posix_fallocate", full)       # the disk fills between the check and the write
+    with pytest.raises(SymndkError, match="no room on disk for nngp_train.npy"):
+        static_kernels(X, activation="relu", memory=0, folder=tmp_path)
+    assert not (tmp_path / "nngp_train.npy").exists()
