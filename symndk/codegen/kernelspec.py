@@ -228,26 +228,6 @@ def small_patches(exprs, branched, names) -> tuple[Patch, ...]:
     return tuple(out)
 
 
-def _layer(F, Fdot, V, degree, printer, backend):
-    """Fused (F, Fdot, gram = max(V(q1) V(q2) - F^2, 0)).
-
-    For a positively homogeneous kernel in numpy, gram is recomputed without cancellation by
-    ``_gram_near`` where |theta| or |pi - theta| < THETA_SERIES, i.e. where D < tan^2(THETA_SERIES) c^2
-    (the mpmath and mpfr backends evaluate gram with twice the working precision instead); for an
-    arcsine-type kernel (erf: F = K atan(G), :func:`symndk.codegen.stable.angle_gram`) ``_gram_near`` is
-    built from atan differences, under the same mask (:func:`near_patch`). Other kernels keep the plain difference.
-    """
-    spec = _codegen("layer", (F, Fdot, _gram(F, V)), (Q1, Q2, C), printer)
-    near = near_patch(F, V, degree) if backend == "numpy" else None
-    if near is None:
-        return spec, None
-    helper = _codegen("_gram_near", (near.expr,), (Q1, Q2, C), printer, prelude=near.prelude, extra_doc=near.doc)
-    mask = f"_near(D, c, q1, q2, {near.near!r})"      # D < tan^2 c^2, with a cheap none-test
-    patched = replace(spec, doc=spec.doc + "; near rho = +-1 the Gram determinant comes from _gram_near", uses_D=True,
-                      patches=((2, mask, "_gram_near", "q1, q2, c, D"),))
-    return patched, helper
-
-
 def _gram(F, V):
     """max(V(q1) V(q2) - F^2, 0): the next layer's Gram determinant, plainly."""
     return sp.Max(V.subs(Q, Q1) * V.subs(Q, Q2) - F**2, 0, evaluate=False)
@@ -276,18 +256,35 @@ def _small_branches(stab, backend, mean=None):
     return out
 
 
-def _patched(spec, args, exprs, branched, names, printer, helpers):
-    """numpy: where output i of ``spec`` has a small-scale branch, patch it with the helper
-    ``_small_<names[i]>`` (collected in ``helpers``), evaluated only where a small-argument condition holds."""
-    patches = small_patches(exprs, branched, names)
-    for p in patches:
-        if p.helper not in helpers:
-            helpers[p.helper] = _codegen(p.helper, (p.expr,), args, printer)
+def fused(stab, branch, degree) -> dict:
+    """The fused maps as SymPy, for the numpy and C backends: ``kernels`` = (F, Fdot) and ``layer`` = (F, Fdot,
+    max(V(q1) V(q2) - F^2, 0)), each as (outputs, patches): near rho = +-1 the layer's Gram determinant from
+    :func:`near_patch`, at small scale the series of :func:`small_patches` (``branch``: the small-scale branches).
+    The mpmath and mpfr backends evaluate the Gram determinant with twice the working precision instead."""
+    F, Fdot, V = stab["F"], stab["Fdot"], stab["V"]
+    near = near_patch(F, V, degree)
+    layer = (F, Fdot, _gram(F, V))
+    return {
+        "kernels": ((F, Fdot), small_patches((F, Fdot), (branch["F"], branch["Fdot"]), ("F", "Fdot"))),
+        "layer": (layer, (() if near is None else (near,)) + small_patches(
+            layer, (branch["F"], branch["Fdot"], _gram(branch["F"], branch["V"])), ("F", "Fdot", "gram"))),
+    }
+
+
+def _patched(spec, patches, args, printer, helpers):
+    """numpy: ``spec`` with ``patches`` (:class:`Patch`) applied, each helper evaluated only where its mask holds
+    (the helpers are collected in ``helpers``; the near-rho mask is the runtime's ``_near``, with a cheap
+    none-test)."""
     if not patches:
         return spec
-    extra = tuple((p.index, printer.doprint(p.mask), p.helper, ", ".join(spec.args) + (", D" if len(spec.args) == 3 else ""))
-                  for p in patches)
-    return replace(spec, patches=spec.patches + extra, uses_D=spec.uses_D or len(spec.args) == 3)
+    extra = []
+    for p in patches:
+        if p.helper not in helpers:
+            helpers[p.helper] = _codegen(p.helper, (p.expr,), args, printer, prelude=p.prelude, extra_doc=p.doc)
+        mask = printer.doprint(p.mask) if p.near is None else f"_near(D, c, q1, q2, {p.near!r})"
+        extra.append((p.index, mask, p.helper, ", ".join(spec.args) + (", D" if len(spec.args) == 3 else "")))
+    near = "; near rho = +-1 the Gram determinant comes from _gram_near" if any(p.near for p in patches) else ""
+    return replace(spec, doc=spec.doc + near, patches=spec.patches + tuple(extra), uses_D=spec.uses_D or len(spec.args) == 3)
 
 
 def stabilised(dual) -> dict:
@@ -307,14 +304,25 @@ def spec_hash(name: str, expr: sp.Expr, dual) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
-def build_module(name: str, expr: sp.Expr, dual, backend: str) -> ModuleSpec:
-    """Plain-data spec of the generated module for one activation and one backend."""
-    printer = _PRINTERS[backend]()
-    dphi = sp.diff(expr, X)
+def prepared(dual, backend: str):
+    """(stab, small, branch, degree): the stabilised kernels (:func:`stabilised`), their small-scale branches
+    for ``backend`` (:func:`_small_branches`; ``branch``: each kernel with its branch where it has one) and the
+    homogeneity degree of F (None: not positively homogeneous)."""
     stab = stabilised(dual)
     mean = None if dual.mean is None else _tidy(dual.mean)
     small = _small_branches(stab, backend, mean)
     branch = {k: small[k][1] if k in small else stab[k] for k in stab}
+    # kink kernels (symndk.spec.kinks) branch on D: not homogeneous when they have an offset, and
+    # their rho = +-1 branch is exact already
+    degree = homogeneity_degree(dual.F) if dual.F is not None and not dual.F.has(D) else None
+    return stab, small, branch, degree
+
+
+def build_module(name: str, expr: sp.Expr, dual, backend: str) -> ModuleSpec:
+    """Plain-data spec of the generated module for one activation and one backend."""
+    printer = _PRINTERS[backend]()
+    dphi = sp.diff(expr, X)
+    stab, small, branch, degree = prepared(dual, backend)
     scalar = backend != "numpy"
     digits = {k: small[k][2].digits for k in small}
 
@@ -332,28 +340,19 @@ def build_module(name: str, expr: sp.Expr, dual, backend: str) -> ModuleSpec:
                                          small=lost([key])))
             else:
                 spec = _codegen(key, (e,), _ARGS[key], printer)
-                functions.append(_patched(spec, _ARGS[key], (e,), (branch.get(key, e),), (key,), printer, helpers))
+                functions.append(_patched(spec, small_patches((e,), (branch.get(key, e),), (key,)), _ARGS[key], printer,
+                                          helpers))
         except UnsupportedNode:
             numeric.append(key)
-    # kink kernels (symndk.spec.kinks) branch on D: not homogeneous when they have an offset, and
-    # their rho = +-1 branch is exact already
-    degree = homogeneity_degree(dual.F) if dual.F is not None and not dual.F.has(D) else None
     if not numeric:
         if scalar:
             functions.append(replace(_codegen("kernels", (branch["F"], branch["Fdot"]), _ARGS["F"], printer),
                                      small=lost(["F", "Fdot"])))
-            layer, helper = _layer(branch["F"], branch["Fdot"], branch["V"], degree, printer, backend)
-            functions += [replace(layer, small=lost(["F", "Fdot", "V"]))] + ([helper] if helper else [])
+            layer = (branch["F"], branch["Fdot"], _gram(branch["F"], branch["V"]))
+            functions.append(replace(_codegen("layer", layer, _ARGS["F"], printer), small=lost(["F", "Fdot", "V"])))
         else:
-            pair = (stab["F"], stab["Fdot"])
-            spec = _codegen("kernels", pair, _ARGS["F"], printer)
-            functions.append(_patched(spec, _ARGS["F"], pair, (branch["F"], branch["Fdot"]), ("F", "Fdot"), printer,
-                                      helpers))
-            layer, helper = _layer(stab["F"], stab["Fdot"], stab["V"], degree, printer, backend)
-            layer = _patched(layer, _ARGS["F"], (stab["F"], stab["Fdot"], _gram(stab["F"], stab["V"])),
-                             (branch["F"], branch["Fdot"], _gram(branch["F"], branch["V"])), ("F", "Fdot", "gram"),
-                             printer, helpers)
-            functions += [layer] + ([helper] if helper else [])
+            for fname, (exprs, patches) in fused(stab, branch, degree).items():
+                functions.append(_patched(_codegen(fname, exprs, _ARGS["F"], printer), patches, _ARGS["F"], printer, helpers))
     functions += [helpers[n] for n in sorted(helpers)]
     code = "\n".join(c for f in functions for c in (*(c for _, c in f.assignments), *f.outputs))
     helpers = tuple(h for h in ("scipy.special.", "_heaviside(", "_bvn(") if h in code)

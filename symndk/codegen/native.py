@@ -5,9 +5,9 @@ column ``q1`` (rows x 1), a row ``q2`` (1 x cols) and full blocks ``c``, ``D``. 
 operation as a pass over the block; the C function does every operation of an entry in one pass, in a
 loop the compiler vectorises (glibc's libmvec supplies SIMD ``atan``, ``exp``, ...). Subexpressions are
 placed by what they depend on: constants once, those of ``q1`` only once per row, those of ``q2`` only
-once per column (a buffer), the rest per entry. The patches (:func:`symndk.codegen.kernelspec.near_patch`,
-:func:`~symndk.codegen.kernelspec.small_patches`) are the same SymPy expressions as numpy's: counted in the
-vectorised loop, applied in a second pass only where a mask holds.
+once per column (a buffer), the rest per entry. The maps and their patches are the numpy module's SymPy
+expressions (:func:`symndk.codegen.kernelspec.fused`); a patch's mask is counted in the vectorised loop and
+the patch applied in a second pass only where it holds.
 
 The source is generated into ``generated/<name>.c`` (deterministic, checked by ``symndk generate --check``)
 and compiled on first use by :mod:`symndk.kernels.native`; activations whose kernels need a function C
@@ -27,8 +27,7 @@ from typing import NamedTuple
 
 import sympy as sp
 
-from symndk.codegen.kernelspec import (GENERATOR_VERSION, _gram, _small_branches, homogeneity_degree, near_patch,
-                                       small_patches, spec_hash, stabilised)
+from symndk.codegen.kernelspec import GENERATOR_VERSION, fused, prepared, spec_hash
 from symndk.codegen.printers import CPrinter, UnsupportedNode
 from symndk.codegen.stable import D
 from symndk.spec.dual import C, Q1, Q2
@@ -134,25 +133,16 @@ def _helper(patch, printer) -> NativeHelper:
 def build_native(name: str, expr: sp.Expr, dual) -> NativeSpec | None:
     """The C kernels of one activation, or None when an expression has no C99 form (or the kernels have
     no closed form)."""
-    stab = stabilised(dual)
-    if any(stab[k] is None for k in ("F", "Fdot", "V")):
+    if any(getattr(dual, k) is None for k in ("F", "Fdot", "V")):
         return None
-    mean = None if dual.mean is None else dual.mean
-    small = _small_branches(stab, "numpy", mean)
-    branch = {k: small[k][1] if k in small else stab[k] for k in stab}
-    degree = homogeneity_degree(dual.F) if not dual.F.has(D) else None
-    F, Fdot, V = stab["F"], stab["Fdot"], stab["V"]
-    pair_patches = small_patches((F, Fdot), (branch["F"], branch["Fdot"]), ("F", "Fdot"))
-    near = near_patch(F, V, degree)
-    layer_patches = (() if near is None else (near,)) + small_patches(
-        (F, Fdot, _gram(F, V)), (branch["F"], branch["Fdot"], _gram(branch["F"], branch["V"])), ("F", "Fdot", "gram"))
+    stab, _, branch, degree = prepared(dual, "numpy")
+    docs = {"kernels": "Fused (F, Fdot) at (q1, q2, c, D = q1 q2 - c^2).",
+            "layer": "Fused layer map: (F, Fdot, V(q1) V(q2) - F^2) at (q1, q2, c, D)."}
+    maps = fused(stab, branch, degree)
     printer = CPrinter()
     try:
-        functions = (
-            _function("kernels", "Fused (F, Fdot) at (q1, q2, c, D = q1 q2 - c^2).", (F, Fdot), pair_patches, printer),
-            _function("layer", "Fused layer map: (F, Fdot, V(q1) V(q2) - F^2) at (q1, q2, c, D).",
-                      (F, Fdot, _gram(F, V)), layer_patches, printer))
-        helpers = {p.helper: _helper(p, printer) for p in (*pair_patches, *layer_patches)}
+        functions = tuple(_function(fname, docs[fname], exprs, patches, printer) for fname, (exprs, patches) in maps.items())
+        helpers = {p.helper: _helper(p, printer) for _, patches in maps.values() for p in patches}
     except UnsupportedNode:
         return None
     text = "\n".join(c for f in functions for c in (*(c for lv in ("const", "col", "row", "elem") for _, c in getattr(f, lv)),
