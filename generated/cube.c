@@ -3,11 +3,13 @@
 /* spec hash da2e8864067dd208, generator symndk-codegen 1.5 */
 /*
  * Native fused layer maps of the activation cube: the same expressions as the numpy module's
- * kernels() and layer(), on a block of rows x cols entries: q1 one value per row, q2 one per column,
- * c and D = q1 q2 - c^2 full row-major blocks with row strides ldc, ldD (D clipped at 0 as numpy's _gram
- * does); the outputs are contiguous rows x cols blocks. The patches near
- * rho = +-1 and at small scale are applied where their masks hold, as in numpy. Loaded through ctypes by
- * symndk.kernels.native (compiled there, on first use, with -ffp-contract=off: no fused multiply-adds).
+ * kernels() and layer(), on a block of rows x cols entries: q1 one value per row, q2 one per column, c and
+ * D = q1 q2 - c^2 full row-major blocks with row strides ldc, ldD (D clipped at 0 as numpy's _gram does);
+ * the outputs are contiguous rows x cols blocks. The patches near rho = +-1 and at small scale are applied
+ * where their masks hold, as in numpy. Every entry is computed by the same LANES-wide vector code (a
+ * partial block is padded), so its value does not depend on its block or on memory alignment. Compiled
+ * and loaded through ctypes by symndk.kernels.native (-ffp-contract=off: no fused multiply-adds, and
+ * --param=max-completely-peel-times=4, which keeps the LANES loop a loop the compiler vectorises).
  */
 #define _DEFAULT_SOURCE
 #include <math.h>
