@@ -646,9 +646,9 @@ class _Order:
         beta = self.ck.weights(targets[I], a + h * x) * (h * w)[:, None]     # near nodes, (nq, r)
         E = (I[None, :] == np.arange(m)[:, None]).astype(float)             # (m, nq) target one-hot
         Z = _far(sol, targets, p)
-        if p > 0:                                   # host weights and Lagrange values copied in
-            Z += xp.reshape(xp.matmul(_on(xp, E[:, None, prev] * beta[prev].T[None], Z),
-                                      _on(xp, L[prev], Z) @ xp.reshape(sol.U[p - 1, ...], (m, P * K))), (m, -1, P, K))
+        if p > 0:   # the previous panel's near nodes contracted on the host first: (m, r, m), then one product
+            near = np.matmul(E[:, None, prev] * beta[prev].T[None], L[prev])
+            Z += xp.reshape(xp.matmul(_on(xp, near, Z), xp.reshape(sol.U[p - 1, ...], (m, P * K))), (m, -1, P, K))
         G = np.matmul(E[:, None, ~prev] * beta[~prev].T[None], L[~prev]).transpose(1, 0, 2)
         return targets, _on(xp, G, Z), Z
 
