@@ -88,7 +88,9 @@ int symndk_kernels(ptrdiff_t rows, ptrdiff_t cols, const double *restrict q1p, c
             /* every entry through the same LANES-wide vector code (a partial block padded): the values do
                not depend on where an entry falls in the block or on the arrays' alignment */
             const ptrdiff_t n = cols - j0 < LANES ? cols - j0 : LANES;
-            const double *restrict q2s = q2p + j0, *restrict cs = cp + i * ldc + j0, *restrict Ds = Dp + i * ldD + j0;
+            const double *restrict q2s = q2p + j0;
+            const double *restrict cs = cp + i * ldc + j0;
+            const double *restrict Ds = Dp + i * ldD + j0;
             const double *restrict h1s = col_h1 + j0;
             double *restrict o0 = out0 + i * cols + j0;
             double *restrict o1 = out1 + i * cols + j0;
@@ -96,17 +98,23 @@ int symndk_kernels(ptrdiff_t rows, ptrdiff_t cols, const double *restrict q1p, c
             if (n < LANES) {
                 for (ptrdiff_t t = 0; t < LANES; t++) {
                     const ptrdiff_t u = t < n ? t : 0;
-                    pad[0][t] = q2s[u]; pad[1][t] = cs[u]; pad[2][t] = Ds[u];
+                    pad[0][t] = q2s[u];
+                    pad[1][t] = cs[u];
+                    pad[2][t] = Ds[u];
                     pad[3][t] = h1s[u];
                 }
-                q2s = pad[0]; cs = pad[1]; Ds = pad[2];
+                q2s = pad[0];
+                cs = pad[1];
+                Ds = pad[2];
                 h1s = pad[3];
                 o0 = pad[4];
                 o1 = pad[5];
             }
             #pragma omp simd
             for (ptrdiff_t t = 0; t < LANES; t++) {
-                const double q2 = q2s[t], c = cs[t], D = Ds[t] < 0 ? 0.0 : Ds[t];
+                const double q2 = q2s[t];
+                const double c = cs[t];
+                const double D = Ds[t] < 0 ? 0.0 : Ds[t];
                 const double h1 = h1s[t];
                 const double x1 = 1.0/sqrt(4*D + h0 + h1 + 1);
                 o0[t] = 2*x0*atan(2*c*x1);
@@ -160,7 +168,9 @@ int symndk_layer(ptrdiff_t rows, ptrdiff_t cols, const double *restrict q1p, con
             /* every entry through the same LANES-wide vector code (a partial block padded): the values do
                not depend on where an entry falls in the block or on the arrays' alignment */
             const ptrdiff_t n = cols - j0 < LANES ? cols - j0 : LANES;
-            const double *restrict q2s = q2p + j0, *restrict cs = cp + i * ldc + j0, *restrict Ds = Dp + i * ldD + j0;
+            const double *restrict q2s = q2p + j0;
+            const double *restrict cs = cp + i * ldc + j0;
+            const double *restrict Ds = Dp + i * ldD + j0;
             const double *restrict x2s = col_x2 + j0;
             const double *restrict h1s = col_h1 + j0;
             double *restrict o0 = out0 + i * cols + j0;
@@ -170,11 +180,15 @@ int symndk_layer(ptrdiff_t rows, ptrdiff_t cols, const double *restrict q1p, con
             if (n < LANES) {
                 for (ptrdiff_t t = 0; t < LANES; t++) {
                     const ptrdiff_t u = t < n ? t : 0;
-                    pad[0][t] = q2s[u]; pad[1][t] = cs[u]; pad[2][t] = Ds[u];
+                    pad[0][t] = q2s[u];
+                    pad[1][t] = cs[u];
+                    pad[2][t] = Ds[u];
                     pad[3][t] = x2s[u];
                     pad[4][t] = h1s[u];
                 }
-                q2s = pad[0]; cs = pad[1]; Ds = pad[2];
+                q2s = pad[0];
+                cs = pad[1];
+                Ds = pad[2];
                 x2s = pad[3];
                 h1s = pad[4];
                 o0 = pad[5];
@@ -183,7 +197,9 @@ int symndk_layer(ptrdiff_t rows, ptrdiff_t cols, const double *restrict q1p, con
             }
             #pragma omp simd reduction(+:hits0)
             for (ptrdiff_t t = 0; t < LANES; t++) {
-                const double q2 = q2s[t], c = cs[t], D = Ds[t] < 0 ? 0.0 : Ds[t];
+                const double q2 = q2s[t];
+                const double c = cs[t];
+                const double D = Ds[t] < 0 ? 0.0 : Ds[t];
                 const double x2 = x2s[t];
                 const double h1 = h1s[t];
                 const double x3 = 1.0/sqrt(4*D + x1 + x2 + 1);
@@ -210,5 +226,129 @@ int symndk_layer(ptrdiff_t rows, ptrdiff_t cols, const double *restrict q1p, con
                     out2[i * cols + j] = _gram_near(q1, q2, c, D);
             }
     free(colbuf);
+    return 0;
+}
+
+/* Fused (F, Fdot) at (q1, q2, c, D = q1 q2 - c^2). Returns 0, or -1 when its column buffer cannot be allocated. */
+int symndk_kernels_flat(ptrdiff_t size, const double *restrict q1p, const double *restrict q2p, const double *restrict cp,
+        const double *restrict Dp, double *restrict out0, double *restrict out1)
+{
+    const ptrdiff_t rows = 1, cols = size, ldc = size, ldD = size;   /* one row of independent entries */
+    const double x0 = 1.0/M_PI;
+    for (ptrdiff_t i = 0; i < rows; i++) {
+        for (ptrdiff_t j0 = 0; j0 < cols; j0 += LANES) {
+            /* every entry through the same LANES-wide vector code (a partial block padded): the values do
+               not depend on where an entry falls in the block or on the arrays' alignment */
+            const ptrdiff_t n = cols - j0 < LANES ? cols - j0 : LANES;
+            const double *restrict q1s = q1p + j0;
+            const double *restrict q2s = q2p + j0;
+            const double *restrict cs = cp + i * ldc + j0;
+            const double *restrict Ds = Dp + i * ldD + j0;
+            double *restrict o0 = out0 + i * cols + j0;
+            double *restrict o1 = out1 + i * cols + j0;
+            double pad[6][LANES];
+            if (n < LANES) {
+                for (ptrdiff_t t = 0; t < LANES; t++) {
+                    const ptrdiff_t u = t < n ? t : 0;
+                    pad[0][t] = q1s[u];
+                    pad[1][t] = q2s[u];
+                    pad[2][t] = cs[u];
+                    pad[3][t] = Ds[u];
+                }
+                q1s = pad[0];
+                q2s = pad[1];
+                cs = pad[2];
+                Ds = pad[3];
+                o0 = pad[4];
+                o1 = pad[5];
+            }
+            #pragma omp simd
+            for (ptrdiff_t t = 0; t < LANES; t++) {
+                const double q1 = q1s[t];
+                const double q2 = q2s[t];
+                const double c = cs[t];
+                const double D = Ds[t] < 0 ? 0.0 : Ds[t];
+                const double x1 = 1.0/sqrt(4*D + 2*q1 + 2*q2 + 1);
+                o0[t] = 2*x0*atan(2*c*x1);
+                o1[t] = 4*x0*x1;
+            }
+            if (n < LANES)
+                for (ptrdiff_t t = 0; t < n; t++) {
+                    out0[i * cols + j0 + t] = pad[4][t];
+                    out1[i * cols + j0 + t] = pad[5][t];
+                }
+        }
+    }
+    return 0;
+}
+
+/* Fused layer map: (F, Fdot, V(q1) V(q2) - F^2) at (q1, q2, c, D). Returns 0, or -1 when its column buffer cannot be allocated. */
+int symndk_layer_flat(ptrdiff_t size, const double *restrict q1p, const double *restrict q2p, const double *restrict cp,
+        const double *restrict Dp, double *restrict out0, double *restrict out1, double *restrict out2)
+{
+    const ptrdiff_t rows = 1, cols = size, ldc = size, ldD = size;   /* one row of independent entries */
+    const double x0 = 1.0/M_PI;
+    const double x5 = 1.0/(M_PI*M_PI);
+    ptrdiff_t hits0 = 0;
+    for (ptrdiff_t i = 0; i < rows; i++) {
+        for (ptrdiff_t j0 = 0; j0 < cols; j0 += LANES) {
+            /* every entry through the same LANES-wide vector code (a partial block padded): the values do
+               not depend on where an entry falls in the block or on the arrays' alignment */
+            const ptrdiff_t n = cols - j0 < LANES ? cols - j0 : LANES;
+            const double *restrict q1s = q1p + j0;
+            const double *restrict q2s = q2p + j0;
+            const double *restrict cs = cp + i * ldc + j0;
+            const double *restrict Ds = Dp + i * ldD + j0;
+            double *restrict o0 = out0 + i * cols + j0;
+            double *restrict o1 = out1 + i * cols + j0;
+            double *restrict o2 = out2 + i * cols + j0;
+            double pad[7][LANES];
+            if (n < LANES) {
+                for (ptrdiff_t t = 0; t < LANES; t++) {
+                    const ptrdiff_t u = t < n ? t : 0;
+                    pad[0][t] = q1s[u];
+                    pad[1][t] = q2s[u];
+                    pad[2][t] = cs[u];
+                    pad[3][t] = Ds[u];
+                }
+                q1s = pad[0];
+                q2s = pad[1];
+                cs = pad[2];
+                Ds = pad[3];
+                o0 = pad[4];
+                o1 = pad[5];
+                o2 = pad[6];
+            }
+            #pragma omp simd reduction(+:hits0)
+            for (ptrdiff_t t = 0; t < LANES; t++) {
+                const double q1 = q1s[t];
+                const double q2 = q2s[t];
+                const double c = cs[t];
+                const double D = Ds[t] < 0 ? 0.0 : Ds[t];
+                const double x1 = 2*q1;
+                const double x2 = 2*q2;
+                const double x3 = 1.0/sqrt(4*D + x1 + x2 + 1);
+                const double x4 = atan(2*c*x3);
+                o0[t] = 2*x0*x4;
+                o1[t] = 4*x0*x3;
+                o2[t] = symndk_max(0, -4*(x4*x4)*x5 + 4*x5*atan(x1/sqrt(4*q1 + 1))*atan(x2/sqrt(4*q2 + 1)));
+                hits0 += (D < 0.095688915322547139*(c*c)) ? 1 : 0;
+            }
+            if (n < LANES)
+                for (ptrdiff_t t = 0; t < n; t++) {
+                    out0[i * cols + j0 + t] = pad[4][t];
+                    out1[i * cols + j0 + t] = pad[5][t];
+                    out2[i * cols + j0 + t] = pad[6][t];
+                }
+        }
+    }
+    if (hits0)
+        for (ptrdiff_t i = 0; i < rows; i++)
+            for (ptrdiff_t j = 0; j < cols; j++) {
+                const double q1 = q1p[j], q2 = q2p[j], c = cp[i * ldc + j];
+                const double D = Dp[i * ldD + j] < 0 ? 0.0 : Dp[i * ldD + j];
+                if (D < 0.095688915322547139*(c*c))
+                    out2[i * cols + j] = _gram_near(q1, q2, c, D);
+            }
     return 0;
 }

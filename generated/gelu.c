@@ -70,7 +70,9 @@ int symndk_kernels(ptrdiff_t rows, ptrdiff_t cols, const double *restrict q1p, c
             /* every entry through the same LANES-wide vector code (a partial block padded): the values do
                not depend on where an entry falls in the block or on the arrays' alignment */
             const ptrdiff_t n = cols - j0 < LANES ? cols - j0 : LANES;
-            const double *restrict q2s = q2p + j0, *restrict cs = cp + i * ldc + j0, *restrict Ds = Dp + i * ldD + j0;
+            const double *restrict q2s = q2p + j0;
+            const double *restrict cs = cp + i * ldc + j0;
+            const double *restrict Ds = Dp + i * ldD + j0;
             const double *restrict x7s = col_x7 + j0;
             const double *restrict h1s = col_h1 + j0;
             const double *restrict h2s = col_h2 + j0;
@@ -81,13 +83,17 @@ int symndk_kernels(ptrdiff_t rows, ptrdiff_t cols, const double *restrict q1p, c
             if (n < LANES) {
                 for (ptrdiff_t t = 0; t < LANES; t++) {
                     const ptrdiff_t u = t < n ? t : 0;
-                    pad[0][t] = q2s[u]; pad[1][t] = cs[u]; pad[2][t] = Ds[u];
+                    pad[0][t] = q2s[u];
+                    pad[1][t] = cs[u];
+                    pad[2][t] = Ds[u];
                     pad[3][t] = x7s[u];
                     pad[4][t] = h1s[u];
                     pad[5][t] = h2s[u];
                     pad[6][t] = h5s[u];
                 }
-                q2s = pad[0]; cs = pad[1]; Ds = pad[2];
+                q2s = pad[0];
+                cs = pad[1];
+                Ds = pad[2];
                 x7s = pad[3];
                 h1s = pad[4];
                 h2s = pad[5];
@@ -97,7 +103,9 @@ int symndk_kernels(ptrdiff_t rows, ptrdiff_t cols, const double *restrict q1p, c
             }
             #pragma omp simd
             for (ptrdiff_t t = 0; t < LANES; t++) {
-                const double q2 = q2s[t], c = cs[t], D = Ds[t] < 0 ? 0.0 : Ds[t];
+                const double q2 = q2s[t];
+                const double c = cs[t];
+                const double D = Ds[t] < 0 ? 0.0 : Ds[t];
                 const double x7 = x7s[t];
                 const double h1 = h1s[t];
                 const double h2 = h2s[t];
@@ -177,7 +185,9 @@ int symndk_layer(ptrdiff_t rows, ptrdiff_t cols, const double *restrict q1p, con
             /* every entry through the same LANES-wide vector code (a partial block padded): the values do
                not depend on where an entry falls in the block or on the arrays' alignment */
             const ptrdiff_t n = cols - j0 < LANES ? cols - j0 : LANES;
-            const double *restrict q2s = q2p + j0, *restrict cs = cp + i * ldc + j0, *restrict Ds = Dp + i * ldD + j0;
+            const double *restrict q2s = q2p + j0;
+            const double *restrict cs = cp + i * ldc + j0;
+            const double *restrict Ds = Dp + i * ldD + j0;
             const double *restrict x8s = col_x8 + j0;
             const double *restrict x13s = col_x13 + j0;
             const double *restrict x17s = col_x17 + j0;
@@ -191,7 +201,9 @@ int symndk_layer(ptrdiff_t rows, ptrdiff_t cols, const double *restrict q1p, con
             if (n < LANES) {
                 for (ptrdiff_t t = 0; t < LANES; t++) {
                     const ptrdiff_t u = t < n ? t : 0;
-                    pad[0][t] = q2s[u]; pad[1][t] = cs[u]; pad[2][t] = Ds[u];
+                    pad[0][t] = q2s[u];
+                    pad[1][t] = cs[u];
+                    pad[2][t] = Ds[u];
                     pad[3][t] = x8s[u];
                     pad[4][t] = x13s[u];
                     pad[5][t] = x17s[u];
@@ -199,7 +211,9 @@ int symndk_layer(ptrdiff_t rows, ptrdiff_t cols, const double *restrict q1p, con
                     pad[7][t] = h3s[u];
                     pad[8][t] = h5s[u];
                 }
-                q2s = pad[0]; cs = pad[1]; Ds = pad[2];
+                q2s = pad[0];
+                cs = pad[1];
+                Ds = pad[2];
                 x8s = pad[3];
                 x13s = pad[4];
                 x17s = pad[5];
@@ -212,7 +226,9 @@ int symndk_layer(ptrdiff_t rows, ptrdiff_t cols, const double *restrict q1p, con
             }
             #pragma omp simd
             for (ptrdiff_t t = 0; t < LANES; t++) {
-                const double q2 = q2s[t], c = cs[t], D = Ds[t] < 0 ? 0.0 : Ds[t];
+                const double q2 = q2s[t];
+                const double c = cs[t];
+                const double D = Ds[t] < 0 ? 0.0 : Ds[t];
                 const double x8 = x8s[t];
                 const double x13 = x13s[t];
                 const double x17 = x17s[t];
@@ -241,5 +257,141 @@ int symndk_layer(ptrdiff_t rows, ptrdiff_t cols, const double *restrict q1p, con
         }
     }
     free(colbuf);
+    return 0;
+}
+
+/* Fused (F, Fdot) at (q1, q2, c, D = q1 q2 - c^2). Returns 0, or -1 when its column buffer cannot be allocated. */
+int symndk_kernels_flat(ptrdiff_t size, const double *restrict q1p, const double *restrict q2p, const double *restrict cp,
+        const double *restrict Dp, double *restrict out0, double *restrict out1)
+{
+    const ptrdiff_t rows = 1, cols = size, ldc = size, ldD = size;   /* one row of independent entries */
+    const double x3 = (1.0/2.0)/M_PI;
+    for (ptrdiff_t i = 0; i < rows; i++) {
+        for (ptrdiff_t j0 = 0; j0 < cols; j0 += LANES) {
+            /* every entry through the same LANES-wide vector code (a partial block padded): the values do
+               not depend on where an entry falls in the block or on the arrays' alignment */
+            const ptrdiff_t n = cols - j0 < LANES ? cols - j0 : LANES;
+            const double *restrict q1s = q1p + j0;
+            const double *restrict q2s = q2p + j0;
+            const double *restrict cs = cp + i * ldc + j0;
+            const double *restrict Ds = Dp + i * ldD + j0;
+            double *restrict o0 = out0 + i * cols + j0;
+            double *restrict o1 = out1 + i * cols + j0;
+            double pad[6][LANES];
+            if (n < LANES) {
+                for (ptrdiff_t t = 0; t < LANES; t++) {
+                    const ptrdiff_t u = t < n ? t : 0;
+                    pad[0][t] = q1s[u];
+                    pad[1][t] = q2s[u];
+                    pad[2][t] = cs[u];
+                    pad[3][t] = Ds[u];
+                }
+                q1s = pad[0];
+                q2s = pad[1];
+                cs = pad[2];
+                Ds = pad[3];
+                o0 = pad[4];
+                o1 = pad[5];
+            }
+            #pragma omp simd
+            for (ptrdiff_t t = 0; t < LANES; t++) {
+                const double q1 = q1s[t];
+                const double q2 = q2s[t];
+                const double c = cs[t];
+                const double D = Ds[t] < 0 ? 0.0 : Ds[t];
+                const double x0 = q1 + 1;
+                const double x1 = D + q2 + x0;
+                const double x2 = 1.0/sqrt(x1);
+                const double x4 = x3*atan(c*x2);
+                const double x5 = D*q1;
+                const double x6 = D*q2;
+                const double x7 = (q2*q2);
+                const double x8 = (q1*q1);
+                const double x9 = (c*c);
+                const double x10 = q1*x9 + q2*x9 + 2*x9;
+                const double x11 = x3/(x0*(q2 + 1));
+                o0[t] = c*x4 + (1.0/4.0)*c + x11*x2*(D*q1*q2 - 3*D + 4*q1*q2 + 2*q1*x7 + 2*q2*x8 - x10 - x5 - x6);
+                o1[t] = -c*x11*(-4*D - q1*q2 + q1*x7 - 4*q1 + q2*x8 - 4*q2 - x10 - 2*x5 - 2*x6 - x7 - x8 - 3)/(x1*sqrt(x1)) + x4 + 1.0/4.0;
+            }
+            if (n < LANES)
+                for (ptrdiff_t t = 0; t < n; t++) {
+                    out0[i * cols + j0 + t] = pad[4][t];
+                    out1[i * cols + j0 + t] = pad[5][t];
+                }
+        }
+    }
+    return 0;
+}
+
+/* Fused layer map: (F, Fdot, V(q1) V(q2) - F^2) at (q1, q2, c, D). Returns 0, or -1 when its column buffer cannot be allocated. */
+int symndk_layer_flat(ptrdiff_t size, const double *restrict q1p, const double *restrict q2p, const double *restrict cp,
+        const double *restrict Dp, double *restrict out0, double *restrict out1, double *restrict out2)
+{
+    const ptrdiff_t rows = 1, cols = size, ldc = size, ldD = size;   /* one row of independent entries */
+    const double x3 = 1.0/M_PI;
+    const double x4 = (1.0/2.0)*x3;
+    for (ptrdiff_t i = 0; i < rows; i++) {
+        for (ptrdiff_t j0 = 0; j0 < cols; j0 += LANES) {
+            /* every entry through the same LANES-wide vector code (a partial block padded): the values do
+               not depend on where an entry falls in the block or on the arrays' alignment */
+            const ptrdiff_t n = cols - j0 < LANES ? cols - j0 : LANES;
+            const double *restrict q1s = q1p + j0;
+            const double *restrict q2s = q2p + j0;
+            const double *restrict cs = cp + i * ldc + j0;
+            const double *restrict Ds = Dp + i * ldD + j0;
+            double *restrict o0 = out0 + i * cols + j0;
+            double *restrict o1 = out1 + i * cols + j0;
+            double *restrict o2 = out2 + i * cols + j0;
+            double pad[7][LANES];
+            if (n < LANES) {
+                for (ptrdiff_t t = 0; t < LANES; t++) {
+                    const ptrdiff_t u = t < n ? t : 0;
+                    pad[0][t] = q1s[u];
+                    pad[1][t] = q2s[u];
+                    pad[2][t] = cs[u];
+                    pad[3][t] = Ds[u];
+                }
+                q1s = pad[0];
+                q2s = pad[1];
+                cs = pad[2];
+                Ds = pad[3];
+                o0 = pad[4];
+                o1 = pad[5];
+                o2 = pad[6];
+            }
+            #pragma omp simd
+            for (ptrdiff_t t = 0; t < LANES; t++) {
+                const double q1 = q1s[t];
+                const double q2 = q2s[t];
+                const double c = cs[t];
+                const double D = Ds[t] < 0 ? 0.0 : Ds[t];
+                const double x0 = q1 + 1;
+                const double x1 = D + q2 + x0;
+                const double x2 = 1.0/sqrt(x1);
+                const double x5 = x4*atan(c*x2);
+                const double x6 = D*q1;
+                const double x7 = D*q2;
+                const double x8 = (q2*q2);
+                const double x9 = (q1*q1);
+                const double x10 = (c*c);
+                const double x11 = q1*x10 + q2*x10 + 2*x10;
+                const double x12 = 1.0/x0;
+                const double x13 = 1.0/(q2 + 1);
+                const double x14 = x12*x13*x4;
+                const double x15 = c*x5 + (1.0/4.0)*c + x14*x2*(D*q1*q2 - 3*D + 4*q1*q2 + 2*q1*x8 + 2*q2*x9 - x11 - x6 - x7);
+                const double x16 = 1.0/sqrt(2*q1 + 1);
+                const double x17 = 1.0/sqrt(2*q2 + 1);
+                o0[t] = x15;
+                o1[t] = -c*x14*(-4*D - q1*q2 + q1*x8 - 4*q1 + q2*x9 - 4*q2 - x11 - 2*x6 - 2*x7 - x8 - x9 - 3)/(x1*sqrt(x1)) + x5 + 1.0/4.0;
+                o2[t] = symndk_max(0, -(x15*x15) + (q1*x4*atan(q1*x16) + (1.0/4.0)*q1 + x12*x16*x3*x9)*(q2*x4*atan(q2*x17) + (1.0/4.0)*q2 + x13*x17*x3*x8));
+            }
+            if (n < LANES)
+                for (ptrdiff_t t = 0; t < n; t++) {
+                    out0[i * cols + j0 + t] = pad[4][t];
+                    out1[i * cols + j0 + t] = pad[5][t];
+                    out2[i * cols + j0 + t] = pad[6][t];
+                }
+        }
+    }
     return 0;
 }

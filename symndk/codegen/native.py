@@ -1,7 +1,8 @@
 """C source of the fused layer maps (``kernels``, ``layer``): the numpy module's expressions, printed as C loops.
 
-The static kernels and the two-time blocks call ``kernels(q1, q2, c, D)`` and ``layer(q1, q2, c, D)`` on a
-column ``q1`` (rows x 1), a row ``q2`` (1 x cols) and full blocks ``c``, ``D``. NumPy evaluates each
+The static kernels call ``kernels(q1, q2, c, D)`` and ``layer(q1, q2, c, D)`` on a column ``q1`` (rows x 1),
+a row ``q2`` (1 x cols) and full blocks ``c``, ``D``; the two-time blocks on four arrays of one shape (the
+``_flat`` variants). NumPy evaluates each
 operation as a pass over the block; the C function does every operation of an entry in one pass, in a
 loop the compiler vectorises (glibc's libmvec supplies SIMD ``atan``, ``exp``, ...). Subexpressions are
 placed by what they depend on: constants once, those of ``q1`` only once per row, those of ``q2`` only
@@ -59,7 +60,8 @@ class NativePatch(NamedTuple):
 @dataclass(frozen=True)
 class NativeFunction:
     """One fused function: assignments by level (``const``, per column ``col``, per ``row``, per entry ``elem``),
-    the outputs, and the patches as (index, mask code, helper name)."""
+    the outputs, and the patches as (index, mask code, helper name); ``flat``: q1, q2, c and D are all given
+    per entry (``<name>_flat``: nothing is placed per row or column)."""
 
     name: str
     doc: str
@@ -69,6 +71,8 @@ class NativeFunction:
     elem: tuple
     outputs: tuple
     patches: tuple
+    flat: bool
+    streams: tuple   # (name, pointer): what the vector loop reads per entry
 
 
 @dataclass(frozen=True)
@@ -89,11 +93,12 @@ def _level(expr, levels) -> str:
     return "row" if "row" in found else "col" if "col" in found else "const"
 
 
-def _place(exprs):
-    """cse ``exprs`` and sort the assignments by level; per-entry ones have their subexpressions of one
-    level only lifted out (as new assignments of that level). Returns (levels -> [(symbol, expr)], outputs)."""
+def _place(exprs, levels):
+    """cse ``exprs`` and sort the assignments by level (``levels``: of the arguments); per-entry ones have their
+    subexpressions of one level only lifted out (as new assignments of that level). Returns
+    (levels -> [(symbol, expr)], outputs)."""
     reps, reduced = sp.cse(list(exprs), symbols=sp.numbered_symbols("x"), order="canonical")
-    levels = dict(_LEVEL)
+    levels = dict(levels)
     placed = {"const": [], "col": [], "row": [], "elem": []}
     names = sp.numbered_symbols("h")
 
@@ -117,11 +122,15 @@ def _place(exprs):
     return placed, [lift(e) if _level(e, levels) == "elem" else e for e in reduced]
 
 
-def _function(name, doc, exprs, patches, printer) -> NativeFunction:
-    placed, outs = _place(exprs)
+def _function(name, doc, exprs, patches, printer, flat=False) -> NativeFunction:
+    placed, outs = _place(exprs, {a: "elem" for a in _LEVEL} if flat else _LEVEL)
     code = {lv: tuple((str(s), printer.doprint(e)) for s, e in pairs) for lv, pairs in placed.items()}
-    return NativeFunction(name=name, doc=doc, **code, outputs=tuple(printer.doprint(e) for e in outs),
-                          patches=tuple(NativePatch(p.index, printer.doprint(p.mask), p.helper) for p in patches))
+    streams = (("q1", "q1p + j0"),) if flat else ()
+    streams += (("q2", "q2p + j0"), ("c", "cp + i * ldc + j0"), ("D", "Dp + i * ldD + j0"))
+    streams += tuple((n, f"col_{n} + j0") for n, _ in code["col"])
+    return NativeFunction(name=f"{name}_flat" if flat else name, doc=doc, **code, outputs=tuple(printer.doprint(e) for e in outs),
+                          patches=tuple(NativePatch(p.index, printer.doprint(p.mask), p.helper) for p in patches),
+                          flat=flat, streams=streams)
 
 
 def _helper(patch, printer) -> NativeHelper:
@@ -141,7 +150,8 @@ def build_native(name: str, expr: sp.Expr, dual) -> NativeSpec | None:
     maps = fused(stab, branch, degree)
     printer = CPrinter()
     try:
-        functions = tuple(_function(fname, docs[fname], exprs, patches, printer) for fname, (exprs, patches) in maps.items())
+        functions = tuple(_function(fname, docs[fname], exprs, patches, printer, flat)
+                          for flat in (False, True) for fname, (exprs, patches) in maps.items())
         helpers = {p.helper: _helper(p, printer) for _, patches in maps.values() for p in patches}
     except UnsupportedNode:
         return None

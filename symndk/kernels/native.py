@@ -2,7 +2,8 @@
 
 :func:`accelerate` returns the numpy duals with ``kernels`` and ``layer`` dispatching to the activation's
 C kernels where the arguments have the block shape the static kernels and the two-time blocks use
-(``q1`` rows x 1, ``q2`` 1 x cols or scalars, ``c`` and ``D`` float64 rows x cols with contiguous rows), and to
+(``q1`` rows x 1, ``q2`` 1 x cols or scalars, ``c`` and ``D`` float64 rows x cols with contiguous rows), or
+four contiguous float64 arrays of one shape (the two-time blocks' entries, the pinned diagonal), and to
 the numpy functions otherwise. The C source is ``generated/<name>.c`` (or a recorded file of a
 runtime-registered activation); it is compiled on first use with the system C compiler (``$CC``, else
 ``cc``) into ``$XDG_CACHE_HOME/symndk/native``, under a name carrying the SHA-256 of the source, the flags
@@ -124,7 +125,9 @@ def _library(name: str, source: bytes):
     for fn, n_out in (("symndk_kernels", 2), ("symndk_layer", 3)):
         getattr(lib, fn).argtypes = [ctypes.c_ssize_t] * 2 + [ctypes.c_void_p] * 3 + [ctypes.c_ssize_t, ctypes.c_void_p,
                                                                                    ctypes.c_ssize_t] + [ctypes.c_void_p] * n_out
-        getattr(lib, fn).restype = ctypes.c_int
+        getattr(lib, f"{fn}_flat").argtypes = [ctypes.c_ssize_t] + [ctypes.c_void_p] * (4 + n_out)
+        for f in (fn, f"{fn}_flat"):
+            getattr(lib, f).restype = ctypes.c_int
     return lib
 
 
@@ -163,15 +166,26 @@ def _block(q1, q2, c, D):
         (v1, v2)
 
 
-def _fused(fn, numpy_fn, n_out):
-    """``numpy_fn``'s signature, computed by the C function ``fn`` where :func:`_block` accepts the arguments."""
+def _flat(q1, q2, c, D) -> bool:
+    """True for four C-contiguous float64 arrays of one shape (one independent entry each)."""
+    arrays = (q1, q2, c, D)
+    return all(isinstance(a, np.ndarray) and a.dtype == np.float64 and a.flags.c_contiguous and a.shape == c.shape
+               for a in arrays) and c.size > 0
+
+
+def _fused(fn, flat_fn, numpy_fn, n_out):
+    """``numpy_fn``'s signature, computed by the C function ``fn`` on blocks (:func:`_block`), by ``flat_fn`` on
+    arrays of one shape (:func:`_flat`), else by ``numpy_fn``."""
     def call(q1, q2, c, D=None):
         block = _block(q1, q2, c, D)
-        if block is None:
+        if block is not None:
+            *args, _keep = block                 # _keep: the vectors the pointers point into
+        elif D is not None and _flat(q1, q2, c, D):
+            fn_, args = flat_fn, (c.size, q1.ctypes.data, q2.ctypes.data, c.ctypes.data, D.ctypes.data)
+        else:
             return numpy_fn(q1, q2, c, D)
-        *args, _keep = block                     # _keep: the vectors the pointers point into
         outs = tuple(np.empty(c.shape) for _ in range(n_out))
-        if fn(*args, *(o.ctypes.data for o in outs)) != 0:
+        if (fn if block is not None else fn_)(*args, *(o.ctypes.data for o in outs)) != 0:
             return numpy_fn(q1, q2, c, D)
         return outs
 
@@ -188,6 +202,7 @@ def accelerate(module, name: str, source: bytes | None):
     if lib is None:
         return module
     fields = {k: getattr(module, k) for k in dir(module) if not k.startswith("__")}
-    fields.update(kernels=_fused(lib.symndk_kernels, module.kernels, 2), layer=_fused(lib.symndk_layer, module.layer, 3),
+    fields.update(kernels=_fused(lib.symndk_kernels, lib.symndk_kernels_flat, module.kernels, 2),
+                  layer=_fused(lib.symndk_layer, lib.symndk_layer_flat, module.layer, 3),
                   generated=module, library=lib)
     return types.SimpleNamespace(**fields)
