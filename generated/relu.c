@@ -18,7 +18,21 @@
 
 #ifdef SYMNDK_MVEC  /* glibc's vector math library (libmvec): the inner loops call its SIMD variants */
 #pragma omp declare simd notinbranch
+double atan(double);
+#pragma omp declare simd notinbranch
 double atan2(double, double);
+#pragma omp declare simd notinbranch
+double cos(double);
+#pragma omp declare simd notinbranch
+double erf(double);
+#pragma omp declare simd notinbranch
+double exp(double);
+#pragma omp declare simd notinbranch
+double expm1(double);
+#pragma omp declare simd notinbranch
+double log(double);
+#pragma omp declare simd notinbranch
+double sin(double);
 #endif
 
 /* entries per vector block (a multiple of every SIMD width) */

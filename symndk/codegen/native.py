@@ -33,7 +33,8 @@ from symndk.codegen.printers import CPrinter, UnsupportedNode
 from symndk.codegen.stable import D
 from symndk.spec.dual import C, Q1, Q2
 
-#: libm functions given SIMD declarations (glibc's libmvec has a vector variant of each)
+#: libm functions given SIMD declarations (glibc's libmvec has a vector variant of each; an unused
+#: declaration references nothing)
 MVEC = ("atan", "atan2", "cos", "erf", "exp", "expm1", "log", "sin")
 #: where a value lives in the loops, by the arguments it depends on
 _LEVEL = {Q1: "row", Q2: "col", C: "elem", D: "elem"}
@@ -155,10 +156,8 @@ def build_native(name: str, expr: sp.Expr, dual) -> NativeSpec | None:
         helpers = {p.helper: _helper(p, printer) for _, patches in maps.values() for p in patches}
     except UnsupportedNode:
         return None
-    text = "\n".join(c for f in functions for c in (*(c for lv in ("const", "col", "row", "elem") for _, c in getattr(f, lv)),
-                                                     *f.outputs)) + "\n".join(h.output + str(h.assignments) for h in helpers.values())
     return NativeSpec(name=name, expr=sp.sstr(expr), spec_hash=spec_hash(name, expr, dual),
-                      generator_version=GENERATOR_VERSION, mvec=tuple(f for f in MVEC if f"{f}(" in text),
+                      generator_version=GENERATOR_VERSION, mvec=MVEC,
                       helpers=tuple(helpers[n] for n in sorted(helpers)), functions=functions)
 
 

@@ -90,7 +90,11 @@ def _compile(source: bytes, name: str) -> Path | None:
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             with file_lock(folder / MANIFEST):
                 if target.exists():
-                    return target if read_recorded(folder, target.name) is not None else _foreign(target)
+                    if read_recorded(folder, target.name) is None:
+                        warnings.warn(f"{target} was not written by symndk; it is not loaded (the numpy kernels run "
+                                      "instead)", SymndkWarning, stacklevel=5)
+                        return None
+                    return target
                 with tempfile.TemporaryDirectory(dir=folder) as tmp:
                     src, out = Path(tmp) / f"{name}.c", Path(tmp) / f"{name}.so"
                     src.write_bytes(source)
@@ -106,11 +110,6 @@ def _compile(source: bytes, name: str) -> Path | None:
         except (OSError, subprocess.SubprocessError):
             return None
     return None
-
-
-def _foreign(path: Path) -> None:
-    warnings.warn(f"{path} was not written by symndk; it is not loaded (the numpy kernels run instead)", SymndkWarning,
-                  stacklevel=6)
 
 
 def _library(name: str, source: bytes):
@@ -179,13 +178,13 @@ def _fused(fn, flat_fn, numpy_fn, n_out):
     def call(q1, q2, c, D=None):
         block = _block(q1, q2, c, D)
         if block is not None:
-            *args, _keep = block                 # _keep: the vectors the pointers point into
+            compiled, (*args, _keep) = fn, block       # _keep: the vectors the pointers point into
         elif D is not None and _flat(q1, q2, c, D):
-            fn_, args = flat_fn, (c.size, q1.ctypes.data, q2.ctypes.data, c.ctypes.data, D.ctypes.data)
+            compiled, args = flat_fn, (c.size, q1.ctypes.data, q2.ctypes.data, c.ctypes.data, D.ctypes.data)
         else:
             return numpy_fn(q1, q2, c, D)
         outs = tuple(np.empty(c.shape) for _ in range(n_out))
-        if (fn if block is not None else fn_)(*args, *(o.ctypes.data for o in outs)) != 0:
+        if compiled(*args, *(o.ctypes.data for o in outs)) != 0:
             return numpy_fn(q1, q2, c, D)
         return outs
 
